@@ -1,0 +1,127 @@
+//! Records, reads and writes: what flows between the hub and a connector.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::ConnectorError;
+
+/// Field values keyed by field id. Numbers are decimal strings.
+pub type Fields = Map<String, Value>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    /// Revision or modified stamp the API uses for optimistic locking.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub modified_at: Option<String>,
+    /// Private records (Notes confidential entries…) never leave their system.
+    #[serde(default)]
+    pub private: bool,
+    /// A tombstone from the API's deleted-records feed.
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub fields: Fields,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadRequest {
+    pub object: String,
+    /// Opaque position returned by a previous page; `None` starts from `since` (or the beginning).
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// RFC 3339: only records modified after this (first-run window).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// At most the manifest's `read_page_size`.
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// Restrict the fields returned; `None` means all.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadPage {
+    pub records: Vec<Record>,
+    /// Where the next read starts. Saved by the hub once the page is processed, so it must
+    /// still be valid in a later run (an incremental watermark, not only a session handle).
+    pub next_cursor: Option<String>,
+    /// More records are waiting after `next_cursor` now.
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteRequest {
+    pub object: String,
+    pub ops: Vec<WriteOp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteOp {
+    /// Chosen by the hub and echoed in the result.
+    pub op_id: String,
+    pub action: WriteAction,
+    /// The target's id when the record is already linked.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Find the record by a unique field when no id is known (upsert).
+    #[serde(default)]
+    pub match_key: Option<MatchKey>,
+    /// Optimistic lock: fail with `conflict` if the record's version moved.
+    #[serde(default)]
+    pub expected_version: Option<String>,
+    #[serde(default)]
+    pub fields: Fields,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteAction {
+    /// Update `id` if given, else the record matching `match_key`, else create.
+    Upsert,
+    /// Create only: never touches an existing record.
+    Create,
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchKey {
+    pub field: String,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteResult {
+    pub op_id: String,
+    pub outcome: WriteOutcome,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub modified_at: Option<String>,
+    #[serde(default)]
+    pub error: Option<ConnectorError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteOutcome {
+    Created,
+    Updated,
+    Unchanged,
+    Deleted,
+    /// The record changed since `expected_version`.
+    Conflict,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Who or what the connection reached, shown after 接続テスト (e.g. "app 12 顧客管理 as Administrator").
+    pub account: String,
+}

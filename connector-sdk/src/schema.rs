@@ -1,0 +1,117 @@
+//! Objects (kintone apps, Zoho modules, Notes views, 奉行 masters) and their fields.
+
+use crate::manifest::Text;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectSchema {
+    pub id: String,
+    pub name: Text,
+    pub fields: Vec<FieldSchema>,
+    pub capabilities: Capabilities,
+}
+
+impl ObjectSchema {
+    pub fn field(&self, id: &str) -> Option<&FieldSchema> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub read: bool,
+    pub create: bool,
+    pub update: bool,
+    pub delete: bool,
+    /// `read` honours `since` and resumable cursors.
+    pub incremental: bool,
+    /// Some records may come back flagged private.
+    #[serde(default)]
+    pub private_records: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldSchema {
+    /// The API's field code, kept exactly (Japanese kintone codes included).
+    pub id: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub unique: bool,
+    #[serde(default)]
+    pub read_only: bool,
+    /// Allowed values of a picklist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<LookupRef>,
+}
+
+/// Values travel as JSON; the type tells the hub how to compare and transform them.
+/// Numbers are decimal strings so nothing is rounded on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    LongText,
+    Number,
+    Boolean,
+    Date,
+    DateTime,
+    Time,
+    Email,
+    Phone,
+    Url,
+    Picklist,
+    MultiPicklist,
+    Lookup,
+    User,
+    Subtable,
+    File,
+    Other,
+}
+
+impl FieldType {
+    /// Whether a value of `self` may be written into a field of `target` without loss.
+    pub fn fits_into(self, target: FieldType) -> bool {
+        use FieldType::*;
+        if self == target {
+            return true;
+        }
+        let textual = |t: FieldType| {
+            matches!(
+                t,
+                Text | LongText
+                    | Email
+                    | Phone
+                    | Url
+                    | Picklist
+                    | Lookup
+                    | Number
+                    | Date
+                    | DateTime
+                    | Time
+            )
+        };
+        match target {
+            Text | LongText => textual(self) || self == Boolean,
+            Email | Phone | Url | Picklist | Lookup => matches!(
+                self,
+                Text | LongText | Email | Phone | Url | Picklist | Lookup
+            ),
+            Number => self == Text,
+            Date => matches!(self, DateTime | Text),
+            DateTime => matches!(self, Date | Text),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LookupRef {
+    pub object: String,
+    pub field: String,
+}

@@ -1,0 +1,13 @@
+//! Placeholder until the obc emulator lands.
+use crate::{Built, Control, EmulatorContext, Service};
+
+pub fn build(_ctx: &EmulatorContext) -> Built {
+    let control = Control::new();
+    Built {
+        service: Service {
+            router: crate::control::control_routes(control.clone()),
+            control,
+        },
+        credentials: serde_json::json!({}),
+    }
+}
