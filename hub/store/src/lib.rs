@@ -1,1 +1,214 @@
-//! placeholder
+//! Renkei Hub's persistence: one `Store` over SQLite (embedded default, one file, WAL) or
+//! PostgreSQL (several hub processes), chosen by the URL. Queries are written once in the SQL
+//! both engines accept (`$N` placeholders, BIGINT milliseconds for times, TEXT JSON); the few
+//! that need engine-specific locking branch on [`Engine`].
+//!
+//! Secrets are encrypted before they reach SQL (see [`secrets`]); nothing here logs values.
+
+mod api_tokens;
+mod connections;
+pub mod connectors;
+mod flows;
+mod inquiries;
+pub mod model;
+pub mod runs;
+pub mod secrets;
+
+pub use model::*;
+pub use secrets::{Cipher, SecretError};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::sync::Arc;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://USER@HOST/DB")]
+    BadUrl(String),
+    #[error("cannot create the database directory {path}: {source}")]
+    CreateDir { path: String, source: std::io::Error },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{what} '{id}' not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("flow '{flow}' already has a queued or running run")]
+    AlreadyRunning { flow: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+    cipher: Arc<Cipher>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("engine", &self.engine).finish()
+    }
+}
+
+impl Store {
+    /// Connects (creating a SQLite file and its directory if missing) and applies migrations.
+    pub async fn open(url: &str, cipher: Cipher) -> Result<Store> {
+        let store = Store::connect(url, cipher).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(url: &str, cipher: Cipher) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (engine, url) = normalize_url(url)?;
+        let max = match engine {
+            Engine::Sqlite => 8,
+            Engine::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        Ok(Store {
+            pool,
+            engine,
+            cipher: Arc::new(cipher),
+        })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self.engine {
+            Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn cipher(&self) -> &Cipher {
+        &self.cipher
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn normalize_url(url: &str) -> Result<(Engine, String)> {
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() {
+            return Err(StoreError::BadUrl(url.to_string()));
+        }
+        if path != ":memory:" {
+            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let query = if query.contains("mode=") {
+            query.to_string()
+        } else if query.is_empty() {
+            "mode=rwc".to_string()
+        } else {
+            format!("{query}&mode=rwc")
+        };
+        Ok((Engine::Sqlite, format!("sqlite://{path}?{query}")))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok((Engine::Postgres, url.to_string()))
+    } else {
+        Err(StoreError::BadUrl(url.to_string()))
+    }
+}
+
+/// Unique-constraint violations on both engines (SQLite 2067/1555, PostgreSQL 23505).
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("2067") | Some("1555") | Some("23505"))
+                || db.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn get<T>(row: &AnyRow, col: &str) -> Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    use sqlx::Row;
+    row.try_get(col).map_err(StoreError::from)
+}
+
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T> {
+    let text: String = get(row, col)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let dir = std::env::temp_dir().join(format!("hubstore-url-{}", std::process::id()));
+        let url = format!("sqlite://{}/x/hub.db", dir.display());
+        let (e, u) = normalize_url(&url).unwrap();
+        assert_eq!(e, Engine::Sqlite);
+        assert!(u.ends_with("hub.db?mode=rwc"));
+        assert!(dir.join("x").is_dir());
+        assert!(matches!(normalize_url("mysql://x"), Err(StoreError::BadUrl(_))));
+        assert_eq!(normalize_url("postgres://u@h/db").unwrap().0, Engine::Postgres);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,371 @@
+//! The records the store keeps, in the shapes of API.md (snake_case JSON, ids as strings).
+
+use connector_sdk::Secret;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+pub fn now_ms() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    pub connector_id: String,
+    pub name: String,
+    pub settings: Map<String, Value>,
+    pub registration_number: String,
+    pub phone: String,
+    pub credentials: BTreeMap<String, Secret>,
+    pub refresh_token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Ok,
+    /// A person must sign in again (invalid_grant, revoked consent): 再認証が必要.
+    Reauthorize,
+    Error,
+}
+
+impl ConnectionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionStatus::Ok => "ok",
+            ConnectionStatus::Reauthorize => "reauthorize",
+            ConnectionStatus::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "reauthorize" => ConnectionStatus::Reauthorize,
+            "error" => ConnectionStatus::Error,
+            _ => ConnectionStatus::Ok,
+        }
+    }
+}
+
+/// What API answers say about a connection's token: never the token itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenStatus {
+    /// `none` (not an OAuth connection or no token yet), `valid`, `expired`, `reauthorize`.
+    pub status: &'static str,
+    pub expires_at: Option<Millis>,
+    pub refreshed_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    pub id: String,
+    pub connector_id: String,
+    pub name: String,
+    pub settings: Map<String, Value>,
+    pub registration_number: String,
+    pub phone: String,
+    pub status: ConnectionStatus,
+    pub status_message: Option<String>,
+    pub token: TokenStatus,
+    /// Keys of the stored credentials (never the values), so a form can say "set".
+    pub credential_keys: Vec<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// Decrypted secrets of one connection, for the plugin host only.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionSecrets {
+    pub credentials: BTreeMap<String, Secret>,
+    pub access_token: Option<Secret>,
+    pub refresh_token: Option<Secret>,
+    pub token_expires_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionPatch {
+    pub name: Option<String>,
+    pub settings: Option<Map<String, Value>>,
+    pub registration_number: Option<String>,
+    pub phone: Option<String>,
+    /// Replaces the given keys; other stored credentials stay.
+    pub credentials: Option<BTreeMap<String, Secret>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    OneWay,
+    TwoWay,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictPolicy {
+    #[default]
+    SourceWins,
+    TargetWins,
+    NewestWins,
+    FieldMerge,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub connection: String,
+    pub object: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldMapping {
+    pub from: String,
+    pub to: String,
+    /// A transform name (`trim`, `nfkc`…) or an object with parameters; see the sync engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalize {
+    #[default]
+    None,
+    Nfkc,
+    CompanyName,
+    Phone,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchKeySpec {
+    pub source: String,
+    pub target: String,
+    #[serde(default)]
+    pub normalize: Normalize,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Filters {
+    #[serde(default = "yes")]
+    pub skip_private: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_within_days: Option<u32>,
+}
+
+impl Default for Filters {
+    fn default() -> Self {
+        Filters {
+            skip_private: true,
+            modified_within_days: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowOptions {
+    #[serde(default = "yes")]
+    pub create_missing: bool,
+    #[serde(default)]
+    pub propagate_deletes: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_max_records: Option<u64>,
+}
+
+impl Default for FlowOptions {
+    fn default() -> Self {
+        FlowOptions {
+            create_missing: true,
+            propagate_deletes: false,
+            initial_max_records: None,
+        }
+    }
+}
+
+pub const DEFAULT_TIMEZONE: &str = "Asia/Tokyo";
+
+fn default_tz() -> String {
+    DEFAULT_TIMEZONE.to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub cron: String,
+    #[serde(default = "default_tz")]
+    pub timezone: String,
+}
+
+/// A flow as API.md describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowSpec {
+    pub name: String,
+    pub source: Endpoint,
+    pub target: Endpoint,
+    #[serde(default)]
+    pub direction: Direction,
+    #[serde(default)]
+    pub conflict: ConflictPolicy,
+    #[serde(default)]
+    pub mapping: Vec<FieldMapping>,
+    #[serde(default)]
+    pub match_keys: Vec<MatchKeySpec>,
+    #[serde(default)]
+    pub filters: Filters,
+    #[serde(default)]
+    pub options: FlowOptions,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flow {
+    pub id: String,
+    pub spec: FlowSpec,
+    pub next_fire_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    Manual,
+    Schedule,
+    Retry,
+    Api,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
+            Trigger::Retry => "retry",
+            Trigger::Api => "api",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "manual" => Trigger::Manual,
+            "schedule" => Trigger::Schedule,
+            "retry" => Trigger::Retry,
+            "api" => Trigger::Api,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Success,
+    Partial,
+    Failed,
+    Interrupted,
+    /// A scheduled occurrence not run because another run of the flow was active.
+    Skipped,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Success => "success",
+            RunStatus::Partial => "partial",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => RunStatus::Queued,
+            "running" => RunStatus::Running,
+            "success" => RunStatus::Success,
+            "partial" => RunStatus::Partial,
+            "failed" => RunStatus::Failed,
+            "interrupted" => RunStatus::Interrupted,
+            "skipped" => RunStatus::Skipped,
+            _ => return None,
+        })
+    }
+
+    pub fn is_finished(self) -> bool {
+        !matches!(self, RunStatus::Queued | RunStatus::Running)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCounts {
+    pub read: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub skipped: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunError {
+    pub record: String,
+    /// `source` or `target`.
+    pub side: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub id: String,
+    pub flow_id: String,
+    pub trigger: Trigger,
+    pub status: RunStatus,
+    pub queued_at: Millis,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    pub scheduled_for: Option<Millis>,
+    pub attempt: i64,
+    pub counts: RunCounts,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewInquiry {
+    pub company: String,
+    pub name: String,
+    pub email: String,
+    pub registration_number: String,
+    pub connector_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inquiry {
+    pub id: String,
+    #[serde(flatten)]
+    pub fields: NewInquiry,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiTokenInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: Millis,
+    pub last_used_at: Option<Millis>,
+}

@@ -1,0 +1,229 @@
+//! Runs (処理) and their per-record errors: the execution history (処理履歴) and the queue.
+//! "One run per flow at a time" is a partial unique index, so no process can break it.
+
+use sqlx::any::AnyRow;
+
+use crate::model::*;
+use crate::{get, is_unique_violation, Engine, Result, Store, StoreError};
+
+const COLUMNS: &str = "id, flow_id, trigger, status, queued_at, started_at, finished_at, scheduled_for, attempt, \
+    count_read, count_created, count_updated, count_unchanged, count_skipped, count_failed, message";
+
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub flow: Option<String>,
+    pub status: Option<RunStatus>,
+    pub trigger: Option<Trigger>,
+    /// Runs queued at or after this time.
+    pub since: Option<Millis>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Queues a run; `AlreadyRunning` if the flow has one queued or running.
+    pub async fn enqueue_run(&self, flow_id: &str, trigger: Trigger, scheduled_for: Option<Millis>) -> Result<String> {
+        let id = new_id();
+        let r = sqlx::query(
+            "INSERT INTO runs (id, flow_id, trigger, status, queued_at, scheduled_for) VALUES ($1, $2, $3, 'queued', $4, $5)",
+        )
+        .bind(&id)
+        .bind(flow_id)
+        .bind(trigger.as_str())
+        .bind(now_ms())
+        .bind(scheduled_for)
+        .execute(&self.pool)
+        .await;
+        match r {
+            Ok(_) => Ok(id),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyRunning { flow: flow_id.to_string() }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Claims the oldest queued run for `owner` until `lease_until`. On PostgreSQL concurrent
+    /// claimers skip each other's locked rows; SQLite serializes writers itself.
+    pub async fn claim_next_run(&self, owner: &str, lease_until: Millis) -> Result<Option<Run>> {
+        let lock = match self.engine {
+            Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE runs SET status = 'running', claimed_by = $1, lease_until = $2, started_at = COALESCE(started_at, $3) \
+             WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1{lock}) \
+             AND status = 'queued' RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(owner)
+            .bind(lease_until)
+            .bind(now_ms())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// Extends a claim; false if the run is no longer ours (lease lost).
+    pub async fn renew_run_lease(&self, run_id: &str, owner: &str, lease_until: Millis) -> Result<bool> {
+        let done = sqlx::query("UPDATE runs SET lease_until = $1 WHERE id = $2 AND claimed_by = $3 AND status = 'running'")
+            .bind(lease_until)
+            .bind(run_id)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Saves running counts (for live progress) without finishing the run.
+    pub async fn update_run_progress(&self, run_id: &str, counts: &RunCounts) -> Result<()> {
+        sqlx::query(
+            "UPDATE runs SET count_read = $1, count_created = $2, count_updated = $3, count_unchanged = $4, \
+             count_skipped = $5, count_failed = $6 WHERE id = $7",
+        )
+        .bind(counts.read)
+        .bind(counts.created)
+        .bind(counts.updated)
+        .bind(counts.unchanged)
+        .bind(counts.skipped)
+        .bind(counts.failed)
+        .bind(run_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn finish_run(&self, run_id: &str, status: RunStatus, counts: &RunCounts, message: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "UPDATE runs SET status = $1, finished_at = $2, count_read = $3, count_created = $4, count_updated = $5, \
+             count_unchanged = $6, count_skipped = $7, count_failed = $8, message = $9, lease_until = NULL WHERE id = $10",
+        )
+        .bind(status.as_str())
+        .bind(now_ms())
+        .bind(counts.read)
+        .bind(counts.created)
+        .bind(counts.updated)
+        .bind(counts.unchanged)
+        .bind(counts.skipped)
+        .bind(counts.failed)
+        .bind(message)
+        .bind(run_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_run_errors(&self, run_id: &str, errors: &[RunError]) -> Result<()> {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        let next: i64 = get(
+            &sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM run_errors WHERE run_id = $1")
+                .bind(run_id)
+                .fetch_one(&mut *tx)
+                .await?,
+            "n",
+        )?;
+        for (i, e) in errors.iter().enumerate() {
+            sqlx::query("INSERT INTO run_errors (run_id, seq, record, side, code, message) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(run_id)
+                .bind(next + 1 + i as i64)
+                .bind(&e.record)
+                .bind(&e.side)
+                .bind(&e.code)
+                .bind(&e.message)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_run(&self, id: &str) -> Result<Run> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM runs WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { what: "run", id: id.to_string() })?;
+        run_from_row(&row)
+    }
+
+    pub async fn run_errors(&self, run_id: &str, limit: i64) -> Result<Vec<RunError>> {
+        let rows = sqlx::query("SELECT record, side, code, message FROM run_errors WHERE run_id = $1 ORDER BY seq LIMIT $2")
+            .bind(run_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RunError {
+                    record: get(r, "record")?,
+                    side: get(r, "side")?,
+                    code: get(r, "code")?,
+                    message: get(r, "message")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Newest first.
+    pub async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
+        let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.flow.is_some() {
+            sql += &format!(" AND flow_id = {}", next());
+        }
+        if filter.status.is_some() {
+            sql += &format!(" AND status = {}", next());
+        }
+        if filter.trigger.is_some() {
+            sql += &format!(" AND trigger = {}", next());
+        }
+        if filter.since.is_some() {
+            sql += &format!(" AND queued_at >= {}", next());
+        }
+        sql += &format!(" ORDER BY queued_at DESC, id DESC LIMIT {}", next());
+        let mut q = sqlx::query(&sql);
+        if let Some(f) = &filter.flow {
+            q = q.bind(f);
+        }
+        if let Some(s) = filter.status {
+            q = q.bind(s.as_str());
+        }
+        if let Some(t) = filter.trigger {
+            q = q.bind(t.as_str());
+        }
+        if let Some(s) = filter.since {
+            q = q.bind(s);
+        }
+        let rows = q.bind(filter.limit.clamp(1, 1000)).fetch_all(&self.pool).await?;
+        rows.iter().map(run_from_row).collect()
+    }
+}
+
+fn run_from_row(row: &AnyRow) -> Result<Run> {
+    let trigger: String = get(row, "trigger")?;
+    let status: String = get(row, "status")?;
+    Ok(Run {
+        id: get(row, "id")?,
+        flow_id: get(row, "flow_id")?,
+        trigger: Trigger::parse(&trigger).ok_or_else(|| StoreError::Corrupt(format!("run trigger '{trigger}'")))?,
+        status: RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("run status '{status}'")))?,
+        queued_at: get(row, "queued_at")?,
+        started_at: get(row, "started_at")?,
+        finished_at: get(row, "finished_at")?,
+        scheduled_for: get(row, "scheduled_for")?,
+        attempt: get(row, "attempt")?,
+        counts: RunCounts {
+            read: get(row, "count_read")?,
+            created: get(row, "count_created")?,
+            updated: get(row, "count_updated")?,
+            unchanged: get(row, "count_unchanged")?,
+            skipped: get(row, "count_skipped")?,
+            failed: get(row, "count_failed")?,
+        },
+        message: get(row, "message")?,
+    })
+}
