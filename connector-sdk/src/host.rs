@@ -174,6 +174,7 @@ fn placeholder_manifest() -> Manifest {
         registration_number_pattern: None,
         limits: Default::default(),
         actions: vec![],
+        sandbox: vec![],
     }
 }
 

@@ -18,8 +18,8 @@ pub mod host;
 pub use connector::{Connection, Connector};
 pub use error::{ConnectorError, ErrorKind};
 pub use manifest::{
-    ActionSpec, AuthSpec, DailyQuota, Limits, Manifest, SelectOption, SettingField, SettingKind,
-    Text,
+    ActionSpec, AuthSpec, DailyQuota, Limits, Manifest, SandboxPreset, SelectOption, SettingField,
+    SettingKind, Text,
 };
 pub use record::{
     CheckResult, Fields, MatchKey, ReadPage, ReadRequest, Record, WriteAction, WriteOp,

@@ -42,6 +42,21 @@ pub struct Manifest {
     /// Extra operations beyond read/write (e.g. `change_password`), for the UI and API.
     #[serde(default)]
     pub actions: Vec<ActionSpec>,
+    /// Connections `hub serve --sandbox` creates so a new user can try the connector offline.
+    #[serde(default)]
+    pub sandbox: Vec<SandboxPreset>,
+}
+
+/// A connection preset filled from the sandbox's announcement JSON (API.md, `hub sandbox`).
+/// Values are templates: `{/json/pointer}` is replaced by the announcement's value at that
+/// pointer, e.g. `{/kintone}` or `{/credentials/kintone/apps/0/api_token}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SandboxPreset {
+    pub name: Text,
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub credentials: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -85,6 +85,9 @@ pub enum WriteAction {
     Upsert,
     /// Create only: never touches an existing record.
     Create,
+    /// Update `id`, else the record matching `match_key`; never creates (outcome `error`,
+    /// kind `not_found`, when there is none).
+    Update,
     Delete,
 }
 

@@ -1,1 +1,195 @@
-fn main() {}
+//! `hub`: Renkei Hub's command line (API.md). Errors are reported here, at the edge, with anyhow.
+
+mod commands;
+mod config;
+mod logging;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "hub",
+    version,
+    about = "Renkei Hub (連携ハブ): keeps 奉行, kintone, Notes and Zoho CRM in step"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone, Default)]
+struct Common {
+    /// Database URL: sqlite://PATH (default sqlite://data/hub.db) or postgres://USER@HOST/DB
+    #[arg(long = "database", global = true)]
+    database: Option<String>,
+    /// Directory with connector plugins (repeatable; default: beside this executable)
+    #[arg(long = "plugins", global = true)]
+    plugins: Vec<PathBuf>,
+    /// Log format: human or json
+    #[arg(long = "log-format", global = true)]
+    log_format: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Web UI + HTTP API + scheduler + runner
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080)
+        #[arg(long)]
+        listen: Option<String>,
+        /// Also start the sandbox emulators and register a connection for each of them
+        #[arg(long)]
+        sandbox: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Only the sandbox emulators; prints one JSON line with their URLs and credentials
+    Sandbox {
+        /// Fixed ports: kintone = N, zoho_accounts = N+1, zoho_crm = N+2, domino = N+3, obc = N+4
+        #[arg(long)]
+        port_base: Option<u16>,
+        /// Keep the emulators' data in this directory across restarts
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Generate this many extra records per main object (benchmarks)
+        #[arg(long, default_value_t = 0)]
+        extra_records: usize,
+    },
+    /// Apply database migrations and exit
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List loaded connector plugins and those refused, with why
+    Connectors {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run one flow in the foreground and print the summary (exit 1 on failure)
+    Run {
+        /// Flow id
+        flow: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// API tokens
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Internal: the process that loads a plugin and serves calls for the hub
+    #[command(hide = true)]
+    Worker {
+        #[arg(long, conflicts_with = "probe")]
+        plugin: Option<PathBuf>,
+        #[arg(long)]
+        probe: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Print a new API token (stored hashed; shown only now)
+    Create {
+        name: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn flags(common: &Common, listen: Option<String>) -> config::FlagConfig {
+    config::FlagConfig {
+        listen,
+        database_url: common.database.clone(),
+        plugins: common.plugins.clone(),
+        log_format: common.log_format.clone(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The worker must not start a runtime or logging before the plugin is loaded: it is a
+    // plain loop over its pipes.
+    if let Command::Worker { plugin, probe } = &cli.command {
+        return match (plugin, probe) {
+            (Some(p), None) => hub_core::plugins::worker::run_worker(p),
+            (None, Some(p)) => hub_core::plugins::worker::run_probe(p),
+            _ => {
+                eprintln!("hub worker: give --plugin PATH or --probe PATH");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve {
+            listen,
+            sandbox,
+            common,
+        } => {
+            let cfg = config::load(&flags(&common, listen))?;
+            logging::init(cfg.json_logs);
+            commands::serve::serve(cfg, sandbox).await
+        }
+        Command::Sandbox {
+            port_base,
+            data_dir,
+            extra_records,
+        } => {
+            logging::init(false);
+            commands::sandbox::run(port_base, data_dir, extra_records).await
+        }
+        Command::Migrate { common } => {
+            let cfg = config::load(&flags(&common, None))?;
+            logging::init(cfg.json_logs);
+            commands::open_store(&cfg).await?;
+            println!(
+                "migrations applied to {}",
+                commands::redact_url(&cfg.database_url)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Connectors { json, common } => {
+            let cfg = config::load(&flags(&common, None))?;
+            logging::init(cfg.json_logs);
+            commands::connectors::list(&cfg, json).await
+        }
+        Command::Run { flow, common } => {
+            let cfg = config::load(&flags(&common, None))?;
+            logging::init(cfg.json_logs);
+            commands::run::run(&cfg, &flow).await
+        }
+        Command::Token {
+            action: TokenAction::Create { name, common },
+        } => {
+            let cfg = config::load(&flags(&common, None))?;
+            logging::init(cfg.json_logs);
+            let store = commands::open_store(&cfg).await?;
+            let token = store.create_api_token(name.trim()).await?;
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker { .. } => Ok(ExitCode::from(2)),
+    }
+}

@@ -123,3 +123,12 @@ CREATE TABLE inquiries (
     connector_name TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+
+-- Pending OAuth authorization-code flows: the state sent to the provider, checked on return.
+CREATE TABLE oauth_states (
+    state TEXT PRIMARY KEY,
+    connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    redirect_uri TEXT NOT NULL,
+    pkce_verifier_enc TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

@@ -1,1 +1,47 @@
-//! placeholder
+//! Renkei Hub's HTTP layer: `/healthz`, the JSON API under `/api` (API.md), and the web UI.
+//! The only crate of the hub that depends on axum.
+
+mod api;
+pub mod error;
+pub mod json;
+pub mod openapi;
+pub mod views;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use hub_core::Hub;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tokio::sync::Notify;
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Hub,
+    /// Woken when a run is queued, so the runner starts it at once instead of at its next poll.
+    pub runs_queued: Arc<Notify>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(state.clone())
+        .merge(api::routes(state))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// 200 while the database answers; 503 otherwise (for load balancers and the crash tests).
+async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
+    match s.hub.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "database unreachable"})),
+            )
+        }
+    }
+}

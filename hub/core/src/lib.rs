@@ -1,1 +1,59 @@
-//! placeholder
+//! Renkei Hub's core, between the store and the web layer: the plugin host, OAuth, the
+//! services the API, UI and CLI call, the sync engine and the scheduler. Knows no connector by
+//! name: everything connector-specific comes from the plugins' manifests.
+
+pub mod connections;
+pub mod engine;
+pub mod error;
+pub mod flows;
+pub mod inquiries;
+pub mod oauth;
+pub mod plugins;
+pub mod runner;
+pub mod schedule;
+pub mod scheduler;
+pub mod validate;
+
+pub use error::{HubError, HubResult};
+
+use hub_store::Store;
+use plugins::PluginHost;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The hub's services over one store and one plugin host. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    pub store: Store,
+    pub plugins: Arc<PluginHost>,
+    oauth: Arc<oauth::OAuth>,
+    /// Per-connection call slots (the manifest's `max_concurrency`), shared by all runs.
+    permits: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+}
+
+impl Hub {
+    pub fn new(store: Store, plugins: PluginHost) -> Self {
+        Hub {
+            store,
+            plugins: Arc::new(plugins),
+            oauth: Arc::default(),
+            permits: Arc::default(),
+        }
+    }
+
+    /// Waits for a free call slot on a connection.
+    pub async fn connection_permit(
+        &self,
+        connection_id: &str,
+        max_concurrency: u32,
+    ) -> Option<OwnedSemaphorePermit> {
+        let sem = {
+            let mut m = self.permits.lock().unwrap_or_else(|p| p.into_inner());
+            m.entry(connection_id.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(max_concurrency.max(1) as usize)))
+                .clone()
+        };
+        sem.acquire_owned().await.ok()
+    }
+}

@@ -19,16 +19,20 @@ impl Store {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
         let token = format!("{PREFIX}{}", hex::encode(raw));
-        let r = sqlx::query("INSERT INTO api_tokens (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(new_id())
-            .bind(name)
-            .bind(hash(&token))
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await;
+        let r = sqlx::query(
+            "INSERT INTO api_tokens (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(new_id())
+        .bind(name)
+        .bind(hash(&token))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await;
         match r {
             Ok(_) => Ok(token),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("token collision; try again".into())),
+            Err(e) if is_unique_violation(&e) => {
+                Err(StoreError::Conflict("token collision; try again".into()))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -53,9 +57,11 @@ impl Store {
     }
 
     pub async fn list_api_tokens(&self) -> Result<Vec<ApiTokenInfo>> {
-        let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM api_tokens ORDER BY created_at")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, created_at, last_used_at FROM api_tokens ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(ApiTokenInfo {

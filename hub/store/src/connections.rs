@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use crate::model::*;
 use crate::{get, json_col, to_json, Result, Store, StoreError};
 
-const COLUMNS: &str = "id, connector_id, name, settings, registration_number, phone, credential_keys, \
+const COLUMNS: &str =
+    "id, connector_id, name, settings, registration_number, phone, credential_keys, \
     token_expires_at, token_refreshed_at, access_token_enc IS NOT NULL AS has_token, status, \
     status_message, created_at, updated_at";
 
@@ -21,8 +22,14 @@ impl Store {
         if creds.is_empty() {
             return Ok(None);
         }
-        let plain: BTreeMap<&str, &str> = creds.iter().map(|(k, v)| (k.as_str(), v.expose())).collect();
-        Ok(Some(self.cipher.encrypt(&to_json(&plain)?, &ctx(id, "credentials"))))
+        let plain: BTreeMap<&str, &str> = creds
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.expose()))
+            .collect();
+        Ok(Some(
+            self.cipher
+                .encrypt(&to_json(&plain)?, &ctx(id, "credentials")),
+        ))
     }
 
     pub async fn insert_connection(&self, c: &NewConnection) -> Result<String> {
@@ -67,9 +74,11 @@ impl Store {
     }
 
     pub async fn list_connections(&self) -> Result<Vec<Connection>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM connections ORDER BY created_at"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM connections ORDER BY created_at"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(connection_from_row).collect()
     }
 
@@ -149,8 +158,8 @@ impl Store {
 
     fn decrypt_map(&self, id: &str, enc: &str) -> Result<BTreeMap<String, Secret>> {
         let plain = self.cipher.decrypt(enc, &ctx(id, "credentials"))?;
-        let map: BTreeMap<String, String> =
-            serde_json::from_str(&plain).map_err(|e| StoreError::Corrupt(format!("credentials: {e}")))?;
+        let map: BTreeMap<String, String> = serde_json::from_str(&plain)
+            .map_err(|e| StoreError::Corrupt(format!("credentials: {e}")))?;
         Ok(map.into_iter().map(|(k, v)| (k, Secret::new(v))).collect())
     }
 
@@ -175,10 +184,18 @@ impl Store {
                 None => BTreeMap::new(),
             },
             access_token: access
-                .map(|a| self.cipher.decrypt(&a, &ctx(id, "access_token")).map(Secret::new))
+                .map(|a| {
+                    self.cipher
+                        .decrypt(&a, &ctx(id, "access_token"))
+                        .map(Secret::new)
+                })
                 .transpose()?,
             refresh_token: refresh
-                .map(|r| self.cipher.decrypt(&r, &ctx(id, "refresh_token")).map(Secret::new))
+                .map(|r| {
+                    self.cipher
+                        .decrypt(&r, &ctx(id, "refresh_token"))
+                        .map(Secret::new)
+                })
                 .transpose()?,
             token_expires_at: get(&row, "token_expires_at")?,
         })
@@ -195,8 +212,11 @@ impl Store {
         expires_at: Option<Millis>,
     ) -> Result<()> {
         let now = now_ms();
-        let access = self.cipher.encrypt(access_token.expose(), &ctx(id, "access_token"));
-        let refresh = refresh_token.map(|r| self.cipher.encrypt(r.expose(), &ctx(id, "refresh_token")));
+        let access = self
+            .cipher
+            .encrypt(access_token.expose(), &ctx(id, "access_token"));
+        let refresh =
+            refresh_token.map(|r| self.cipher.encrypt(r.expose(), &ctx(id, "refresh_token")));
         let done = sqlx::query(
             "UPDATE connections SET access_token_enc = $1, refresh_token_enc = COALESCE($2, refresh_token_enc), \
              token_expires_at = $3, token_refreshed_at = $4, status = 'ok', status_message = NULL, updated_at = $4 \
@@ -218,7 +238,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_connection_status(&self, id: &str, status: ConnectionStatus, message: Option<&str>) -> Result<()> {
+    pub async fn set_connection_status(
+        &self,
+        id: &str,
+        status: ConnectionStatus,
+        message: Option<&str>,
+    ) -> Result<()> {
         sqlx::query("UPDATE connections SET status = $1, status_message = $2, updated_at = $3 WHERE id = $4")
             .bind(status.as_str())
             .bind(message)
@@ -233,7 +258,9 @@ impl Store {
 fn connection_from_row(row: &AnyRow) -> Result<Connection> {
     let status = ConnectionStatus::parse(&get::<String>(row, "status")?);
     let expires_at: Option<Millis> = get(row, "token_expires_at")?;
-    let has_token: bool = get::<i64>(row, "has_token").map(|v| v != 0).or_else(|_| get::<bool>(row, "has_token"))?;
+    let has_token: bool = get::<i64>(row, "has_token")
+        .map(|v| v != 0)
+        .or_else(|_| get::<bool>(row, "has_token"))?;
     let token_status = if status == ConnectionStatus::Reauthorize {
         "reauthorize"
     } else if !has_token {

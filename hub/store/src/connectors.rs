@@ -39,9 +39,11 @@ impl Store {
     }
 
     pub async fn seen_connectors(&self) -> Result<Vec<SeenConnector>> {
-        let rows = sqlx::query("SELECT id, version, sdk_version, file, manifest FROM connectors ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, version, sdk_version, file, manifest FROM connectors ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(SeenConnector {

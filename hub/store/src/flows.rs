@@ -9,7 +9,11 @@ use crate::{get, json_col, to_json, Result, Store, StoreError};
 const COLUMNS: &str = "id, spec, next_fire_at, created_at, updated_at";
 
 impl Store {
-    pub async fn insert_flow(&self, spec: &FlowSpec, next_fire_at: Option<Millis>) -> Result<String> {
+    pub async fn insert_flow(
+        &self,
+        spec: &FlowSpec,
+        next_fire_at: Option<Millis>,
+    ) -> Result<String> {
         let id = new_id();
         let now = now_ms();
         sqlx::query(
@@ -34,7 +38,12 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_flow(&self, id: &str, spec: &FlowSpec, next_fire_at: Option<Millis>) -> Result<Flow> {
+    pub async fn update_flow(
+        &self,
+        id: &str,
+        spec: &FlowSpec,
+        next_fire_at: Option<Millis>,
+    ) -> Result<Flow> {
         let done = sqlx::query(
             "UPDATE flows SET name = $1, source_connection = $2, source_object = $3, target_connection = $4, \
              target_object = $5, spec = $6, enabled = $7, schedule_cron = $8, schedule_tz = $9, next_fire_at = $10, \
@@ -87,12 +96,25 @@ impl Store {
             "n",
         )?;
         if active > 0 {
-            return Err(StoreError::AlreadyRunning { flow: id.to_string() });
+            return Err(StoreError::AlreadyRunning {
+                flow: id.to_string(),
+            });
         }
-        for table in ["run_errors WHERE run_id IN (SELECT id FROM runs WHERE flow_id = $1)", "runs WHERE flow_id = $1", "links WHERE flow_id = $1", "cursors WHERE flow_id = $1"] {
-            sqlx::query(&format!("DELETE FROM {table}")).bind(id).execute(&mut *tx).await?;
+        for table in [
+            "run_errors WHERE run_id IN (SELECT id FROM runs WHERE flow_id = $1)",
+            "runs WHERE flow_id = $1",
+            "links WHERE flow_id = $1",
+            "cursors WHERE flow_id = $1",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
-        let done = sqlx::query("DELETE FROM flows WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM flows WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(not_found(id));
         }

@@ -10,8 +10,11 @@ mod connections;
 pub mod connectors;
 mod flows;
 mod inquiries;
+pub mod links;
 pub mod model;
+pub mod oauth_states;
 pub mod runs;
+pub mod schedule;
 pub mod secrets;
 
 pub use model::*;
@@ -37,7 +40,10 @@ pub enum StoreError {
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://USER@HOST/DB")]
     BadUrl(String),
     #[error("cannot create the database directory {path}: {source}")]
-    CreateDir { path: String, source: std::io::Error },
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -65,7 +71,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("engine", &self.engine).finish()
+        f.debug_struct("Store")
+            .field("engine", &self.engine)
+            .finish()
     }
 }
 
@@ -139,13 +147,19 @@ impl Store {
 }
 
 fn normalize_url(url: &str) -> Result<(Engine, String)> {
-    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         if path.is_empty() {
             return Err(StoreError::BadUrl(url.to_string()));
         }
         if path != ":memory:" {
-            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                     path: dir.display().to_string(),
                     source,
@@ -171,8 +185,10 @@ fn normalize_url(url: &str) -> Result<(Engine, String)> {
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
-            matches!(db.code().as_deref(), Some("2067") | Some("1555") | Some("23505"))
-                || db.message().contains("UNIQUE constraint failed")
+            matches!(
+                db.code().as_deref(),
+                Some("2067") | Some("1555") | Some("23505")
+            ) || db.message().contains("UNIQUE constraint failed")
         }
         _ => false,
     }
@@ -207,8 +223,14 @@ mod tests {
         assert_eq!(e, Engine::Sqlite);
         assert!(u.ends_with("hub.db?mode=rwc"));
         assert!(dir.join("x").is_dir());
-        assert!(matches!(normalize_url("mysql://x"), Err(StoreError::BadUrl(_))));
-        assert_eq!(normalize_url("postgres://u@h/db").unwrap().0, Engine::Postgres);
+        assert!(matches!(
+            normalize_url("mysql://x"),
+            Err(StoreError::BadUrl(_))
+        ));
+        assert_eq!(
+            normalize_url("postgres://u@h/db").unwrap().0,
+            Engine::Postgres
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }

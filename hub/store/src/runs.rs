@@ -21,7 +21,12 @@ pub struct RunFilter {
 
 impl Store {
     /// Queues a run; `AlreadyRunning` if the flow has one queued or running.
-    pub async fn enqueue_run(&self, flow_id: &str, trigger: Trigger, scheduled_for: Option<Millis>) -> Result<String> {
+    pub async fn enqueue_run(
+        &self,
+        flow_id: &str,
+        trigger: Trigger,
+        scheduled_for: Option<Millis>,
+    ) -> Result<String> {
         let id = new_id();
         let r = sqlx::query(
             "INSERT INTO runs (id, flow_id, trigger, status, queued_at, scheduled_for) VALUES ($1, $2, $3, 'queued', $4, $5)",
@@ -35,7 +40,9 @@ impl Store {
         .await;
         match r {
             Ok(_) => Ok(id),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyRunning { flow: flow_id.to_string() }),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyRunning {
+                flow: flow_id.to_string(),
+            }),
             Err(e) => Err(e.into()),
         }
     }
@@ -62,7 +69,12 @@ impl Store {
     }
 
     /// Extends a claim; false if the run is no longer ours (lease lost).
-    pub async fn renew_run_lease(&self, run_id: &str, owner: &str, lease_until: Millis) -> Result<bool> {
+    pub async fn renew_run_lease(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease_until: Millis,
+    ) -> Result<bool> {
         let done = sqlx::query("UPDATE runs SET lease_until = $1 WHERE id = $2 AND claimed_by = $3 AND status = 'running'")
             .bind(lease_until)
             .bind(run_id)
@@ -90,7 +102,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn finish_run(&self, run_id: &str, status: RunStatus, counts: &RunCounts, message: Option<&str>) -> Result<()> {
+    pub async fn finish_run(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        counts: &RunCounts,
+        message: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE runs SET status = $1, finished_at = $2, count_read = $3, count_created = $4, count_updated = $5, \
              count_unchanged = $6, count_skipped = $7, count_failed = $8, message = $9, lease_until = NULL WHERE id = $10",
@@ -142,7 +160,10 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound { what: "run", id: id.to_string() })?;
+            .ok_or_else(|| StoreError::NotFound {
+                what: "run",
+                id: id.to_string(),
+            })?;
         run_from_row(&row)
     }
 
@@ -198,7 +219,10 @@ impl Store {
         if let Some(s) = filter.since {
             q = q.bind(s);
         }
-        let rows = q.bind(filter.limit.clamp(1, 1000)).fetch_all(&self.pool).await?;
+        let rows = q
+            .bind(filter.limit.clamp(1, 1000))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(run_from_row).collect()
     }
 }
@@ -209,8 +233,10 @@ fn run_from_row(row: &AnyRow) -> Result<Run> {
     Ok(Run {
         id: get(row, "id")?,
         flow_id: get(row, "flow_id")?,
-        trigger: Trigger::parse(&trigger).ok_or_else(|| StoreError::Corrupt(format!("run trigger '{trigger}'")))?,
-        status: RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("run status '{status}'")))?,
+        trigger: Trigger::parse(&trigger)
+            .ok_or_else(|| StoreError::Corrupt(format!("run trigger '{trigger}'")))?,
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("run status '{status}'")))?,
         queued_at: get(row, "queued_at")?,
         started_at: get(row, "started_at")?,
         finished_at: get(row, "finished_at")?,

@@ -18,8 +18,13 @@ pub enum SecretError {
     #[error("HUB_MASTER_KEY must be 32 bytes as 64 hex characters or base64 ({0}); generate one with `openssl rand -hex 32`")]
     BadKey(String),
     #[error("master key file {path}: {source}")]
-    KeyFile { path: PathBuf, source: std::io::Error },
-    #[error("master key file {path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")]
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "master key file {path} is readable by others (mode {mode:o}); run `chmod 600 {path}`"
+    )]
     KeyFileMode { path: PathBuf, mode: u32 },
     #[error("a stored secret cannot be decrypted: the master key differs from the one it was written with, or the data was altered")]
     Decrypt,
@@ -99,7 +104,8 @@ fn parse_key(k: &str) -> Result<[u8; KEY_LEN], SecretError> {
     let bytes = if k.len() == KEY_LEN * 2 && k.chars().all(|c| c.is_ascii_hexdigit()) {
         hex::decode(k).map_err(|e| SecretError::BadKey(e.to_string()))?
     } else {
-        B64.decode(k).map_err(|e| SecretError::BadKey(e.to_string()))?
+        B64.decode(k)
+            .map_err(|e| SecretError::BadKey(e.to_string()))?
     };
     bytes
         .try_into()
@@ -182,10 +188,19 @@ mod tests {
         let c = Cipher::from_key(&[7u8; 32]);
         let enc = c.encrypt("トークン-secret", "connection:a:credentials");
         assert!(!enc.contains("secret"));
-        assert_eq!(c.decrypt(&enc, "connection:a:credentials").unwrap(), "トークン-secret");
-        assert!(matches!(c.decrypt(&enc, "connection:b:credentials"), Err(SecretError::Decrypt)));
+        assert_eq!(
+            c.decrypt(&enc, "connection:a:credentials").unwrap(),
+            "トークン-secret"
+        );
+        assert!(matches!(
+            c.decrypt(&enc, "connection:b:credentials"),
+            Err(SecretError::Decrypt)
+        ));
         let other = Cipher::from_key(&[8u8; 32]);
-        assert!(matches!(other.decrypt(&enc, "connection:a:credentials"), Err(SecretError::Decrypt)));
+        assert!(matches!(
+            other.decrypt(&enc, "connection:a:credentials"),
+            Err(SecretError::Decrypt)
+        ));
     }
 
     #[test]

@@ -16,7 +16,10 @@ fn new_connection(name: &str) -> NewConnection {
     NewConnection {
         connector_id: "kintone".into(),
         name: name.into(),
-        settings: json!({"base_url": "http://localhost:1", "app": "1"}).as_object().cloned().unwrap(),
+        settings: json!({"base_url": "http://localhost:1", "app": "1"})
+            .as_object()
+            .cloned()
+            .unwrap(),
         registration_number: "1234-5678-9012".into(),
         phone: "03-1234-5678".into(),
         credentials,
@@ -40,20 +43,33 @@ fn flow_spec(conn: &str) -> FlowSpec {
 async fn connections_keep_secrets_encrypted() {
     for t in common::stores().await {
         let s = &t.store;
-        let id = s.insert_connection(&new_connection("本社 kintone")).await.unwrap();
+        let id = s
+            .insert_connection(&new_connection("本社 kintone"))
+            .await
+            .unwrap();
         let c = s.get_connection(&id).await.unwrap();
         assert_eq!(c.name, "本社 kintone", "{}", t.name);
         assert_eq!(c.credential_keys, vec!["api_token"]);
         assert_eq!(c.token.status, "none");
         let secrets = s.connection_secrets(&id).await.unwrap();
         assert_eq!(secrets.credentials["api_token"].expose(), SECRET);
-        assert_eq!(secrets.refresh_token.unwrap().expose(), "refresh-DO-NOT-LEAK");
+        assert_eq!(
+            secrets.refresh_token.unwrap().expose(),
+            "refresh-DO-NOT-LEAK"
+        );
 
         // Patch merges credentials and keeps the others.
         let mut more = BTreeMap::new();
         more.insert("password".to_string(), Secret::new("pw"));
         let c = s
-            .update_connection(&id, &ConnectionPatch { name: Some("改名".into()), credentials: Some(more), ..Default::default() })
+            .update_connection(
+                &id,
+                &ConnectionPatch {
+                    name: Some("改名".into()),
+                    credentials: Some(more),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(c.name, "改名");
@@ -62,7 +78,14 @@ async fn connections_keep_secrets_encrypted() {
 
         // Tokens: saved atomically with a rotated refresh token; expiry shows in the status.
         let future = now_ms() + 3_600_000;
-        s.save_tokens(&id, &Secret::new("access-1"), Some(&Secret::new("refresh-2")), Some(future)).await.unwrap();
+        s.save_tokens(
+            &id,
+            &Secret::new("access-1"),
+            Some(&Secret::new("refresh-2")),
+            Some(future),
+        )
+        .await
+        .unwrap();
         let c = s.get_connection(&id).await.unwrap();
         assert_eq!(c.token.status, "valid");
         assert_eq!(c.token.expires_at, Some(future));
@@ -70,16 +93,39 @@ async fn connections_keep_secrets_encrypted() {
         let secrets = s.connection_secrets(&id).await.unwrap();
         assert_eq!(secrets.access_token.unwrap().expose(), "access-1");
         assert_eq!(secrets.refresh_token.unwrap().expose(), "refresh-2");
-        s.save_tokens(&id, &Secret::new("access-2"), None, Some(now_ms() - 1)).await.unwrap();
+        s.save_tokens(&id, &Secret::new("access-2"), None, Some(now_ms() - 1))
+            .await
+            .unwrap();
         assert_eq!(s.get_connection(&id).await.unwrap().token.status, "expired");
-        assert_eq!(s.connection_secrets(&id).await.unwrap().refresh_token.unwrap().expose(), "refresh-2");
-        s.set_connection_status(&id, ConnectionStatus::Reauthorize, Some("invalid_grant")).await.unwrap();
-        assert_eq!(s.get_connection(&id).await.unwrap().token.status, "reauthorize");
+        assert_eq!(
+            s.connection_secrets(&id)
+                .await
+                .unwrap()
+                .refresh_token
+                .unwrap()
+                .expose(),
+            "refresh-2"
+        );
+        s.set_connection_status(&id, ConnectionStatus::Reauthorize, Some("invalid_grant"))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_connection(&id).await.unwrap().token.status,
+            "reauthorize"
+        );
 
         // A store with another key cannot read the secrets.
         if let Some(file) = &t.sqlite_file {
-            let other = Store::open(&format!("sqlite://{}", file.display()), Cipher::from_key(&[1u8; 32])).await.unwrap();
-            assert!(matches!(other.connection_secrets(&id).await, Err(StoreError::Secret(_))));
+            let other = Store::open(
+                &format!("sqlite://{}", file.display()),
+                Cipher::from_key(&[1u8; 32]),
+            )
+            .await
+            .unwrap();
+            assert!(matches!(
+                other.connection_secrets(&id).await,
+                Err(StoreError::Secret(_))
+            ));
             other.close().await;
         }
         assert_eq!(s.list_connections().await.unwrap().len(), 1);
@@ -89,14 +135,30 @@ async fn connections_keep_secrets_encrypted() {
 #[tokio::test]
 async fn sqlite_file_holds_no_plaintext_secret() {
     let t = common::stores().await.into_iter().next().unwrap();
-    let id = t.store.insert_connection(&new_connection("x")).await.unwrap();
-    t.store.save_tokens(&id, &Secret::new("access-DO-NOT-LEAK"), None, None).await.unwrap();
+    let id = t
+        .store
+        .insert_connection(&new_connection("x"))
+        .await
+        .unwrap();
+    t.store
+        .save_tokens(&id, &Secret::new("access-DO-NOT-LEAK"), None, None)
+        .await
+        .unwrap();
     t.store.close().await;
-    let dir = t.sqlite_file.as_ref().unwrap().parent().unwrap().to_path_buf();
+    let dir = t
+        .sqlite_file
+        .as_ref()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         for needle in [SECRET, "refresh-DO-NOT-LEAK", "access-DO-NOT-LEAK"] {
-            assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "{needle} found in the database");
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle} found in the database"
+            );
         }
     }
 }
@@ -119,13 +181,27 @@ async fn flows_round_trip_and_delete() {
         let f = s.update_flow(&id, &changed, None).await.unwrap();
         assert_eq!(f.spec.name, "変更後");
         assert_eq!(f.next_fire_at, None);
-        assert!(matches!(s.delete_connection(&conn).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            s.delete_connection(&conn).await,
+            Err(StoreError::Conflict(_))
+        ));
         let run = s.enqueue_run(&id, Trigger::Manual, None).await.unwrap();
-        assert!(matches!(s.delete_flow(&id).await, Err(StoreError::AlreadyRunning { .. })));
-        s.finish_run(&run, RunStatus::Success, &RunCounts::default(), None).await.unwrap();
+        assert!(matches!(
+            s.delete_flow(&id).await,
+            Err(StoreError::AlreadyRunning { .. })
+        ));
+        s.finish_run(&run, RunStatus::Success, &RunCounts::default(), None)
+            .await
+            .unwrap();
         s.delete_flow(&id).await.unwrap();
-        assert!(matches!(s.get_flow(&id).await, Err(StoreError::NotFound { .. })));
-        assert!(matches!(s.get_run(&run).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(
+            s.get_flow(&id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            s.get_run(&run).await,
+            Err(StoreError::NotFound { .. })
+        ));
         s.delete_connection(&conn).await.unwrap();
     }
 }
@@ -137,34 +213,116 @@ async fn one_active_run_per_flow_and_history() {
         let conn = s.insert_connection(&new_connection("c")).await.unwrap();
         let flow = s.insert_flow(&flow_spec(&conn), None).await.unwrap();
         let r1 = s.enqueue_run(&flow, Trigger::Manual, None).await.unwrap();
-        assert!(matches!(s.enqueue_run(&flow, Trigger::Api, None).await, Err(StoreError::AlreadyRunning { .. })), "{}", t.name);
-        let claimed = s.claim_next_run("hub-a", now_ms() + 60_000).await.unwrap().unwrap();
+        assert!(
+            matches!(
+                s.enqueue_run(&flow, Trigger::Api, None).await,
+                Err(StoreError::AlreadyRunning { .. })
+            ),
+            "{}",
+            t.name
+        );
+        let claimed = s
+            .claim_next_run("hub-a", now_ms() + 60_000)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(claimed.id, r1);
         assert_eq!(claimed.status, RunStatus::Running);
-        assert!(s.claim_next_run("hub-b", now_ms() + 60_000).await.unwrap().is_none());
-        assert!(matches!(s.enqueue_run(&flow, Trigger::Manual, None).await, Err(StoreError::AlreadyRunning { .. })));
-        assert!(s.renew_run_lease(&r1, "hub-a", now_ms() + 120_000).await.unwrap());
-        assert!(!s.renew_run_lease(&r1, "hub-b", now_ms() + 120_000).await.unwrap());
-        let counts = RunCounts { read: 10, created: 7, updated: 1, unchanged: 1, skipped: 0, failed: 1 };
-        s.add_run_errors(&r1, &[RunError { record: "42".into(), side: "target".into(), code: "INVALID_DATA".into(), message: "電話番号の形式が不正です".into() }]).await.unwrap();
-        s.finish_run(&r1, RunStatus::Partial, &counts, Some("1 record failed")).await.unwrap();
+        assert!(s
+            .claim_next_run("hub-b", now_ms() + 60_000)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(matches!(
+            s.enqueue_run(&flow, Trigger::Manual, None).await,
+            Err(StoreError::AlreadyRunning { .. })
+        ));
+        assert!(s
+            .renew_run_lease(&r1, "hub-a", now_ms() + 120_000)
+            .await
+            .unwrap());
+        assert!(!s
+            .renew_run_lease(&r1, "hub-b", now_ms() + 120_000)
+            .await
+            .unwrap());
+        let counts = RunCounts {
+            read: 10,
+            created: 7,
+            updated: 1,
+            unchanged: 1,
+            skipped: 0,
+            failed: 1,
+        };
+        s.add_run_errors(
+            &r1,
+            &[RunError {
+                record: "42".into(),
+                side: "target".into(),
+                code: "INVALID_DATA".into(),
+                message: "電話番号の形式が不正です".into(),
+            }],
+        )
+        .await
+        .unwrap();
+        s.finish_run(&r1, RunStatus::Partial, &counts, Some("1 record failed"))
+            .await
+            .unwrap();
         let run = s.get_run(&r1).await.unwrap();
         assert_eq!(run.counts, counts);
         assert_eq!(run.status, RunStatus::Partial);
         assert!(run.finished_at.is_some());
-        assert_eq!(s.run_errors(&r1, 100).await.unwrap()[0].message, "電話番号の形式が不正です");
+        assert_eq!(
+            s.run_errors(&r1, 100).await.unwrap()[0].message,
+            "電話番号の形式が不正です"
+        );
 
-        let r2 = s.enqueue_run(&flow, Trigger::Schedule, Some(1_000)).await.unwrap();
-        let all = s.list_runs(&RunFilter { flow: Some(flow.clone()), limit: 10, ..Default::default() }).await.unwrap();
-        assert_eq!(all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec![r2.as_str(), r1.as_str()]);
-        let sched = s.list_runs(&RunFilter { trigger: Some(Trigger::Schedule), limit: 10, ..Default::default() }).await.unwrap();
+        let r2 = s
+            .enqueue_run(&flow, Trigger::Schedule, Some(1_000))
+            .await
+            .unwrap();
+        let all = s
+            .list_runs(&RunFilter {
+                flow: Some(flow.clone()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            vec![r2.as_str(), r1.as_str()]
+        );
+        let sched = s
+            .list_runs(&RunFilter {
+                trigger: Some(Trigger::Schedule),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         assert_eq!(sched.len(), 1);
-        let failed = s.list_runs(&RunFilter { status: Some(RunStatus::Failed), limit: 10, ..Default::default() }).await.unwrap();
+        let failed = s
+            .list_runs(&RunFilter {
+                status: Some(RunStatus::Failed),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         assert!(failed.is_empty());
         // The same scheduled occurrence is never queued twice.
-        let run = s.claim_next_run("hub-a", now_ms() + 1000).await.unwrap().unwrap();
-        s.finish_run(&run.id, RunStatus::Success, &RunCounts::default(), None).await.unwrap();
-        assert!(s.enqueue_run(&flow, Trigger::Schedule, Some(1_000)).await.is_err());
+        let run = s
+            .claim_next_run("hub-a", now_ms() + 1000)
+            .await
+            .unwrap()
+            .unwrap();
+        s.finish_run(&run.id, RunStatus::Success, &RunCounts::default(), None)
+            .await
+            .unwrap();
+        assert!(s
+            .enqueue_run(&flow, Trigger::Schedule, Some(1_000))
+            .await
+            .is_err());
     }
 }
 
@@ -185,7 +343,11 @@ async fn concurrent_claims_take_each_run_once() {
             let s = s.clone();
             tasks.push(tokio::spawn(async move {
                 let mut mine = Vec::new();
-                while let Some(r) = s.claim_next_run(&format!("w{w}"), now_ms() + 60_000).await.unwrap() {
+                while let Some(r) = s
+                    .claim_next_run(&format!("w{w}"), now_ms() + 60_000)
+                    .await
+                    .unwrap()
+                {
                     mine.push(r.id);
                 }
                 mine
@@ -207,7 +369,12 @@ async fn api_tokens_and_inquiries() {
         let s = &t.store;
         let token = s.create_api_token("ci").await.unwrap();
         assert!(token.starts_with("rkh_"));
-        assert_eq!(s.verify_api_token(&token).await.unwrap().as_deref(), Some("ci"), "{}", t.name);
+        assert_eq!(
+            s.verify_api_token(&token).await.unwrap().as_deref(),
+            Some("ci"),
+            "{}",
+            t.name
+        );
         assert_eq!(s.verify_api_token("rkh_wrong").await.unwrap(), None);
         assert_eq!(s.verify_api_token("").await.unwrap(), None);
         let listed = s.list_api_tokens().await.unwrap();

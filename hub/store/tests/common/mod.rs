@@ -43,14 +43,18 @@ pub async fn stores() -> Vec<TestStore> {
 pub async fn fresh_postgres(admin_url: &str) -> Store {
     sqlx::any::install_default_drivers();
     let name = format!("hub_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::AnyPool::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("HUB_TEST_POSTGRES_URL is set but the server is unreachable: {e}"));
+    let admin = sqlx::AnyPool::connect(admin_url).await.unwrap_or_else(|e| {
+        panic!("HUB_TEST_POSTGRES_URL is set but the server is unreachable: {e}")
+    });
     admin
         .execute(format!("CREATE DATABASE {name}").as_str())
         .await
         .expect("create test database");
     admin.close().await;
-    let (base, _) = admin_url.rsplit_once('/').expect("postgres URL with a database name");
-    Store::open(&format!("{base}/{name}"), cipher()).await.expect("open postgres store")
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("postgres URL with a database name");
+    Store::open(&format!("{base}/{name}"), cipher())
+        .await
+        .expect("open postgres store")
 }

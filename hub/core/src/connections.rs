@@ -1,0 +1,302 @@
+//! Connections (接続): created against a loaded connector's manifest, tested with 接続テスト,
+//! and the single place that turns a stored connection into a call into its plugin.
+
+use connector_sdk::protocol::{Call, Reply};
+use connector_sdk::{
+    AuthSpec, CheckResult, Connection as PluginConnection, ConnectorError, ErrorKind, Manifest,
+    ObjectSchema, Secret, SettingField, SettingKind,
+};
+use hub_store::{ConnectionPatch, NewConnection};
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use crate::error::{HubError, HubResult};
+use crate::validate;
+use crate::Hub;
+
+/// `POST /api/connections` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConnectionInput {
+    pub connector: String,
+    pub name: String,
+    pub registration_number: String,
+    pub phone: String,
+    #[serde(default)]
+    pub settings: Map<String, Value>,
+    #[serde(default)]
+    pub credentials: BTreeMap<String, Secret>,
+}
+
+/// Credential key an OAuth connection may be given directly instead of the consent step.
+pub const REFRESH_TOKEN_KEY: &str = "refresh_token";
+
+impl Hub {
+    pub fn manifest(&self, connector_id: &str) -> HubResult<&Manifest> {
+        self.plugins.plugin(connector_id).map(|p| &p.manifest).ok_or_else(|| {
+            HubError::invalid(
+                "connector",
+                format!("unknown connector '{connector_id}'; GET /api/connectors lists the loaded ones"),
+            )
+        })
+    }
+
+    pub async fn create_connection(&self, input: ConnectionInput) -> HubResult<String> {
+        let manifest = self.manifest(&input.connector)?.clone();
+        let name = validate::text("name", &input.name, 100)?;
+        let registration_number = validate::registration_number(
+            "registration_number",
+            &input.registration_number,
+            manifest.registration_number_pattern.as_deref(),
+        )?;
+        let phone = validate::phone("phone", &input.phone)?;
+        let settings = check_settings(&manifest.settings, &input.settings, true)?;
+        let mut credentials = input.credentials;
+        let refresh_token = match manifest.auth {
+            AuthSpec::OAuth2 { .. } => credentials
+                .remove(REFRESH_TOKEN_KEY)
+                .filter(|t| !t.is_empty()),
+            _ => None,
+        };
+        check_credentials(&manifest.credentials, &credentials, true)?;
+        let id = self
+            .store
+            .insert_connection(&NewConnection {
+                connector_id: manifest.id.clone(),
+                name,
+                settings,
+                registration_number,
+                phone,
+                credentials,
+                refresh_token,
+            })
+            .await?;
+        Ok(id)
+    }
+
+    /// Changes what is given; settings are validated as a whole, credentials key by key.
+    pub async fn update_connection(
+        &self,
+        id: &str,
+        patch: ConnectionUpdate,
+    ) -> HubResult<hub_store::Connection> {
+        let current = self.store.get_connection(id).await?;
+        let manifest = self.manifest(&current.connector_id)?.clone();
+        let mut p = ConnectionPatch::default();
+        if let Some(n) = &patch.name {
+            p.name = Some(validate::text("name", n, 100)?);
+        }
+        if let Some(r) = &patch.registration_number {
+            p.registration_number = Some(validate::registration_number(
+                "registration_number",
+                r,
+                manifest.registration_number_pattern.as_deref(),
+            )?);
+        }
+        if let Some(ph) = &patch.phone {
+            p.phone = Some(validate::phone("phone", ph)?);
+        }
+        if let Some(s) = &patch.settings {
+            p.settings = Some(check_settings(&manifest.settings, s, true)?);
+        }
+        if let Some(c) = patch.credentials {
+            check_credentials(&manifest.credentials, &c, false)?;
+            p.credentials = Some(c);
+        }
+        Ok(self.store.update_connection(id, &p).await?)
+    }
+
+    /// The connection as its plugin sees it: settings, decrypted credentials and the access token.
+    pub async fn plugin_connection(
+        &self,
+        id: &str,
+    ) -> HubResult<(hub_store::Connection, PluginConnection)> {
+        let conn = self.store.get_connection(id).await?;
+        let secrets = self.store.connection_secrets(id).await?;
+        let mut credentials = secrets.credentials;
+        if let Some(t) = secrets.access_token {
+            credentials.insert("access_token".into(), t);
+        }
+        let pc = PluginConnection {
+            settings: conn.settings.clone(),
+            credentials,
+        };
+        Ok((conn, pc))
+    }
+
+    /// One call into a connection's plugin, in a fresh worker process.
+    pub async fn call_connection(
+        &self,
+        id: &str,
+        call: Call,
+    ) -> HubResult<Result<Reply, ConnectorError>> {
+        let (conn, pc) = self.plugin_connection(id).await?;
+        Ok(self.plugins.call_once(&conn.connector_id, &pc, call).await)
+    }
+
+    /// 接続テスト. The outer error is the hub's (unknown id); the inner one the connector's.
+    pub async fn check_connection(
+        &self,
+        id: &str,
+    ) -> HubResult<Result<CheckResult, ConnectorError>> {
+        Ok(match self.call_connection(id, Call::Check).await? {
+            Ok(Reply::Check(c)) => Ok(c),
+            Ok(other) => Err(unexpected("check", &other)),
+            Err(e) => Err(e),
+        })
+    }
+
+    pub async fn connection_objects(&self, id: &str) -> HubResult<Vec<ObjectSchema>> {
+        match self.call_connection(id, Call::Objects).await? {
+            Ok(Reply::Objects(o)) => Ok(o),
+            Ok(other) => Err(HubError::Connector(unexpected("objects", &other))),
+            Err(e) => Err(HubError::Connector(e)),
+        }
+    }
+}
+
+/// `PUT /api/connections/{id}` body: every part optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConnectionUpdate {
+    pub name: Option<String>,
+    pub registration_number: Option<String>,
+    pub phone: Option<String>,
+    pub settings: Option<Map<String, Value>>,
+    pub credentials: Option<BTreeMap<String, Secret>>,
+}
+
+pub(crate) fn unexpected(call: &str, reply: &Reply) -> ConnectorError {
+    let kind = match reply {
+        Reply::Manifest(_) => "manifest",
+        Reply::Check(_) => "check",
+        Reply::Objects(_) => "objects",
+        Reply::Read(_) => "read",
+        Reply::Write(_) => "write",
+        Reply::Action(_) => "action",
+    };
+    ConnectorError::new(
+        ErrorKind::Internal,
+        format!("connector answered a {call} call with a {kind} reply"),
+    )
+}
+
+fn check_settings(
+    fields: &[SettingField],
+    given: &Map<String, Value>,
+    require: bool,
+) -> HubResult<Map<String, Value>> {
+    for key in given.keys() {
+        if !fields.iter().any(|f| &f.key == key) {
+            let known: Vec<&str> = fields.iter().map(|f| f.key.as_str()).collect();
+            return Err(HubError::invalid(
+                format!("settings.{key}"),
+                format!("unknown setting; this connector has: {}", known.join(", ")),
+            ));
+        }
+    }
+    let mut out = Map::new();
+    for f in fields {
+        let field = format!("settings.{}", f.key);
+        let raw = match given.get(&f.key) {
+            None | Some(Value::Null) => f.default.clone().map(Value::String),
+            Some(Value::String(s)) if s.trim().is_empty() => f.default.clone().map(Value::String),
+            Some(v) => Some(v.clone()),
+        };
+        let Some(v) = raw else {
+            if f.required && require {
+                return Err(HubError::invalid(field, "is required"));
+            }
+            continue;
+        };
+        let text = match &v {
+            Value::String(s) => s.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err(HubError::invalid(
+                    field,
+                    "must be text, a number or true/false",
+                ))
+            }
+        };
+        if text.chars().count() > 2000 {
+            return Err(HubError::invalid(
+                field,
+                "is too long (at most 2000 characters)",
+            ));
+        }
+        match &f.kind {
+            SettingKind::Url => {
+                let ok = url::Url::parse(&text)
+                    .map(|u| matches!(u.scheme(), "http" | "https"))
+                    .unwrap_or(false);
+                if !ok {
+                    return Err(HubError::invalid(
+                        field,
+                        "must be an http(s) URL such as https://example.cybozu.com",
+                    ));
+                }
+            }
+            SettingKind::Number => {
+                if text.parse::<f64>().is_err() {
+                    return Err(HubError::invalid(field, "must be a number"));
+                }
+            }
+            SettingKind::Bool => {
+                if !matches!(text.as_str(), "true" | "false") {
+                    return Err(HubError::invalid(field, "must be true or false"));
+                }
+            }
+            SettingKind::Select { options } => {
+                if !options.iter().any(|o| o.value == text) {
+                    let allowed: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
+                    return Err(HubError::invalid(
+                        field,
+                        format!("must be one of: {}", allowed.join(", ")),
+                    ));
+                }
+            }
+            SettingKind::Text | SettingKind::Secret | SettingKind::Path => {}
+        }
+        if let Some(p) = &f.pattern {
+            let re = Regex::new(p).map_err(|_| {
+                HubError::invalid(&field, "the connector declares an invalid pattern")
+            })?;
+            if !re.is_match(&text) {
+                return Err(HubError::invalid(
+                    field,
+                    format!("does not have the expected form ({p})"),
+                ));
+            }
+        }
+        out.insert(f.key.clone(), Value::String(text));
+    }
+    Ok(out)
+}
+
+fn check_credentials(
+    fields: &[SettingField],
+    given: &BTreeMap<String, Secret>,
+    require: bool,
+) -> HubResult<()> {
+    for key in given.keys() {
+        if !fields.iter().any(|f| &f.key == key) {
+            return Err(HubError::invalid(
+                format!("credentials.{key}"),
+                "unknown credential for this connector",
+            ));
+        }
+    }
+    if require {
+        for f in fields.iter().filter(|f| f.required) {
+            if given.get(&f.key).is_none_or(|s| s.is_empty()) {
+                return Err(HubError::invalid(
+                    format!("credentials.{}", f.key),
+                    "is required",
+                ));
+            }
+        }
+    }
+    Ok(())
+}

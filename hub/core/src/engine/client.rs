@@ -1,0 +1,183 @@
+//! Calls into one connection's plugin during a run, with what the hub owns: a fresh token before
+//! the first call and a single-flight refresh after an auth-expired error, retries with
+//! exponential backoff and jitter honouring Retry-After, the manifest's request rate, and a
+//! per-connection concurrency limit shared by every run in this process.
+
+use connector_sdk::protocol::{Call, Reply};
+use connector_sdk::{
+    Connection as PluginConnection, ConnectorError, ErrorKind, Limits, WriteAction,
+};
+use rand::Rng;
+use std::time::{Duration, Instant};
+
+use crate::error::HubResult;
+use crate::plugins::PluginSession;
+use crate::Hub;
+
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before attempt `attempt + 1`: the server's Retry-After if given, else base·2^n
+    /// with ±50% jitter, capped.
+    pub fn delay(&self, attempt: u32, retry_after_ms: Option<u64>) -> Duration {
+        if let Some(ms) = retry_after_ms {
+            return Duration::from_millis(ms).min(self.max_delay * 4);
+        }
+        let exp = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
+        let jitter = rand::thread_rng().gen_range(0.5..1.5);
+        exp.mul_f64(jitter).min(self.max_delay)
+    }
+}
+
+pub struct ConnectorClient {
+    hub: Hub,
+    pub connection_id: String,
+    pub connector_id: String,
+    pub limits: Limits,
+    conn: PluginConnection,
+    session: Option<PluginSession>,
+    last_call: Option<Instant>,
+    policy: RetryPolicy,
+    /// Calls made, for the run log and metrics.
+    pub calls: u64,
+}
+
+impl ConnectorClient {
+    pub async fn open(hub: &Hub, connection_id: &str) -> HubResult<Self> {
+        hub.ensure_fresh_token(connection_id).await?;
+        let (stored, conn) = hub.plugin_connection(connection_id).await?;
+        let limits = hub.manifest(&stored.connector_id)?.limits.clone();
+        Ok(ConnectorClient {
+            hub: hub.clone(),
+            connection_id: connection_id.to_string(),
+            connector_id: stored.connector_id,
+            limits,
+            conn,
+            session: None,
+            last_call: None,
+            policy: RetryPolicy::default(),
+            calls: 0,
+        })
+    }
+
+    async fn pace(&mut self) {
+        if let (Some(rps), Some(last)) = (self.limits.requests_per_second, self.last_call) {
+            if rps > 0.0 {
+                let gap = Duration::from_secs_f64(1.0 / rps);
+                let since = last.elapsed();
+                if since < gap {
+                    tokio::time::sleep(gap - since).await;
+                }
+            }
+        }
+        self.last_call = Some(Instant::now());
+    }
+
+    pub async fn call(&mut self, call: Call) -> Result<Reply, ConnectorError> {
+        // A write is safe to repeat after a lost answer only if every op finds its record again.
+        let repeatable = match &call {
+            Call::Write(w) => w.ops.iter().all(|op| {
+                op.action != WriteAction::Create && (op.id.is_some() || op.match_key.is_some())
+            }),
+            _ => true,
+        };
+        let mut refreshed = false;
+        let mut attempt = 0;
+        loop {
+            self.pace().await;
+            let permit = self
+                .hub
+                .connection_permit(&self.connection_id, self.limits.max_concurrency)
+                .await;
+            if self.session.is_none() {
+                self.session = Some(self.hub.plugins.open(&self.connector_id).await?);
+            }
+            let Some(session) = self.session.as_mut() else {
+                continue;
+            };
+            self.calls += 1;
+            let result = session.call(&self.conn, call.clone()).await;
+            drop(permit);
+            let err = match result {
+                Ok(reply) => return Ok(reply),
+                Err(e) => e,
+            };
+            if matches!(err.code.as_str(), "crashed" | "timed_out") {
+                self.session = None; // the worker is gone; a later call starts a new one
+                return Err(err);
+            }
+            if err.kind == ErrorKind::AuthExpired && !refreshed {
+                refreshed = true;
+                let seen = self.conn.credentials.get("access_token").cloned();
+                self.hub
+                    .refresh_after_expiry(&self.connection_id, seen.as_ref())
+                    .await
+                    .map_err(into_connector_error)?;
+                let (_, conn) = self
+                    .hub
+                    .plugin_connection(&self.connection_id)
+                    .await
+                    .map_err(into_connector_error)?;
+                self.conn = conn;
+                continue;
+            }
+            let may_retry = err.kind == ErrorKind::RateLimited
+                || (err.kind == ErrorKind::Transient && repeatable);
+            if may_retry && attempt + 1 < self.policy.max_attempts {
+                let delay = self.policy.delay(attempt, err.retry_after_ms);
+                tracing::info!(connection = %self.connection_id, code = %err.code, attempt, delay_ms = delay.as_millis() as u64, "retrying connector call");
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(err);
+        }
+    }
+}
+
+pub(crate) fn into_connector_error(e: crate::HubError) -> ConnectorError {
+    match e {
+        crate::HubError::Connector(c) => c,
+        other => ConnectorError::new(ErrorKind::Internal, other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_honours_retry_after() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay(0, Some(2000)), Duration::from_secs(2));
+        let d0 = p.delay(0, None);
+        let d3 = p.delay(3, None);
+        assert!(
+            d0 >= Duration::from_millis(250) && d0 <= Duration::from_millis(750),
+            "{d0:?}"
+        );
+        assert!(
+            d3 >= Duration::from_millis(2000) && d3 <= Duration::from_millis(6000),
+            "{d3:?}"
+        );
+        assert!(p.delay(20, None) <= p.max_delay);
+    }
+}

@@ -1,0 +1,163 @@
+//! Field mapping: each target field from a source field, through an optional transform. The
+//! fingerprint of the mapped fields decides whether anything changed since the last sync.
+
+use connector_sdk::{Fields, Record};
+use hub_store::FieldMapping;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{HubError, HubResult};
+
+/// Transforms available to a business user; anything else is refused when the flow is saved.
+pub const TRANSFORMS: &[&str] = &["copy", "trim", "nfkc", "upper", "lower", "constant"];
+
+#[derive(Debug, Clone)]
+enum Transform {
+    Copy,
+    Trim,
+    Nfkc,
+    Upper,
+    Lower,
+    Constant(Value),
+}
+
+fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
+    Ok(match t {
+        None | Some(Value::Null) => Transform::Copy,
+        Some(Value::String(s)) => match s.as_str() {
+            "" | "copy" => Transform::Copy,
+            "trim" => Transform::Trim,
+            "nfkc" => Transform::Nfkc,
+            "upper" => Transform::Upper,
+            "lower" => Transform::Lower,
+            other => {
+                return Err(HubError::unprocessable(
+                    field,
+                    format!(
+                        "unknown transform '{other}'; available: {}",
+                        TRANSFORMS.join(", ")
+                    ),
+                ))
+            }
+        },
+        Some(Value::Object(o)) if o.contains_key("constant") => {
+            Transform::Constant(o["constant"].clone())
+        }
+        Some(_) => {
+            return Err(HubError::unprocessable(
+                field,
+                "a transform is a name or {\"constant\": value}",
+            ))
+        }
+    })
+}
+
+pub struct Mapper {
+    rules: Vec<(String, String, Transform)>,
+}
+
+impl Mapper {
+    pub fn new(mapping: &[FieldMapping]) -> HubResult<Self> {
+        let mut rules = Vec::new();
+        for (i, m) in mapping.iter().enumerate() {
+            rules.push((
+                m.from.clone(),
+                m.to.clone(),
+                parse(&m.transform, &format!("mapping[{i}].transform"))?,
+            ));
+        }
+        Ok(Mapper { rules })
+    }
+
+    /// The target fields for one source record. `$id` names the source record's id.
+    pub fn map(&self, record: &Record) -> Fields {
+        let mut out = Fields::new();
+        for (from, to, t) in &self.rules {
+            let v = if from == "$id" {
+                Value::String(record.id.clone())
+            } else {
+                record.fields.get(from).cloned().unwrap_or(Value::Null)
+            };
+            out.insert(to.clone(), apply(t, v));
+        }
+        out
+    }
+}
+
+fn apply(t: &Transform, v: Value) -> Value {
+    let text = |f: &dyn Fn(&str) -> String, v: Value| match v {
+        Value::String(s) => Value::String(f(&s)),
+        other => other,
+    };
+    match t {
+        Transform::Copy => v,
+        Transform::Trim => text(&|s| s.trim().to_string(), v),
+        Transform::Nfkc => text(&|s| s.nfkc().collect(), v),
+        Transform::Upper => text(&|s| s.to_uppercase(), v),
+        Transform::Lower => text(&|s| s.to_lowercase(), v),
+        Transform::Constant(c) => c.clone(),
+    }
+}
+
+/// A stable hash of mapped fields (keys sorted by the JSON map), so equal content ⇒ equal print.
+pub fn fingerprint(fields: &Fields) -> String {
+    let canonical = serde_json::to_string(fields).unwrap_or_default();
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rec(fields: Value) -> Record {
+        Record {
+            id: "7".into(),
+            version: None,
+            modified_at: None,
+            private: false,
+            deleted: false,
+            fields: fields.as_object().cloned().unwrap(),
+        }
+    }
+
+    #[test]
+    fn maps_and_transforms() {
+        let m = Mapper::new(
+            &serde_json::from_value::<Vec<FieldMapping>>(json!([
+                {"from": "会社名", "to": "Account_Name", "transform": "nfkc"},
+                {"from": "メモ", "to": "Description", "transform": "trim"},
+                {"from": "$id", "to": "kintone_id"},
+                {"from": "x", "to": "Source", "transform": {"constant": "kintone"}}
+            ]))
+            .unwrap(),
+        )
+        .unwrap();
+        let out = m.map(&rec(json!({"会社名": "ｻﾝﾌﾟﾙ㈱", "メモ": "  よろしく  "})));
+        assert_eq!(out["Account_Name"], json!("サンプル(株)"));
+        assert_eq!(out["Description"], json!("よろしく"));
+        assert_eq!(out["kintone_id"], json!("7"));
+        assert_eq!(out["Source"], json!("kintone"));
+        assert_eq!(
+            fingerprint(&out),
+            fingerprint(&m.map(&rec(json!({"会社名": "サンプル(株)", "メモ": "よろしく"}))))
+        );
+    }
+
+    #[test]
+    fn unknown_transform_names_the_field() {
+        let e = Mapper::new(&[FieldMapping {
+            from: "a".into(),
+            to: "b".into(),
+            transform: Some(json!("rot13")),
+        }])
+        .err()
+        .unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("mapping[0].transform: unknown transform 'rot13'"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! One-way sync: changes read from the source since its cursor are mapped and written to the
+//! target — linked records by id, others by match key or created — skipping what is unchanged
+//! since the last sync. Links and the cursor move per page, after the target acknowledged it.
+
+use connector_sdk::protocol::{Call, Reply};
+use connector_sdk::{
+    ConnectorError, Fields, MatchKey, ReadPage, ReadRequest, Record, WriteAction, WriteOp,
+    WriteOutcome, WriteRequest,
+};
+use hub_store::links::{Link, PageCommit};
+use hub_store::{now_ms, Flow, RunCounts, RunError};
+use std::collections::HashMap;
+
+use super::client::ConnectorClient;
+use super::mapping::{fingerprint, Mapper};
+use super::{Progress, RunReport};
+use crate::Hub;
+
+struct Pending {
+    source: Record,
+    fingerprint: String,
+    mapped: Fields,
+    link: Option<Link>,
+}
+
+pub(super) async fn run(hub: &Hub, flow: &Flow, progress: Progress<'_>) -> RunReport {
+    let mut counts = RunCounts::default();
+    let mut errors = Vec::new();
+    let fatal = sync(hub, flow, progress, &mut counts, &mut errors)
+        .await
+        .err();
+    RunReport::finish(counts, errors, fatal)
+}
+
+fn describe(side: &str, e: &ConnectorError) -> String {
+    format!("{side}: {} ({})", e.message, e.code)
+}
+
+async fn sync(
+    hub: &Hub,
+    flow: &Flow,
+    progress: Progress<'_>,
+    counts: &mut RunCounts,
+    errors: &mut Vec<RunError>,
+) -> Result<(), String> {
+    let spec = &flow.spec;
+    let mapper = Mapper::new(&spec.mapping).map_err(|e| e.to_string())?;
+    let mut source = ConnectorClient::open(hub, &spec.source.connection)
+        .await
+        .map_err(|e| format!("source: {e}"))?;
+    let mut target = ConnectorClient::open(hub, &spec.target.connection)
+        .await
+        .map_err(|e| format!("target: {e}"))?;
+    let stored_cursor = hub
+        .store
+        .get_cursor(&flow.id, "source")
+        .await
+        .map_err(|e| e.to_string())?;
+    let first_run = stored_cursor.is_none();
+    let since = match (first_run, spec.filters.modified_within_days) {
+        (true, Some(days)) => {
+            chrono::DateTime::from_timestamp_millis(now_ms() - i64::from(days) * 86_400_000)
+                .map(|t| t.to_rfc3339())
+        }
+        _ => None,
+    };
+    let mut remaining = if first_run {
+        spec.options.initial_max_records
+    } else {
+        None
+    };
+    let mut cursor = stored_cursor;
+    let batch = target.limits.write_batch_size.max(1) as usize;
+
+    loop {
+        let req = ReadRequest {
+            object: spec.source.object.clone(),
+            cursor: cursor.clone(),
+            since: if cursor.is_none() {
+                since.clone()
+            } else {
+                None
+            },
+            page_size: Some(source.limits.read_page_size),
+            fields: None,
+        };
+        let page: ReadPage = match source.call(Call::Read(req)).await {
+            Ok(Reply::Read(p)) => p,
+            Ok(other) => {
+                return Err(format!(
+                    "source: {}",
+                    crate::connections::unexpected("read", &other)
+                ))
+            }
+            Err(e) => return Err(describe("source", &e)),
+        };
+        let mut records = page.records;
+        let mut stop = !page.has_more;
+        if let Some(left) = remaining.as_mut() {
+            if records.len() as u64 >= *left {
+                records.truncate(*left as usize);
+                stop = true;
+            }
+            *left -= records.len() as u64;
+        }
+        counts.read += records.len() as i64;
+
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let links = hub
+            .store
+            .links_by_source(&flow.id, &ids)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut commit = PageCommit::default();
+        let mut ops: Vec<(WriteOp, Pending)> = Vec::new();
+        for rec in records {
+            let link = links.get(&rec.id).cloned();
+            if rec.private && spec.filters.skip_private {
+                counts.skipped += 1;
+                continue;
+            }
+            if rec.deleted {
+                match (&link, spec.options.propagate_deletes) {
+                    (Some(l), true) => {
+                        let op = WriteOp {
+                            op_id: rec.id.clone(),
+                            action: WriteAction::Delete,
+                            id: Some(l.target_id.clone()),
+                            match_key: None,
+                            expected_version: None,
+                            fields: Fields::new(),
+                        };
+                        ops.push((
+                            op,
+                            Pending {
+                                source: rec,
+                                fingerprint: String::new(),
+                                mapped: Fields::new(),
+                                link,
+                            },
+                        ));
+                    }
+                    _ => counts.skipped += 1,
+                }
+                continue;
+            }
+            let mapped = mapper.map(&rec);
+            let fp = fingerprint(&mapped);
+            if link.as_ref().and_then(|l| l.source_fingerprint.as_deref()) == Some(fp.as_str()) {
+                counts.unchanged += 1;
+                continue;
+            }
+            let key = spec.match_keys.first().and_then(|k| {
+                let v = mapped
+                    .get(&k.target)
+                    .cloned()
+                    .or_else(|| rec.fields.get(&k.source).cloned())?;
+                (!v.is_null() && v != serde_json::json!("")).then(|| MatchKey {
+                    field: k.target.clone(),
+                    value: v,
+                })
+            });
+            let (action, id, match_key) = match (&link, key) {
+                (Some(l), _) => (WriteAction::Upsert, Some(l.target_id.clone()), None),
+                (None, Some(k)) if spec.options.create_missing => {
+                    (WriteAction::Upsert, None, Some(k))
+                }
+                (None, Some(k)) => (WriteAction::Update, None, Some(k)),
+                (None, None) if spec.options.create_missing => (WriteAction::Create, None, None),
+                (None, None) => {
+                    counts.skipped += 1;
+                    continue;
+                }
+            };
+            let op = WriteOp {
+                op_id: rec.id.clone(),
+                action,
+                id,
+                match_key,
+                expected_version: None,
+                fields: mapped.clone(),
+            };
+            ops.push((
+                op,
+                Pending {
+                    source: rec,
+                    fingerprint: fp,
+                    mapped,
+                    link,
+                },
+            ));
+        }
+
+        let mut retry_page = false;
+        while !ops.is_empty() {
+            let chunk: Vec<(WriteOp, Pending)> = ops.drain(..batch.min(ops.len())).collect();
+            let req = WriteRequest {
+                object: spec.target.object.clone(),
+                ops: chunk.iter().map(|(op, _)| op.clone()).collect(),
+            };
+            let results = match target.call(Call::Write(req)).await {
+                Ok(Reply::Write(r)) => r,
+                Ok(other) => {
+                    return Err(format!(
+                        "target: {}",
+                        crate::connections::unexpected("write", &other)
+                    ))
+                }
+                Err(e) => {
+                    // Whatever this page committed so far stays; the cursor stays where it was.
+                    hub.store
+                        .commit_page(&flow.id, &commit)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    return Err(describe("target", &e));
+                }
+            };
+            let by_op: HashMap<&str, _> = results.iter().map(|r| (r.op_id.as_str(), r)).collect();
+            for (op, p) in &chunk {
+                let Some(r) = by_op.get(op.op_id.as_str()) else {
+                    counts.failed += 1;
+                    errors.push(RunError {
+                        record: p.source.id.clone(),
+                        side: "target".into(),
+                        code: "no_result".into(),
+                        message: "the connector returned no result for this record".into(),
+                    });
+                    continue;
+                };
+                match r.outcome {
+                    WriteOutcome::Created | WriteOutcome::Updated | WriteOutcome::Unchanged => {
+                        match r.outcome {
+                            WriteOutcome::Created => counts.created += 1,
+                            WriteOutcome::Updated => counts.updated += 1,
+                            _ => counts.unchanged += 1,
+                        }
+                        let target_id =
+                            r.id.clone()
+                                .or_else(|| p.link.as_ref().map(|l| l.target_id.clone()))
+                                .unwrap_or_default();
+                        commit.upsert_links.push(Link {
+                            source_id: p.source.id.clone(),
+                            target_id,
+                            source_fingerprint: Some(p.fingerprint.clone()),
+                            target_fingerprint: Some(p.fingerprint.clone()),
+                            source_version: p.source.version.clone(),
+                            target_version: r.version.clone(),
+                            synced_copy: serde_json::to_string(&p.mapped).ok(),
+                        });
+                    }
+                    WriteOutcome::Deleted => {
+                        counts.updated += 1;
+                        commit.delete_links_by_source.push(p.source.id.clone());
+                    }
+                    WriteOutcome::Conflict | WriteOutcome::Error => {
+                        counts.failed += 1;
+                        let (code, message, retryable) = match &r.error {
+                            Some(e) => (
+                                e.code.clone(),
+                                e.message_ja
+                                    .clone()
+                                    .map(|ja| format!("{ja} / {}", e.message))
+                                    .unwrap_or_else(|| e.message.clone()),
+                                e.is_retryable(),
+                            ),
+                            None => (
+                                "conflict".into(),
+                                "the record changed in the target since it was read".into(),
+                                false,
+                            ),
+                        };
+                        retry_page |= retryable;
+                        errors.push(RunError {
+                            record: p.source.id.clone(),
+                            side: "target".into(),
+                            code,
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+        if !retry_page {
+            if let Some(c) = &page.next_cursor {
+                commit.cursors.push(("source".into(), c.clone()));
+            }
+        }
+        hub.store
+            .commit_page(&flow.id, &commit)
+            .await
+            .map_err(|e| e.to_string())?;
+        progress(counts);
+        if stop || retry_page || page.next_cursor.is_none() {
+            break;
+        }
+        cursor = page.next_cursor;
+    }
+    Ok(())
+}

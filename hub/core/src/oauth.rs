@@ -1,0 +1,414 @@
+//! The hub's OAuth2 (the connectors never see a refresh token): the authorization-code flow
+//! with a checked, single-use state and PKCE; refresh before expiry and after an auth-expired
+//! error, single-flight per connection; rotated refresh tokens saved in the same statement as
+//! the access token; `invalid_grant` turns the connection to "re-authorize" (再認証が必要).
+
+use connector_sdk::{AuthSpec, ConnectorError, ErrorKind, Secret};
+use hub_store::{now_ms, ConnectionStatus, Millis};
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::error::{HubError, HubResult};
+use crate::Hub;
+
+/// Refresh when less than this remains, so a call never starts with a token about to die.
+pub const REFRESH_MARGIN_MS: Millis = 60_000;
+/// How long a consent page may stay open before its state is refused.
+pub const STATE_TTL_MS: Millis = 10 * 60_000;
+
+#[derive(Default)]
+pub struct OAuth {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl OAuth {
+    fn lock_for(&self, connection_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        m.entry(connection_id.to_string()).or_default().clone()
+    }
+}
+
+struct Endpoints {
+    authorize_url: String,
+    token_url: String,
+    scopes: Vec<String>,
+    extra: Vec<(String, String)>,
+}
+
+/// Fills `{setting}` placeholders of a manifest URL from the connection's settings.
+fn fill(template: &str, settings: &Map<String, Value>) -> HubResult<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e)
+            .ok_or_else(|| HubError::invalid("connector", "bad URL template in manifest"))?;
+        out.push_str(&rest[..start]);
+        let key = &rest[start + 1..end];
+        let value = settings
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                HubError::invalid(
+                    format!("settings.{key}"),
+                    "is required to sign in (the authorization URL needs it)",
+                )
+            })?;
+        out.push_str(value.trim_end_matches('/'));
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+async fn http_call(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let mut rb = client.request(request.method().clone(), request.uri().to_string());
+    for (k, v) in request.headers() {
+        rb = rb.header(k, v);
+    }
+    let resp = rb.body(request.body().clone()).send().await?;
+    let mut status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp.bytes().await?.to_vec();
+    // Some providers (Zoho) answer token errors with 200 and {"error": …}: make them errors.
+    if status.is_success() {
+        if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+            if v.get("error").is_some() && v.get("access_token").is_none() {
+                status = reqwest::StatusCode::BAD_REQUEST;
+            }
+        }
+    }
+    let mut out = oauth2::http::Response::builder().status(status.as_u16());
+    for (k, v) in headers.iter() {
+        out = out.header(k.as_str(), v.as_bytes());
+    }
+    Ok(out.body(body).unwrap_or_default())
+}
+
+type TokenError =
+    RequestTokenError<reqwest::Error, oauth2::StandardErrorResponse<BasicErrorResponseType>>;
+
+/// What a failed token request means for the connection.
+fn classify(e: &TokenError) -> (ConnectorError, bool) {
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            let code = r.error().as_ref().to_string();
+            let detail = r.error_description().cloned().unwrap_or_default();
+            let needs_person = matches!(
+                code.as_str(),
+                "invalid_grant"
+                    | "invalid_code"
+                    | "invalid_client"
+                    | "unauthorized_client"
+                    | "access_denied"
+            );
+            let err = ConnectorError::new(ErrorKind::AuthFailed, format!("the provider refused the token request: {code} {detail}").trim().to_string())
+                .with_code(code)
+                .with_ja("認証の有効期限が切れたか取り消されました。連携トークンの更新から再認証してください");
+            (err, needs_person)
+        }
+        RequestTokenError::Request(re) => (
+            ConnectorError::new(
+                ErrorKind::Transient,
+                format!("token endpoint unreachable: {re}"),
+            )
+            .with_ja("認証サーバーに接続できません。しばらくしてから再実行してください"),
+            false,
+        ),
+        other => (
+            ConnectorError::new(
+                ErrorKind::Transient,
+                format!("token endpoint answered unexpectedly: {other}"),
+            ),
+            false,
+        ),
+    }
+}
+
+impl Hub {
+    fn oauth_endpoints(
+        &self,
+        connector_id: &str,
+        settings: &Map<String, Value>,
+    ) -> HubResult<Endpoints> {
+        match &self.manifest(connector_id)?.auth {
+            AuthSpec::OAuth2 { authorize_url, token_url, scopes, extra_authorize_params } => Ok(Endpoints {
+                authorize_url: fill(authorize_url, settings)?,
+                token_url: fill(token_url, settings)?,
+                scopes: scopes.clone(),
+                extra: extra_authorize_params.clone(),
+            }),
+            _ => Err(HubError::Conflict {
+                code: "not_oauth",
+                message: format!("connector '{connector_id}' does not use OAuth; its credentials are entered directly"),
+            }),
+        }
+    }
+
+    async fn oauth_client(
+        &self,
+        connection_id: &str,
+    ) -> HubResult<(
+        BasicClient<
+            oauth2::EndpointSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointSet,
+        >,
+        Endpoints,
+    )> {
+        let conn = self.store.get_connection(connection_id).await?;
+        let ep = self.oauth_endpoints(&conn.connector_id, &conn.settings)?;
+        let secrets = self.store.connection_secrets(connection_id).await?;
+        let id = secrets
+            .credentials
+            .get("client_id")
+            .ok_or_else(|| HubError::invalid("credentials.client_id", "is required for OAuth"))?;
+        let mut client = BasicClient::new(ClientId::new(id.expose().to_string()))
+            .set_auth_uri(
+                AuthUrl::new(ep.authorize_url.clone())
+                    .map_err(|e| HubError::invalid("settings", format!("authorize URL: {e}")))?,
+            )
+            .set_token_uri(
+                TokenUrl::new(ep.token_url.clone())
+                    .map_err(|e| HubError::invalid("settings", format!("token URL: {e}")))?,
+            )
+            .set_auth_type(AuthType::RequestBody);
+        if let Some(s) = secrets.credentials.get("client_secret") {
+            client = client.set_client_secret(ClientSecret::new(s.expose().to_string()));
+        }
+        Ok((client, ep))
+    }
+
+    /// Starts sign-in: the provider URL to send the browser to. `redirect_uri` is the hub's
+    /// `/oauth/callback` as the browser reaches it.
+    pub async fn begin_authorization(
+        &self,
+        connection_id: &str,
+        redirect_uri: &str,
+    ) -> HubResult<String> {
+        let (client, ep) = self.oauth_client(connection_id).await?;
+        let redirect = RedirectUrl::new(redirect_uri.to_string())
+            .map_err(|e| HubError::invalid("redirect_uri", e.to_string()))?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut req = client
+            .authorize_url(CsrfToken::new_random)
+            .set_redirect_uri(std::borrow::Cow::Owned(redirect))
+            .set_pkce_challenge(challenge);
+        for s in &ep.scopes {
+            req = req.add_scope(Scope::new(s.clone()));
+        }
+        for (k, v) in &ep.extra {
+            req = req.add_extra_param(k.clone(), v.clone());
+        }
+        let (url, state) = req.url();
+        self.store
+            .save_oauth_state(
+                state.secret(),
+                connection_id,
+                redirect_uri,
+                &Secret::new(verifier.secret().clone()),
+            )
+            .await?;
+        Ok(url.to_string())
+    }
+
+    /// Finishes sign-in from the provider's redirect; answers the connection id.
+    pub async fn complete_authorization(&self, state: &str, code: &str) -> HubResult<String> {
+        let pending = self
+            .store
+            .take_oauth_state(state)
+            .await?
+            .filter(|p| now_ms() - p.created_at <= STATE_TTL_MS)
+            .ok_or_else(|| {
+                HubError::invalid(
+                    "state",
+                    "unknown or expired sign-in; start the connection's sign-in again",
+                )
+            })?;
+        let (client, _) = self.oauth_client(&pending.connection_id).await?;
+        let redirect = RedirectUrl::new(pending.redirect_uri.clone())
+            .map_err(|e| HubError::invalid("redirect_uri", e.to_string()))?;
+        let token = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .set_redirect_uri(std::borrow::Cow::Owned(redirect))
+            .set_pkce_verifier(PkceCodeVerifier::new(
+                pending.pkce_verifier.expose().to_string(),
+            ))
+            .request_async(&http_call)
+            .await
+            .map_err(|e| HubError::Connector(classify(&e).0))?;
+        let expires = token
+            .expires_in()
+            .map(|d| now_ms() + d.as_millis() as Millis);
+        let refresh = token
+            .refresh_token()
+            .map(|r| Secret::new(r.secret().clone()));
+        self.store
+            .save_tokens(
+                &pending.connection_id,
+                &Secret::new(token.access_token().secret().clone()),
+                refresh.as_ref(),
+                expires,
+            )
+            .await?;
+        tracing::info!(connection = %pending.connection_id, "OAuth sign-in completed");
+        Ok(pending.connection_id)
+    }
+
+    /// 連携トークンの更新: refresh now, whatever the expiry.
+    pub async fn refresh_token_now(&self, connection_id: &str) -> HubResult<()> {
+        self.refresh_token(connection_id, None).await
+    }
+
+    /// Refresh if the token expires within the margin (before a run or a call).
+    pub async fn ensure_fresh_token(&self, connection_id: &str) -> HubResult<()> {
+        let conn = self.store.get_connection(connection_id).await?;
+        if !matches!(
+            self.manifest(&conn.connector_id)?.auth,
+            AuthSpec::OAuth2 { .. }
+        ) {
+            return Ok(());
+        }
+        let secrets = self.store.connection_secrets(connection_id).await?;
+        let fresh = secrets.access_token.is_some()
+            && secrets
+                .token_expires_at
+                .is_none_or(|e| e - now_ms() > REFRESH_MARGIN_MS);
+        if fresh {
+            return Ok(());
+        }
+        self.refresh_token(
+            connection_id,
+            secrets
+                .access_token
+                .as_ref()
+                .map(|s| s.expose().to_string()),
+        )
+        .await
+    }
+
+    /// After a call failed with auth-expired using `seen`: refresh unless another caller already
+    /// did (single-flight: the lock serializes, the comparison skips the repeat).
+    pub async fn refresh_after_expiry(
+        &self,
+        connection_id: &str,
+        seen: Option<&Secret>,
+    ) -> HubResult<()> {
+        self.refresh_token(
+            connection_id,
+            Some(seen.map(|s| s.expose().to_string()).unwrap_or_default()),
+        )
+        .await
+    }
+
+    async fn refresh_token(
+        &self,
+        connection_id: &str,
+        seen_access: Option<String>,
+    ) -> HubResult<()> {
+        let lock = self.oauth.lock_for(connection_id);
+        let _guard = lock.lock().await;
+        let secrets = self.store.connection_secrets(connection_id).await?;
+        if let Some(seen) = &seen_access {
+            let current = secrets
+                .access_token
+                .as_ref()
+                .map(|s| s.expose().to_string())
+                .unwrap_or_default();
+            let still_valid = secrets
+                .token_expires_at
+                .is_none_or(|e| e - now_ms() > REFRESH_MARGIN_MS);
+            if !current.is_empty() && &current != seen && still_valid {
+                return Ok(()); // someone refreshed while we waited
+            }
+        }
+        let refresh = secrets.refresh_token.clone().ok_or_else(|| {
+            HubError::Connector(
+                ConnectorError::new(
+                    ErrorKind::AuthFailed,
+                    "this connection has no refresh token; sign in again",
+                )
+                .with_ja("リフレッシュトークンがありません。再認証してください"),
+            )
+        })?;
+        let (client, _) = self.oauth_client(connection_id).await?;
+        let started = now_ms();
+        match client
+            .exchange_refresh_token(&RefreshToken::new(refresh.expose().to_string()))
+            .request_async(&http_call)
+            .await
+        {
+            Ok(token) => {
+                let expires = token
+                    .expires_in()
+                    .map(|d| now_ms() + d.as_millis() as Millis);
+                let rotated = token
+                    .refresh_token()
+                    .map(|r| Secret::new(r.secret().clone()));
+                self.store
+                    .save_tokens(
+                        connection_id,
+                        &Secret::new(token.access_token().secret().clone()),
+                        rotated.as_ref(),
+                        expires,
+                    )
+                    .await?;
+                tracing::info!(connection = %connection_id, rotated = rotated.is_some(), "access token refreshed");
+                Ok(())
+            }
+            Err(e) => {
+                let (err, needs_person) = classify(&e);
+                // Another hub process may have rotated the refresh token under us: not our failure.
+                let conn = self.store.get_connection(connection_id).await?;
+                if conn.token.refreshed_at.is_some_and(|t| t >= started) {
+                    return Ok(());
+                }
+                if needs_person {
+                    self.store
+                        .set_connection_status(
+                            connection_id,
+                            ConnectionStatus::Reauthorize,
+                            Some(&err.message),
+                        )
+                        .await?;
+                    tracing::warn!(connection = %connection_id, code = %err.code, "refresh refused: connection needs re-authorization");
+                }
+                Err(HubError::Connector(err))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill;
+    use serde_json::json;
+
+    #[test]
+    fn templates_fill_from_settings() {
+        let s = json!({"accounts_url": "http://localhost:9/"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            fill("{accounts_url}/oauth/v2/token", &s).unwrap(),
+            "http://localhost:9/oauth/v2/token"
+        );
+        assert!(fill("{missing}/x", &s).is_err());
+        assert_eq!(fill("https://fixed/x", &s).unwrap(), "https://fixed/x");
+    }
+}

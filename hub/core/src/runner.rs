@@ -1,0 +1,117 @@
+//! The runner: claims queued runs from the database (so several hub processes share the work),
+//! keeps the claim alive while the engine works, and records the outcome in the history.
+
+use hub_store::{now_ms, Run, RunCounts};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+use crate::engine::{self, RunReport};
+use crate::Hub;
+
+/// A claim not renewed for this long is considered abandoned (its process died).
+pub const LEASE: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_secs(1);
+
+pub struct Runner {
+    hub: Hub,
+    owner: String,
+}
+
+impl Runner {
+    pub fn new(hub: Hub, owner: impl Into<String>) -> Self {
+        Runner {
+            hub,
+            owner: owner.into(),
+        }
+    }
+
+    pub fn lease_until() -> i64 {
+        now_ms() + LEASE.as_millis() as i64
+    }
+
+    /// Executes a run this runner has claimed, renewing the lease, saving progress, and
+    /// recording counts and per-record errors.
+    pub async fn execute(&self, run: &Run) -> RunReport {
+        let (stop_tx, mut stop_rx) = watch::channel(false);
+        let heartbeat = {
+            let store = self.hub.store.clone();
+            let (id, owner) = (run.id.clone(), self.owner.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(LEASE / 3) => {
+                            if let Err(e) = store.renew_run_lease(&id, &owner, Runner::lease_until()).await {
+                                tracing::warn!(run = %id, error = %e, "cannot renew the run's lease");
+                            }
+                        }
+                        _ = stop_rx.changed() => break,
+                    }
+                }
+            })
+        };
+        let store = self.hub.store.clone();
+        let run_id = run.id.clone();
+        let progress = move |c: &RunCounts| {
+            let (store, id, c) = (store.clone(), run_id.clone(), *c);
+            tokio::spawn(async move {
+                if let Err(e) = store.update_run_progress(&id, &c).await {
+                    tracing::warn!(run = %id, error = %e, "cannot save run progress");
+                }
+            });
+        };
+        tracing::info!(run = %run.id, flow = %run.flow_id, trigger = run.trigger.as_str(), "run started");
+        let report = engine::execute(&self.hub, run, &progress).await;
+        let _ = stop_tx.send(true);
+        let _ = heartbeat.await;
+        if let Err(e) = self.hub.store.add_run_errors(&run.id, &report.errors).await {
+            tracing::error!(run = %run.id, error = %e, "cannot record the run's errors");
+        }
+        if let Err(e) = self
+            .hub
+            .store
+            .finish_run(
+                &run.id,
+                report.status,
+                &report.counts,
+                report.message.as_deref(),
+            )
+            .await
+        {
+            tracing::error!(run = %run.id, error = %e, "cannot record the run's result");
+        }
+        tracing::info!(run = %run.id, status = report.status.as_str(), read = report.counts.read, created = report.counts.created,
+            updated = report.counts.updated, failed = report.counts.failed, "run finished");
+        report
+    }
+
+    /// Claims and executes runs until `shutdown` turns true; `wake` starts a claim at once.
+    pub async fn run_forever(self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            if let Err(e) = self.hub.store.requeue_expired_runs(now_ms()).await {
+                tracing::warn!(error = %e, "cannot requeue abandoned runs");
+            }
+            match self
+                .hub
+                .store
+                .claim_next_run(&self.owner, Runner::lease_until())
+                .await
+            {
+                Ok(Some(run)) => {
+                    self.execute(&run).await;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot claim a run"),
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Flow schedules: standard 5-field cron (minute hour day month weekday, 0 or 7 = Sunday) or
+//! 6-field with seconds, evaluated in the flow's time zone (default Asia/Tokyo).
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::str::FromStr;
+
+use crate::error::{HubError, HubResult};
+use hub_store::{Millis, Schedule};
+
+#[derive(Debug, Clone)]
+pub struct CompiledSchedule {
+    schedule: cron::Schedule,
+    tz: Tz,
+}
+
+const DAY_NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+impl CompiledSchedule {
+    pub fn parse(s: &Schedule) -> HubResult<Self> {
+        let tz = Tz::from_str(s.timezone.trim()).map_err(|_| {
+            HubError::unprocessable(
+                "schedule.timezone",
+                format!("unknown time zone '{}' (example: Asia/Tokyo)", s.timezone),
+            )
+        })?;
+        let fields: Vec<&str> = s.cron.split_whitespace().collect();
+        let expr = match fields.len() {
+            5 => {
+                let dow = standard_weekdays(fields[4]).ok_or_else(|| {
+                    bad_cron(&s.cron, "the weekday field must use 0-7 or SUN-SAT")
+                })?;
+                format!(
+                    "0 {} {} {} {} {}",
+                    fields[0], fields[1], fields[2], fields[3], dow
+                )
+            }
+            6 => s.cron.trim().to_string(),
+            _ => {
+                return Err(bad_cron(
+                    &s.cron,
+                    "expected 5 fields: minute hour day month weekday (example: 0 5 * * *)",
+                ))
+            }
+        };
+        let schedule =
+            cron::Schedule::from_str(&expr).map_err(|e| bad_cron(&s.cron, &e.to_string()))?;
+        if schedule.upcoming(tz).next().is_none() {
+            return Err(bad_cron(&s.cron, "it never fires"));
+        }
+        Ok(CompiledSchedule { schedule, tz })
+    }
+
+    /// The first fire time strictly after `after`.
+    pub fn next_after(&self, after: Millis) -> Option<Millis> {
+        let start = self
+            .tz
+            .from_utc_datetime(&Utc.timestamp_millis_opt(after).single()?.naive_utc());
+        self.schedule
+            .after(&start)
+            .next()
+            .map(|t| t.with_timezone(&Utc).timestamp_millis())
+    }
+
+    /// The next `n` fire times after `after`, in the schedule's time zone.
+    pub fn upcoming(&self, after: Millis, n: usize) -> Vec<DateTime<Tz>> {
+        let Some(start) = Utc.timestamp_millis_opt(after).single() else {
+            return vec![];
+        };
+        self.schedule
+            .after(&start.with_timezone(&self.tz))
+            .take(n)
+            .collect()
+    }
+}
+
+fn bad_cron(expr: &str, why: &str) -> HubError {
+    HubError::unprocessable(
+        "schedule.cron",
+        format!("invalid cron expression '{expr}': {why}"),
+    )
+}
+
+/// Rewrites a standard weekday field (0–7, 0 and 7 = Sunday) into the `cron` crate's
+/// numbering (1–7, 1 = Sunday) as an explicit list; names pass through as numbers.
+fn standard_weekdays(field: &str) -> Option<String> {
+    if field == "*" || field == "?" {
+        return Some("*".to_string());
+    }
+    let mut days = [false; 7];
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => (r, s.parse::<usize>().ok().filter(|s| *s > 0)?),
+            None => (part, 1),
+        };
+        let (lo, hi) = if range == "*" {
+            (0, 6)
+        } else if let Some((a, b)) = range.split_once('-') {
+            (day(a)?, day(b)?)
+        } else {
+            let d = day(range)?;
+            (d, if step > 1 { 7 } else { d })
+        };
+        if lo > hi {
+            return None;
+        }
+        for d in (lo..=hi).step_by(step) {
+            days[d % 7] = true;
+        }
+    }
+    let list: Vec<String> = (0..7)
+        .filter(|d| days[*d])
+        .map(|d| (d + 1).to_string())
+        .collect();
+    (!list.is_empty()).then(|| list.join(","))
+}
+
+fn day(s: &str) -> Option<usize> {
+    let up = s.to_ascii_uppercase();
+    if let Some(i) = DAY_NAMES.iter().position(|n| *n == up) {
+        return Some(i);
+    }
+    s.parse::<usize>().ok().filter(|d| *d <= 7)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, Timelike, Weekday};
+
+    fn sched(cron: &str) -> HubResult<CompiledSchedule> {
+        CompiledSchedule::parse(&Schedule {
+            cron: cron.into(),
+            timezone: "Asia/Tokyo".into(),
+        })
+    }
+
+    #[test]
+    fn daily_at_five_tokyo() {
+        let s = sched("0 5 * * *").unwrap();
+        // 2026-11-22T00:00:00Z is 09:00 in Tokyo: next 05:00 JST is 2026-11-22T20:00:00Z.
+        let from = Utc
+            .with_ymd_and_hms(2026, 11, 22, 0, 0, 0)
+            .unwrap()
+            .timestamp_millis();
+        let next = s.next_after(from).unwrap();
+        assert_eq!(
+            next,
+            Utc.with_ymd_and_hms(2026, 11, 22, 20, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        );
+        let five = s.upcoming(from, 5);
+        assert_eq!(five.len(), 5);
+        assert!(five.iter().all(|t| t.hour() == 5 && t.minute() == 0));
+    }
+
+    #[test]
+    fn weekdays_use_standard_numbering() {
+        let s = sched("30 9 * * 1-5").unwrap();
+        let from = Utc
+            .with_ymd_and_hms(2026, 11, 21, 0, 0, 0)
+            .unwrap()
+            .timestamp_millis(); // Saturday
+        let days: Vec<Weekday> = s.upcoming(from, 5).iter().map(|t| t.weekday()).collect();
+        assert_eq!(
+            days,
+            vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri
+            ]
+        );
+        let sun = sched("0 0 * * 7").unwrap();
+        assert!(sun
+            .upcoming(from, 3)
+            .iter()
+            .all(|t| t.weekday() == Weekday::Sun));
+        let named = sched("0 0 * * SAT,SUN").unwrap();
+        assert!(named
+            .upcoming(from, 4)
+            .iter()
+            .all(|t| matches!(t.weekday(), Weekday::Sat | Weekday::Sun)));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = sched("0 5 * *").unwrap_err();
+        assert!(
+            matches!(&e, HubError::Unprocessable { field, .. } if field == "schedule.cron"),
+            "{e}"
+        );
+        assert!(sched("61 5 * * *").is_err());
+        assert!(sched("0 5 * * 9").is_err());
+        let tz = CompiledSchedule::parse(&Schedule {
+            cron: "0 5 * * *".into(),
+            timezone: "Mars/Olympus".into(),
+        })
+        .unwrap_err();
+        assert!(
+            matches!(&tz, HubError::Unprocessable { field, .. } if field == "schedule.timezone")
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! Input checks shared by the API and the UI. Each returns `HubError::Invalid` naming the field,
+//! with a message that says what is expected.
+
+use crate::error::{HubError, HubResult};
+use regex::Regex;
+use std::sync::OnceLock;
+
+/// 1..=max characters (not bytes), after trimming.
+pub fn text(field: &str, value: &str, max: usize) -> HubResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(HubError::invalid(field, "is required"));
+    }
+    let n = v.chars().count();
+    if n > max {
+        return Err(HubError::invalid(
+            field,
+            format!("must be at most {max} characters (got {n})"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+pub fn email(field: &str, value: &str) -> HubResult<String> {
+    let v = text(field, value, 254)?;
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+            .unwrap_or_else(|_| unreachable!("constant pattern"))
+    });
+    if !re.is_match(&v) {
+        return Err(HubError::invalid(
+            field,
+            "is not a valid email address (example: taro@example.co.jp)",
+        ));
+    }
+    Ok(v)
+}
+
+/// Japanese phone numbers: 10 or 11 digits starting with 0, or +81; hyphens, spaces and
+/// parentheses allowed; full-width digits accepted and stored half-width.
+pub fn phone(field: &str, value: &str) -> HubResult<String> {
+    let v = text(field, &to_half_width(value), 20)?;
+    let digits: String = v
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '(' | ')'))
+        .collect();
+    let ok = if let Some(rest) = digits.strip_prefix("+81") {
+        (9..=10).contains(&rest.len()) && rest.chars().all(|c| c.is_ascii_digit())
+    } else {
+        digits.starts_with('0')
+            && (10..=11).contains(&digits.len())
+            && digits.chars().all(|c| c.is_ascii_digit())
+    };
+    if !ok {
+        return Err(HubError::invalid(
+            field,
+            "must be a phone number such as 03-1234-5678",
+        ));
+    }
+    Ok(v)
+}
+
+/// The connector registration number (登録番号): the connector's own pattern when it declares
+/// one, else 4–32 letters, digits and hyphens.
+pub fn registration_number(field: &str, value: &str, pattern: Option<&str>) -> HubResult<String> {
+    let v = text(field, &to_half_width(value), 32)?;
+    let default = r"^[0-9A-Za-z][0-9A-Za-z-]{3,31}$";
+    let re = Regex::new(pattern.unwrap_or(default))
+        .map_err(|_| HubError::invalid(field, "the connector declares an invalid pattern"))?;
+    if !re.is_match(&v) {
+        return Err(HubError::invalid(field, "is not a valid registration number (letters, digits and hyphens, as printed on the registration notice)"));
+    }
+    Ok(v)
+}
+
+fn to_half_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
+                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+            }
+            '－' | 'ー' | '‐' | '―' => '-',
+            '＋' => '+',
+            '（' => '(',
+            '）' => ')',
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_count_characters() {
+        assert!(text("company", &"株".repeat(100), 100).is_ok());
+        let e = text("company", &"株".repeat(101), 100).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "company: must be at most 100 characters (got 101)"
+        );
+        assert_eq!(
+            text("name", "  ", 100).unwrap_err().to_string(),
+            "name: is required"
+        );
+    }
+
+    #[test]
+    fn emails() {
+        assert!(email("email", "taro.yamada@example.co.jp").is_ok());
+        for bad in [
+            "taro",
+            "taro@",
+            "@example.jp",
+            "taro@example",
+            "ta ro@example.jp",
+        ] {
+            assert!(email("email", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(
+            phone("phone", "０３－１２３４－５６７８").unwrap(),
+            "03-1234-5678"
+        );
+        assert!(phone("phone", "090-1234-5678").is_ok());
+        assert!(phone("phone", "+81 3 1234 5678").is_ok());
+        assert!(phone("phone", "12345").is_err());
+        assert!(phone("phone", "03-1234-567a").is_err());
+    }
+
+    #[test]
+    fn registration_numbers() {
+        assert!(registration_number("registration_number", "1234-5678-9012", None).is_ok());
+        assert!(registration_number("registration_number", "<script>", None).is_err());
+        assert!(registration_number("registration_number", "AB12", Some(r"^\d+$")).is_err());
+    }
+}

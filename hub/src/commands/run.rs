@@ -1,0 +1,54 @@
+use anyhow::{bail, Result};
+use hub_core::runner::Runner;
+use hub_core::Hub;
+use hub_store::{RunStatus, Trigger};
+use std::process::ExitCode;
+
+use crate::config::Config;
+
+/// Runs one flow in this process and prints the summary; exit 1 unless it succeeded.
+pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
+    let store = super::open_store(cfg).await?;
+    let hub = Hub::new(store, super::discover_plugins(cfg).await?);
+    let run_id = match hub.run_flow_now(flow_id, Trigger::Manual).await {
+        Ok(id) => id,
+        Err(e) => bail!("{e}"),
+    };
+    let owner = format!("cli:{}", std::process::id());
+    if !hub
+        .store
+        .claim_run(&run_id, &owner, Runner::lease_until())
+        .await?
+    {
+        bail!("run {run_id} was taken by a serving hub; follow it with GET /api/runs/{run_id}");
+    }
+    let run = hub.store.get_run(&run_id).await?;
+    let report = Runner::new(hub.clone(), owner).execute(&run).await;
+    let c = report.counts;
+    println!("run {run_id}: {}", report.status.as_str());
+    println!(
+        "  read {}  created {}  updated {}  unchanged {}  skipped {}  failed {}",
+        c.read, c.created, c.updated, c.unchanged, c.skipped, c.failed
+    );
+    for e in report.errors.iter().take(20) {
+        println!(
+            "  error: record {} ({}): {} {}",
+            e.record, e.side, e.code, e.message
+        );
+    }
+    if report.errors.len() > 20 {
+        println!(
+            "  … {} more errors: GET /api/runs/{run_id}",
+            report.errors.len() - 20
+        );
+    }
+    if let Some(m) = &report.message {
+        println!("  {m}");
+    }
+    hub.store.close().await;
+    Ok(if report.status == RunStatus::Success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

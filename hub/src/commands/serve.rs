@@ -1,0 +1,118 @@
+use anyhow::{Context, Result};
+use hub_core::runner::Runner;
+use hub_core::Hub;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::sync::{watch, Notify};
+
+use crate::config::Config;
+
+pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
+    let store = super::open_store(&cfg).await?;
+    let plugins = super::discover_plugins(&cfg).await?;
+    for r in plugins.refused() {
+        tracing::warn!(file = %r.file.display(), reason = %r.reason, "connector plugin refused");
+    }
+    let seen: Vec<_> = plugins
+        .loaded()
+        .iter()
+        .map(|p| hub_store::connectors::SeenConnector {
+            id: p.id.clone(),
+            version: p.version.clone(),
+            sdk_version: p.sdk_version.clone(),
+            file: p.file.display().to_string(),
+            manifest: p.manifest.clone(),
+        })
+        .collect();
+    store.record_connectors(&seen).await?;
+    let hub = Hub::new(store, plugins);
+
+    let sandbox = if with_sandbox {
+        let sb = sandbox::start(sandbox::SandboxOptions::default()).await?;
+        let created = super::sandbox_presets::register(&hub, &sb.announcement()).await;
+        println!("{}", sb.announcement());
+        tracing::info!(
+            connections = created,
+            "sandbox emulators started and registered as connections"
+        );
+        Some(sb)
+    } else {
+        None
+    };
+
+    let wake = Arc::new(Notify::new());
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let host = hostname();
+    for i in 0..cfg.runners {
+        let runner = Runner::new(hub.clone(), format!("{host}:{}:{i}", std::process::id()));
+        tasks.push(tokio::spawn(
+            runner.run_forever(wake.clone(), shutdown_rx.clone()),
+        ));
+    }
+    tasks.push(tokio::spawn(hub_core::scheduler::run_forever(
+        hub.clone(),
+        wake.clone(),
+        shutdown_rx.clone(),
+    )));
+
+    let app = web::router(web::AppState {
+        hub: hub.clone(),
+        runs_queued: wake,
+    });
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; is another hub running? choose another with --listen",
+                cfg.listen
+            )
+        })?;
+    tracing::info!(url = %cfg.public_url, database = %super::redact_url(&cfg.database_url), "Renkei Hub is serving");
+    eprintln!(
+        "Renkei Hub: {}  (API token: `hub token create NAME`)",
+        cfg.public_url
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = shutdown_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    if let Some(sb) = sandbox {
+        sb.shutdown();
+    }
+    hub.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "hub".into())
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

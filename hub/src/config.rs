@@ -1,0 +1,190 @@
+//! Configuration: a TOML file (`HUB_CONFIG`), then environment variables, then flags, each
+//! overriding the one before. A bad value names its key and what is expected.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE: &str = "sqlite://data/hub.db";
+
+/// The keys a `HUB_CONFIG` file may hold (the same as the environment variables).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub plugins: Option<Vec<PathBuf>>,
+    pub master_key: Option<String>,
+    pub master_key_file: Option<PathBuf>,
+    pub public_url: Option<String>,
+    pub log_format: Option<String>,
+    pub call_timeout_secs: Option<u64>,
+    pub worker_memory_mb: Option<u64>,
+    pub runners: Option<usize>,
+}
+
+/// Values given on the command line (all optional).
+#[derive(Debug, Default, Clone)]
+pub struct FlagConfig {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub plugins: Vec<PathBuf>,
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub plugin_dirs: Vec<PathBuf>,
+    pub master_key: Option<String>,
+    pub master_key_file: PathBuf,
+    /// How browsers reach the hub (OAuth redirect URIs are built from it).
+    pub public_url: String,
+    pub json_logs: bool,
+    pub call_timeout: Duration,
+    pub worker_memory: Option<u64>,
+    pub runners: usize,
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+pub fn load(flags: &FlagConfig) -> Result<Config> {
+    let file = match env("HUB_CONFIG") {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("HUB_CONFIG: cannot read {path}"))?;
+            toml::from_str::<FileConfig>(&text)
+                .map_err(|e| anyhow::anyhow!("HUB_CONFIG {path}: {}", e.to_string().trim()))?
+        }
+        None => FileConfig::default(),
+    };
+    let pick = |flag: &Option<String>,
+                env_key: &str,
+                file_val: &Option<String>|
+     -> Option<(String, String)> {
+        flag.clone()
+            .map(|v| (v, "flag".to_string()))
+            .or_else(|| env(env_key).map(|v| (v, env_key.to_string())))
+            .or_else(|| file_val.clone().map(|v| (v, "config file".to_string())))
+    };
+    let (listen_raw, listen_src) = pick(&flags.listen, "HUB_LISTEN", &file.listen)
+        .unwrap_or((DEFAULT_LISTEN.into(), "default".into()));
+    let listen: SocketAddr = listen_raw.parse().with_context(|| {
+        format!("listen ({listen_src}): '{listen_raw}' is not an address like 127.0.0.1:8080")
+    })?;
+    let (database_url, db_src) = pick(&flags.database_url, "HUB_DATABASE_URL", &file.database_url)
+        .unwrap_or((DEFAULT_DATABASE.into(), "default".into()));
+    if !(database_url.starts_with("sqlite:")
+        || database_url.starts_with("postgres://")
+        || database_url.starts_with("postgresql://"))
+    {
+        bail!("database_url ({db_src}): '{database_url}' must start with sqlite:// or postgres://");
+    }
+    let plugin_dirs = if !flags.plugins.is_empty() {
+        flags.plugins.clone()
+    } else if let Some(p) = env("HUB_PLUGINS") {
+        std::env::split_paths(&p).collect()
+    } else if let Some(p) = &file.plugins {
+        p.clone()
+    } else {
+        default_plugin_dirs()
+    };
+    let log_format = flags
+        .log_format
+        .clone()
+        .or_else(|| env("HUB_LOG_FORMAT"))
+        .or(file.log_format.clone())
+        .unwrap_or_else(|| "human".into());
+    let json_logs = match log_format.as_str() {
+        "human" => false,
+        "json" => true,
+        other => bail!("log_format: '{other}' must be human or json"),
+    };
+    let master_key_file = env("HUB_MASTER_KEY_FILE")
+        .map(PathBuf::from)
+        .or(file.master_key_file)
+        .unwrap_or_else(|| default_key_file(&database_url));
+    let public_url = env("HUB_PUBLIC_URL")
+        .or(file.public_url)
+        .unwrap_or_else(|| format!("http://{}", local_name(listen)));
+    let call_timeout = Duration::from_secs(
+        env_num("HUB_CALL_TIMEOUT_SECS")?
+            .or(file.call_timeout_secs)
+            .unwrap_or(300),
+    );
+    let worker_memory = env_num("HUB_WORKER_MEMORY_MB")?
+        .or(file.worker_memory_mb)
+        .unwrap_or(2048);
+    let runners = env_num("HUB_RUNNERS")?
+        .map(|n| n as usize)
+        .or(file.runners)
+        .unwrap_or(2)
+        .max(1);
+    Ok(Config {
+        listen,
+        database_url,
+        plugin_dirs,
+        master_key: env("HUB_MASTER_KEY").or(file.master_key),
+        master_key_file,
+        public_url: public_url.trim_end_matches('/').to_string(),
+        json_logs,
+        call_timeout,
+        worker_memory: (worker_memory > 0).then_some(worker_memory * 1024 * 1024),
+        runners,
+    })
+}
+
+fn env_num(key: &str) -> Result<Option<u64>> {
+    env(key)
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .with_context(|| format!("{key}: '{v}' must be a whole number"))
+        })
+        .transpose()
+}
+
+/// Loopback addresses are shown as `localhost`, which OAuth providers accept for http.
+fn local_name(addr: SocketAddr) -> String {
+    if addr.ip().is_loopback() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
+}
+
+/// The plugins built beside the `hub` executable (`target/<profile>/`), and `plugins/` there.
+pub fn default_plugin_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        let sub = dir.join("plugins");
+        dirs.push(dir);
+        if sub.is_dir() {
+            dirs.push(sub);
+        }
+    }
+    dirs
+}
+
+/// The key file sits beside a SQLite database, else in `data/`.
+fn default_key_file(database_url: &str) -> PathBuf {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"));
+    match path
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .and_then(|p| Path::new(p).parent())
+    {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("master.key"),
+        _ => PathBuf::from("data/master.key"),
+    }
+}

@@ -1,0 +1,174 @@
+//! Links (source record ↔ target record per flow, with what was last synced) and cursors
+//! (where each side's next incremental read starts). Both move only in `commit_page`, in one
+//! transaction, after the target acknowledged the writes: a crash loses nothing and a rerun
+//! repeats at most the unacknowledged page, which the upsert makes harmless.
+
+use sqlx::any::AnyRow;
+use std::collections::HashMap;
+
+use crate::model::*;
+use crate::{get, Result, Store};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub source_id: String,
+    pub target_id: String,
+    pub source_fingerprint: Option<String>,
+    pub target_fingerprint: Option<String>,
+    pub source_version: Option<String>,
+    pub target_version: Option<String>,
+    /// The mapped fields as last synced (JSON), for three-way merges.
+    pub synced_copy: Option<String>,
+}
+
+const COLUMNS: &str = "source_id, target_id, source_fingerprint, target_fingerprint, source_version, target_version, synced_copy";
+
+fn link_from_row(r: &AnyRow) -> Result<Link> {
+    Ok(Link {
+        source_id: get(r, "source_id")?,
+        target_id: get(r, "target_id")?,
+        source_fingerprint: get(r, "source_fingerprint")?,
+        target_fingerprint: get(r, "target_fingerprint")?,
+        source_version: get(r, "source_version")?,
+        target_version: get(r, "target_version")?,
+        synced_copy: get(r, "synced_copy")?,
+    })
+}
+
+/// What one processed page changes, applied atomically.
+#[derive(Debug, Default)]
+pub struct PageCommit {
+    pub upsert_links: Vec<Link>,
+    pub delete_links_by_source: Vec<String>,
+    /// `(side, cursor)` to save.
+    pub cursors: Vec<(String, String)>,
+}
+
+impl Store {
+    pub async fn get_cursor(&self, flow_id: &str, side: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT cursor FROM cursors WHERE flow_id = $1 AND side = $2")
+            .bind(flow_id)
+            .bind(side)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| get(&r, "cursor")).transpose()
+    }
+
+    /// Links of the given source ids (missing ids are simply absent).
+    pub async fn links_by_source(
+        &self,
+        flow_id: &str,
+        source_ids: &[String],
+    ) -> Result<HashMap<String, Link>> {
+        let mut out = HashMap::new();
+        for chunk in source_ids.chunks(200) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM links WHERE flow_id = $1 AND source_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(flow_id);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let l = link_from_row(&row)?;
+                out.insert(l.source_id.clone(), l);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn link_by_target(&self, flow_id: &str, target_id: &str) -> Result<Option<Link>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM links WHERE flow_id = $1 AND target_id = $2"
+        ))
+        .bind(flow_id)
+        .bind(target_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(link_from_row).transpose()
+    }
+
+    pub async fn count_links(&self, flow_id: &str) -> Result<i64> {
+        get(
+            &sqlx::query("SELECT COUNT(*) AS n FROM links WHERE flow_id = $1")
+                .bind(flow_id)
+                .fetch_one(&self.pool)
+                .await?,
+            "n",
+        )
+    }
+
+    pub async fn commit_page(&self, flow_id: &str, page: &PageCommit) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        for source_id in &page.delete_links_by_source {
+            sqlx::query("DELETE FROM links WHERE flow_id = $1 AND source_id = $2")
+                .bind(flow_id)
+                .bind(source_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for l in &page.upsert_links {
+            // A target re-linked to another source (e.g. matched by key) drops its old link.
+            sqlx::query(
+                "DELETE FROM links WHERE flow_id = $1 AND target_id = $2 AND source_id <> $3",
+            )
+            .bind(flow_id)
+            .bind(&l.target_id)
+            .bind(&l.source_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO links (flow_id, source_id, target_id, source_fingerprint, target_fingerprint, source_version, \
+                 target_version, synced_copy, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (flow_id, source_id) DO UPDATE SET target_id = excluded.target_id, \
+                 source_fingerprint = excluded.source_fingerprint, target_fingerprint = excluded.target_fingerprint, \
+                 source_version = excluded.source_version, target_version = excluded.target_version, \
+                 synced_copy = excluded.synced_copy, updated_at = excluded.updated_at",
+            )
+            .bind(flow_id)
+            .bind(&l.source_id)
+            .bind(&l.target_id)
+            .bind(&l.source_fingerprint)
+            .bind(&l.target_fingerprint)
+            .bind(&l.source_version)
+            .bind(&l.target_version)
+            .bind(&l.synced_copy)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (side, cursor) in &page.cursors {
+            sqlx::query(
+                "INSERT INTO cursors (flow_id, side, cursor, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (flow_id, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            )
+            .bind(flow_id)
+            .bind(side)
+            .bind(cursor)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims one specific queued run (the foreground `hub run`).
+    pub async fn claim_run(&self, run_id: &str, owner: &str, lease_until: Millis) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'running', claimed_by = $1, lease_until = $2, started_at = COALESCE(started_at, $3) \
+             WHERE id = $4 AND status = 'queued'",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now_ms())
+        .bind(run_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,74 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use hub_core::Hub;
+use hub_store::{FlowSpec, Trigger};
+use serde_json::{json, Value};
+
+use crate::error::ApiResult;
+use crate::json::ValidJson;
+use crate::{views, AppState};
+
+pub async fn create(
+    State(s): State<AppState>,
+    ValidJson(spec): ValidJson<FlowSpec>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = s.hub.create_flow(&spec).await?;
+    let upcoming = Hub::upcoming_fires(&spec, 5)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "next_runs": upcoming })),
+    ))
+}
+
+pub async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    let all = s
+        .hub
+        .store
+        .list_flows()
+        .await
+        .map_err(hub_core::HubError::from)?;
+    Ok(Json(Value::Array(all.iter().map(views::flow).collect())))
+}
+
+pub async fn get_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let f = s
+        .hub
+        .store
+        .get_flow(&id)
+        .await
+        .map_err(hub_core::HubError::from)?;
+    let mut v = views::flow(&f);
+    v["next_runs"] = json!(Hub::upcoming_fires(&f.spec, 5).unwrap_or_default());
+    Ok(Json(v))
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ValidJson(spec): ValidJson<FlowSpec>,
+) -> ApiResult<Json<Value>> {
+    let f = s.hub.update_flow(&id, &spec).await?;
+    let mut v = views::flow(&f);
+    v["next_runs"] = json!(Hub::upcoming_fires(&f.spec, 5)?);
+    Ok(Json(v))
+}
+
+pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    s.hub
+        .store
+        .delete_flow(&id)
+        .await
+        .map_err(hub_core::HubError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 今すぐ実行 through the API: 202 with the queued run, 409 `already_running`.
+pub async fn run(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let run_id = s.hub.run_flow_now(&id, Trigger::Api).await?;
+    s.runs_queued.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
+}

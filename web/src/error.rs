@@ -1,0 +1,107 @@
+//! The one place errors become HTTP: `{"error": {"code", "message", "field"?}}` with a fitting
+//! status. Internal details are logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use connector_sdk::{ConnectorError, ErrorKind};
+use hub_core::HubError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_input".into(),
+            message: format!("{field}: {}", message.into()),
+            field: Some(field),
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send 'Authorization: Bearer TOKEN'; create a token with `hub token create NAME`",
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+}
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> Self {
+        match e {
+            HubError::Invalid { field, message } => ApiError::bad_request(field, message),
+            HubError::Unprocessable { field, message } => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "unprocessable".into(),
+                message: format!("{field}: {message}"),
+                field: Some(field),
+            },
+            HubError::NotFound { what, id } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} '{id}' not found"),
+            ),
+            HubError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
+            HubError::Connector(c) => connector_error(&c),
+            HubError::Store(s) => {
+                tracing::error!(error = %s, "store error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the hub could not complete the request; see the hub's log",
+                )
+            }
+        }
+    }
+}
+
+fn connector_error(c: &ConnectorError) -> ApiError {
+    let status = match c.kind {
+        ErrorKind::InvalidSettings | ErrorKind::InvalidData => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::RateLimited | ErrorKind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    ApiError::new(status, c.code.clone(), c.message.clone())
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(f) = self.field {
+            error["field"] = json!(f);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

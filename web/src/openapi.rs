@@ -1,0 +1,217 @@
+//! `GET /api/openapi.json`: the API's OpenAPI 3.1 document, built from one route table that a
+//! test checks against the router, so the two cannot drift apart.
+
+use axum::Json;
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder,
+    Required, ResponseBuilder,
+};
+
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub success: &'static str,
+    pub body: bool,
+}
+
+const fn r(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    success: &'static str,
+    body: bool,
+) -> Route {
+    Route {
+        method,
+        path,
+        summary,
+        success,
+        body,
+    }
+}
+
+pub const ROUTES: &[Route] = &[
+    r(
+        "get",
+        "/api/connectors",
+        "Loaded connectors with their settings and auth kind",
+        "200",
+        false,
+    ),
+    r(
+        "get",
+        "/api/connections",
+        "All connections (no secrets)",
+        "200",
+        false,
+    ),
+    r(
+        "post",
+        "/api/connections",
+        "Create a connection: {connector, name, registration_number, phone, settings, credentials}",
+        "201",
+        true,
+    ),
+    r(
+        "get",
+        "/api/connections/{id}",
+        "One connection with its token status",
+        "200",
+        false,
+    ),
+    r(
+        "put",
+        "/api/connections/{id}",
+        "Change name, registration number, phone, settings or credentials",
+        "200",
+        true,
+    ),
+    r(
+        "delete",
+        "/api/connections/{id}",
+        "Delete a connection no flow uses",
+        "204",
+        false,
+    ),
+    r(
+        "post",
+        "/api/connections/{id}/check",
+        "接続テスト: {ok, account} or {ok:false, error}",
+        "200",
+        false,
+    ),
+    r(
+        "post",
+        "/api/connections/{id}/token/refresh",
+        "連携トークンの更新: refresh now, answer the token status",
+        "200",
+        false,
+    ),
+    r(
+        "get",
+        "/api/connections/{id}/objects",
+        "Objects of a connection with their fields",
+        "200",
+        false,
+    ),
+    r("get", "/api/flows", "All flows", "200", false),
+    r(
+        "post",
+        "/api/flows",
+        "Create a flow (API.md flow JSON); answers the id and the next five runs",
+        "201",
+        true,
+    ),
+    r("get", "/api/flows/{id}", "One flow", "200", false),
+    r("put", "/api/flows/{id}", "Replace a flow", "200", true),
+    r(
+        "delete",
+        "/api/flows/{id}",
+        "Delete a flow with its history",
+        "204",
+        false,
+    ),
+    r(
+        "post",
+        "/api/flows/{id}/run",
+        "今すぐ実行: queue a run; 409 already_running",
+        "202",
+        false,
+    ),
+    r(
+        "get",
+        "/api/runs",
+        "Runs newest first; ?flow=&status=&trigger=&limit=",
+        "200",
+        false,
+    ),
+    r(
+        "get",
+        "/api/runs/{id}",
+        "One run with counts and per-record errors",
+        "200",
+        false,
+    ),
+    r(
+        "get",
+        "/api/inquiries",
+        "Contact-form submissions, newest first",
+        "200",
+        false,
+    ),
+    r(
+        "post",
+        "/api/inquiries",
+        "お問い合わせ: {company, name, email, registration_number, connector_name}",
+        "201",
+        true,
+    ),
+    r("get", "/api/openapi.json", "This document", "200", false),
+];
+
+pub fn document() -> OpenApi {
+    let mut paths = PathsBuilder::new();
+    for route in ROUTES {
+        let method = match route.method {
+            "post" => HttpMethod::Post,
+            "put" => HttpMethod::Put,
+            "delete" => HttpMethod::Delete,
+            _ => HttpMethod::Get,
+        };
+        let mut op = OperationBuilder::new()
+            .summary(Some(route.summary))
+            .response(route.success, ResponseBuilder::new().description("success"))
+            .response(
+                "400",
+                ResponseBuilder::new().description("bad input; error.field names it"),
+            )
+            .response(
+                "401",
+                ResponseBuilder::new().description("missing or wrong bearer token"),
+            )
+            .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        if route.path.contains("{id}") {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("id")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True),
+            );
+        }
+        if route.body {
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", ContentBuilder::new().build())
+                    .required(Some(Required::True))
+                    .build(),
+            ));
+        }
+        paths = paths.path(route.path, PathItem::new(method, op));
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Renkei Hub API")
+                .version(env!("CARGO_PKG_VERSION")),
+        )
+        .paths(paths)
+        .components(Some(
+            ComponentsBuilder::new()
+                .security_scheme(
+                    "bearer",
+                    SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+                )
+                .build(),
+        ))
+        .build()
+}
+
+pub async fn serve() -> Json<OpenApi> {
+    Json(document())
+}
