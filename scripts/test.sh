@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: builds all crates (the hub, the connector plugins and the
+# test plugins, which the tests load as real dynamic libraries), installs the Node packages the
+# official-client tests use, then runs the tests. PostgreSQL variants run when
+# HUB_TEST_POSTGRES_URL is set (e.g. postgres://postgres@127.0.0.1:5432/postgres) and say
+# they were skipped otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -f sandbox/node-tests/package-lock.json ] && [ ! -d sandbox/node-tests/node_modules ]; then
+  echo "== installing the Node packages of the official-client tests (sandbox/node-tests)"
+  npm ci --prefix sandbox/node-tests --no-audit --no-fund
+fi
+
+echo "== building the workspace"
+cargo build --workspace --all-targets
+
+echo "== running the tests"
+cargo test --workspace "$@"
