@@ -42,7 +42,7 @@ struct Endpoints {
     extra: Vec<(String, String)>,
 }
 
-/// Fills `{setting}` placeholders of a manifest URL from the connection's settings.
+/// Fills `{setting}` / `{setting|fallback}` placeholders of a manifest URL from the settings.
 fn fill(template: &str, settings: &Map<String, Value>) -> HubResult<String> {
     let mut out = String::new();
     let mut rest = template;
@@ -52,16 +52,14 @@ fn fill(template: &str, settings: &Map<String, Value>) -> HubResult<String> {
             .map(|e| start + e)
             .ok_or_else(|| HubError::invalid("connector", "bad URL template in manifest"))?;
         out.push_str(&rest[..start]);
-        let key = &rest[start + 1..end];
-        let value = settings
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
+        // `{a|b}`: the first of the named settings that is set (a custom URL, else a choice).
+        let keys = &rest[start + 1..end];
+        let value = keys
+            .split('|')
+            .find_map(|k| settings.get(k.trim()).and_then(Value::as_str).filter(|v| !v.is_empty()))
             .ok_or_else(|| {
-                HubError::invalid(
-                    format!("settings.{key}"),
-                    "is required to sign in (the authorization URL needs it)",
-                )
+                let first = keys.split('|').next().unwrap_or(keys);
+                HubError::invalid(format!("settings.{first}"), "is required to sign in (the authorization URL needs it)")
             })?;
         out.push_str(value.trim_end_matches('/'));
         rest = &rest[end + 1..];
@@ -410,5 +408,6 @@ mod tests {
         );
         assert!(fill("{missing}/x", &s).is_err());
         assert_eq!(fill("https://fixed/x", &s).unwrap(), "https://fixed/x");
+        assert_eq!(fill("{custom|accounts_url}/t", &s).unwrap(), "http://localhost:9/t");
     }
 }
