@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod mapping;
+pub mod matching;
 mod oneway;
 
 use hub_store::{Direction, Run, RunCounts, RunError, RunStatus};

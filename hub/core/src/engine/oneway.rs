@@ -8,11 +8,13 @@ use connector_sdk::{
     WriteOutcome, WriteRequest,
 };
 use hub_store::links::{Link, PageCommit};
-use hub_store::{now_ms, Flow, RunCounts, RunError};
+use hub_store::{now_ms, Flow, MatchKeySpec, RunCounts, RunError};
+use serde_json::Value;
 use std::collections::HashMap;
 
 use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
+use super::matching::{key_of, native_match, Match, Side, TargetIndex};
 use super::{Progress, RunReport};
 use crate::Hub;
 
@@ -71,6 +73,11 @@ async fn sync(
     };
     let mut cursor = stored_cursor;
     let batch = target.limits.write_batch_size.max(1) as usize;
+    // Hub-side matching state: the target's records by key (read only when needed), and the
+    // keys and targets this run already used, so two source records never share one target.
+    let mut index: Option<TargetIndex> = None;
+    let mut claimed_targets: HashMap<String, String> = HashMap::new();
+    let mut claimed_keys: HashMap<String, String> = HashMap::new();
 
     loop {
         let req = ReadRequest {
@@ -150,26 +157,94 @@ async fn sync(
                 counts.unchanged += 1;
                 continue;
             }
-            let key = spec.match_keys.first().and_then(|k| {
-                let v = mapped
-                    .get(&k.target)
-                    .cloned()
-                    .or_else(|| rec.fields.get(&k.source).cloned())?;
-                (!v.is_null() && v != serde_json::json!("")).then(|| MatchKey {
-                    field: k.target.clone(),
-                    value: v,
-                })
-            });
-            let (action, id, match_key) = match (&link, key) {
-                (Some(l), _) => (WriteAction::Upsert, Some(l.target_id.clone()), None),
-                (None, Some(k)) if spec.options.create_missing => {
-                    (WriteAction::Upsert, None, Some(k))
+            let (action, id, match_key) = match &link {
+                Some(l) => (WriteAction::Upsert, Some(l.target_id.clone()), None),
+                None if spec.match_keys.is_empty() => match spec.options.create_missing {
+                    true => (WriteAction::Create, None, None),
+                    false => {
+                        counts.skipped += 1;
+                        continue;
+                    }
+                },
+                None if native_match(&spec.match_keys) => {
+                    let k = &spec.match_keys[0];
+                    let v = mapped
+                        .get(&k.target)
+                        .cloned()
+                        .or_else(|| rec.fields.get(&k.source).cloned())
+                        .unwrap_or(Value::Null);
+                    if v.is_null() || v == Value::String(String::new()) {
+                        if spec.options.create_missing {
+                            (WriteAction::Create, None, None)
+                        } else {
+                            counts.skipped += 1;
+                            continue;
+                        }
+                    } else {
+                        let action = if spec.options.create_missing {
+                            WriteAction::Upsert
+                        } else {
+                            WriteAction::Update
+                        };
+                        (
+                            action,
+                            None,
+                            Some(MatchKey {
+                                field: k.target.clone(),
+                                value: v,
+                            }),
+                        )
+                    }
                 }
-                (None, Some(k)) => (WriteAction::Update, None, Some(k)),
-                (None, None) if spec.options.create_missing => (WriteAction::Create, None, None),
-                (None, None) => {
-                    counts.skipped += 1;
-                    continue;
+                None => {
+                    let Some(key) = key_of(&spec.match_keys, Side::Source, &rec.fields) else {
+                        counts.skipped += 1;
+                        continue;
+                    };
+                    if index.is_none() {
+                        index = Some(
+                            load_index(&mut target, &spec.target.object, &spec.match_keys).await?,
+                        );
+                    }
+                    let found = index.as_ref().map(|i| i.find(&key)).unwrap_or(Match::None);
+                    match found {
+                        Match::One(tid) => {
+                            if let Some(other) = claimed_targets.get(&tid) {
+                                counts.failed += 1;
+                                errors.push(ambiguous(&rec.id, &format!("source records {other} and {} both match target record {tid}", rec.id)));
+                                continue;
+                            }
+                            claimed_targets.insert(tid.clone(), rec.id.clone());
+                            (WriteAction::Upsert, Some(tid), None)
+                        }
+                        Match::Ambiguous(ids) => {
+                            counts.failed += 1;
+                            errors.push(ambiguous(
+                                &rec.id,
+                                &format!("{} target records match: {}", ids.len(), ids.join(", ")),
+                            ));
+                            continue;
+                        }
+                        Match::None => {
+                            if let Some(other) = claimed_keys.get(&key) {
+                                counts.failed += 1;
+                                errors.push(ambiguous(
+                                    &rec.id,
+                                    &format!(
+                                        "source records {other} and {} have the same key",
+                                        rec.id
+                                    ),
+                                ));
+                                continue;
+                            }
+                            if !spec.options.create_missing {
+                                counts.skipped += 1;
+                                continue;
+                            }
+                            claimed_keys.insert(key, rec.id.clone());
+                            (WriteAction::Create, None, None)
+                        }
+                    }
                 }
             };
             let op = WriteOp {
@@ -296,4 +371,49 @@ async fn sync(
         cursor = page.next_cursor;
     }
     Ok(())
+}
+
+fn ambiguous(record: &str, detail: &str) -> RunError {
+    RunError {
+        record: record.to_string(),
+        side: "target".into(),
+        code: "ambiguous_match".into(),
+        message: format!("一致するレコードが特定できません（曖昧な一致）。どちらかのデータを修正してください / ambiguous match: {detail}"),
+    }
+}
+
+/// Reads the whole target object once to match by normalized keys.
+async fn load_index(
+    target: &mut ConnectorClient,
+    object: &str,
+    keys: &[MatchKeySpec],
+) -> Result<TargetIndex, String> {
+    let mut index = TargetIndex::default();
+    let mut cursor = None;
+    loop {
+        let req = ReadRequest {
+            object: object.to_string(),
+            cursor: cursor.clone(),
+            since: None,
+            page_size: Some(target.limits.read_page_size),
+            fields: None,
+        };
+        let page = match target.call(Call::Read(req)).await {
+            Ok(Reply::Read(p)) => p,
+            Ok(other) => {
+                return Err(format!(
+                    "target: {}",
+                    crate::connections::unexpected("read", &other)
+                ))
+            }
+            Err(e) => return Err(describe("target", &e)),
+        };
+        for r in &page.records {
+            index.add_record(keys, r);
+        }
+        if !page.has_more || page.next_cursor.is_none() {
+            return Ok(index);
+        }
+        cursor = page.next_cursor;
+    }
 }
