@@ -56,10 +56,18 @@ fn fill(template: &str, settings: &Map<String, Value>) -> HubResult<String> {
         let keys = &rest[start + 1..end];
         let value = keys
             .split('|')
-            .find_map(|k| settings.get(k.trim()).and_then(Value::as_str).filter(|v| !v.is_empty()))
+            .find_map(|k| {
+                settings
+                    .get(k.trim())
+                    .and_then(Value::as_str)
+                    .filter(|v| !v.is_empty())
+            })
             .ok_or_else(|| {
                 let first = keys.split('|').next().unwrap_or(keys);
-                HubError::invalid(format!("settings.{first}"), "is required to sign in (the authorization URL needs it)")
+                HubError::invalid(
+                    format!("settings.{first}"),
+                    "is required to sign in (the authorization URL needs it)",
+                )
             })?;
         out.push_str(value.trim_end_matches('/'));
         rest = &rest[end + 1..];
@@ -408,6 +416,9 @@ mod tests {
         );
         assert!(fill("{missing}/x", &s).is_err());
         assert_eq!(fill("https://fixed/x", &s).unwrap(), "https://fixed/x");
-        assert_eq!(fill("{custom|accounts_url}/t", &s).unwrap(), "http://localhost:9/t");
+        assert_eq!(
+            fill("{custom|accounts_url}/t", &s).unwrap(),
+            "http://localhost:9/t"
+        );
     }
 }
