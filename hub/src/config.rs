@@ -124,8 +124,7 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
     let runners = env_num("HUB_RUNNERS")?
         .map(|n| n as usize)
         .or(file.runners)
-        .unwrap_or(2)
-        .max(1);
+        .unwrap_or(2);
     Ok(Config {
         listen,
         database_url,
