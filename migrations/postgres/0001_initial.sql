@@ -56,6 +56,7 @@ CREATE TABLE runs (
     finished_at BIGINT,
     scheduled_for BIGINT,
     attempt BIGINT NOT NULL DEFAULT 1,
+    not_before BIGINT,
     claimed_by TEXT,
     lease_until BIGINT,
     count_read BIGINT NOT NULL DEFAULT 0,

@@ -80,9 +80,42 @@ impl Runner {
         {
             tracing::error!(run = %run.id, error = %e, "cannot record the run's result");
         }
+        if report.status == hub_store::RunStatus::Failed && report.retryable {
+            self.schedule_retry(run).await;
+        }
         tracing::info!(run = %run.id, status = report.status.as_str(), read = report.counts.read, created = report.counts.created,
             updated = report.counts.updated, failed = report.counts.failed, "run finished");
         report
+    }
+
+    /// Queues the next attempt of a run that failed for a passing reason, with exponential
+    /// backoff, up to the flow's `max_retries`.
+    async fn schedule_retry(&self, run: &Run) {
+        let Ok(flow) = self.hub.store.get_flow(&run.flow_id).await else {
+            return;
+        };
+        let opts = &flow.spec.options;
+        if run.attempt > i64::from(opts.max_retries) {
+            return;
+        }
+        let delay_s = opts
+            .retry_delay_secs
+            .saturating_mul(1u64 << (run.attempt - 1).clamp(0, 10))
+            .min(3600);
+        let not_before = now_ms() + (delay_s as i64) * 1000;
+        let msg = format!(
+            "retry {} of {} after a failure that may pass ({} s later)",
+            run.attempt, opts.max_retries, delay_s
+        );
+        match self
+            .hub
+            .store
+            .enqueue_retry(&run.flow_id, run.attempt + 1, not_before, &msg)
+            .await
+        {
+            Ok(id) => tracing::info!(run = %run.id, retry = %id, delay_s, "retry queued"),
+            Err(e) => tracing::warn!(run = %run.id, error = %e, "cannot queue a retry"),
+        }
     }
 
     /// Claims and executes runs until `shutdown` turns true; `wake` starts a claim at once.

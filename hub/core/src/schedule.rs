@@ -12,7 +12,13 @@ use hub_store::{Millis, Schedule};
 pub struct CompiledSchedule {
     schedule: cron::Schedule,
     tz: Tz,
+    skip_weekends: bool,
+    skip_holidays: bool,
 }
+
+/// Fire times looked at before giving up on finding one that is not skipped (a year of minutes
+/// would be far more than any real calendar needs).
+const MAX_SKIPPED: usize = 10_000;
 
 const DAY_NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
@@ -48,30 +54,56 @@ impl CompiledSchedule {
         if schedule.upcoming(tz).next().is_none() {
             return Err(bad_cron(&s.cron, "it never fires"));
         }
-        Ok(CompiledSchedule { schedule, tz })
+        Ok(CompiledSchedule {
+            schedule,
+            tz,
+            skip_weekends: s.skip_weekends,
+            skip_holidays: s.skip_holidays,
+        })
+    }
+
+    /// Whether a fire time falls on a day the schedule skips (weekend, Japanese holiday).
+    fn skipped(&self, t: &DateTime<Tz>) -> bool {
+        use chrono::Datelike;
+        let day = t.date_naive();
+        (self.skip_weekends && matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun))
+            || (self.skip_holidays && jpholiday::jpholiday::JPHoliday::new().is_holiday(&day))
+    }
+
+    fn fires_after(&self, after: Millis) -> impl Iterator<Item = DateTime<Tz>> + '_ {
+        let start = Utc
+            .timestamp_millis_opt(after)
+            .single()
+            .map(|t| t.with_timezone(&self.tz));
+        start
+            .into_iter()
+            .flat_map(move |s| self.schedule.after(&s).take(MAX_SKIPPED))
+            .filter(move |t| !self.skipped(t))
     }
 
     /// The first fire time strictly after `after`.
     pub fn next_after(&self, after: Millis) -> Option<Millis> {
-        let start = self
-            .tz
-            .from_utc_datetime(&Utc.timestamp_millis_opt(after).single()?.naive_utc());
-        self.schedule
-            .after(&start)
+        self.fires_after(after)
             .next()
             .map(|t| t.with_timezone(&Utc).timestamp_millis())
     }
 
     /// The next `n` fire times after `after`, in the schedule's time zone.
     pub fn upcoming(&self, after: Millis, n: usize) -> Vec<DateTime<Tz>> {
-        let Some(start) = Utc.timestamp_millis_opt(after).single() else {
-            return vec![];
-        };
-        self.schedule
-            .after(&start.with_timezone(&self.tz))
-            .take(n)
-            .collect()
+        self.fires_after(after).take(n).collect()
     }
+}
+
+/// A time for history messages, in Japan time.
+pub fn display_time(ms: Millis) -> String {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| {
+            t.with_timezone(&chrono_tz::Asia::Tokyo)
+                .format("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 fn bad_cron(expr: &str, why: &str) -> HubError {
@@ -132,6 +164,9 @@ mod tests {
         CompiledSchedule::parse(&Schedule {
             cron: cron.into(),
             timezone: "Asia/Tokyo".into(),
+            skip_weekends: false,
+            skip_holidays: false,
+            missed: Default::default(),
         })
     }
 
@@ -186,6 +221,32 @@ mod tests {
     }
 
     #[test]
+    fn skips_weekends_and_japanese_holidays() {
+        let s = CompiledSchedule::parse(&Schedule {
+            cron: "0 9 * * *".into(),
+            timezone: "Asia/Tokyo".into(),
+            skip_weekends: true,
+            skip_holidays: true,
+            missed: Default::default(),
+        })
+        .unwrap();
+        // From Friday 2026-12-25: next business days are Mon 28, Tue 29… (no weekend).
+        let from = Utc
+            .with_ymd_and_hms(2026, 12, 25, 1, 0, 0)
+            .unwrap()
+            .timestamp_millis();
+        let days: Vec<u32> = s.upcoming(from, 3).iter().map(|t| t.day()).collect();
+        assert_eq!(days, vec![28, 29, 30]);
+        // 2027-01-11 is 成人の日 (second Monday of January): Friday 8th → Tuesday 12th.
+        let from = Utc
+            .with_ymd_and_hms(2027, 1, 8, 1, 0, 0)
+            .unwrap()
+            .timestamp_millis();
+        let next = s.upcoming(from, 1)[0];
+        assert_eq!((next.month(), next.day()), (1, 12));
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let e = sched("0 5 * *").unwrap_err();
         assert!(
@@ -197,6 +258,9 @@ mod tests {
         let tz = CompiledSchedule::parse(&Schedule {
             cron: "0 5 * * *".into(),
             timezone: "Mars/Olympus".into(),
+            skip_weekends: false,
+            skip_holidays: false,
+            missed: Default::default(),
         })
         .unwrap_err();
         assert!(

@@ -1,19 +1,21 @@
 //! The scheduler: fire times live in the database (`flows.next_fire_at`), never only in a timer.
 //! Each due occurrence is taken by a compare-and-set on that column, so across any number of
 //! hub processes it is queued exactly once; an occurrence that meets an active run is recorded
-//! as skipped (overlap) in the history. After downtime, the missed occurrences are caught up by
-//! one run.
+//! as skipped (overlap). An occurrence missed while no hub ran is caught up by one run, or
+//! recorded as skipped, as the flow's schedule says; either way it shows in the history.
 
-use hub_store::{now_ms, Trigger};
+use hub_store::{now_ms, MissedPolicy, Trigger};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
 use crate::error::{HubError, HubResult};
-use crate::schedule::CompiledSchedule;
+use crate::schedule::{display_time, CompiledSchedule};
 use crate::Hub;
 
 const TICK: Duration = Duration::from_millis(500);
+/// An occurrence older than this when it is taken was missed (no hub was running then).
+const MISSED_AFTER_MS: i64 = 2 * 60_000;
 
 /// Queues every due occurrence; answers how many runs were queued.
 pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
@@ -33,16 +35,43 @@ pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
         {
             continue; // another process took this occurrence
         }
+        let missed = now - due.next_fire_at > MISSED_AFTER_MS;
+        let policy = due
+            .spec
+            .schedule
+            .as_ref()
+            .map(|s| s.missed)
+            .unwrap_or_default();
+        let when = display_time(due.next_fire_at);
+        if missed && policy == MissedPolicy::Skip {
+            let msg = format!(
+                "missed: no hub was running at {when}; skipped as the flow's schedule says"
+            );
+            hub.store
+                .record_skipped_run(&due.id, due.next_fire_at, &msg)
+                .await?;
+            continue;
+        }
         match hub
             .store
             .enqueue_run(&due.id, Trigger::Schedule, Some(due.next_fire_at))
             .await
         {
-            Ok(_) => queued += 1,
+            Ok(run_id) => {
+                queued += 1;
+                if missed {
+                    let msg = format!(
+                        "caught up: the occurrence at {when} was missed while no hub was running"
+                    );
+                    hub.store.set_run_message(&run_id, &msg).await?;
+                }
+            }
             Err(e) => match HubError::from(e) {
                 HubError::Conflict { .. } => {
+                    let msg =
+                        "skipped: another run of this flow was still queued or running (overlap)";
                     hub.store
-                        .record_skipped_run(&due.id, due.next_fire_at, "skipped: another run of this flow was still queued or running (overlap)")
+                        .record_skipped_run(&due.id, due.next_fire_at, msg)
                         .await?;
                 }
                 other => return Err(other),

@@ -179,6 +179,20 @@ pub struct FlowOptions {
     pub propagate_deletes: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_max_records: Option<u64>,
+    /// A run that failed for a reason that may pass (rate limit, network) is retried this many times.
+    #[serde(default = "default_retries")]
+    pub max_retries: u32,
+    /// First retry delay; doubled for each further attempt.
+    #[serde(default = "default_retry_delay")]
+    pub retry_delay_secs: u64,
+}
+
+fn default_retries() -> u32 {
+    3
+}
+
+fn default_retry_delay() -> u64 {
+    60
 }
 
 impl Default for FlowOptions {
@@ -187,6 +201,8 @@ impl Default for FlowOptions {
             create_missing: true,
             propagate_deletes: false,
             initial_max_records: None,
+            max_retries: default_retries(),
+            retry_delay_secs: default_retry_delay(),
         }
     }
 }
@@ -197,11 +213,29 @@ fn default_tz() -> String {
     DEFAULT_TIMEZONE.to_string()
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedPolicy {
+    /// An occurrence missed while no hub was running is run once when one starts again.
+    #[default]
+    RunOnce,
+    /// It is recorded as skipped.
+    Skip,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schedule {
     pub cron: String,
     #[serde(default = "default_tz")]
     pub timezone: String,
+    /// Do not fire on Saturdays and Sundays (in the schedule's time zone).
+    #[serde(default)]
+    pub skip_weekends: bool,
+    /// Do not fire on Japanese public holidays.
+    #[serde(default)]
+    pub skip_holidays: bool,
+    #[serde(default)]
+    pub missed: MissedPolicy,
 }
 
 /// A flow as API.md describes it.

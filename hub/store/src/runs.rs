@@ -47,6 +47,45 @@ impl Store {
         }
     }
 
+    /// Queues attempt `attempt` of a failed run, not to start before `not_before`.
+    pub async fn enqueue_retry(
+        &self,
+        flow_id: &str,
+        attempt: i64,
+        not_before: Millis,
+        message: &str,
+    ) -> Result<String> {
+        let id = new_id();
+        let r = sqlx::query(
+            "INSERT INTO runs (id, flow_id, trigger, status, queued_at, attempt, not_before, message) \
+             VALUES ($1, $2, 'retry', 'queued', $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(flow_id)
+        .bind(now_ms())
+        .bind(attempt)
+        .bind(not_before)
+        .bind(message)
+        .execute(&self.pool)
+        .await;
+        match r {
+            Ok(_) => Ok(id),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyRunning {
+                flow: flow_id.to_string(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn set_run_message(&self, run_id: &str, message: &str) -> Result<()> {
+        sqlx::query("UPDATE runs SET message = $1 WHERE id = $2")
+            .bind(message)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Claims the oldest queued run for `owner` until `lease_until`. On PostgreSQL concurrent
     /// claimers skip each other's locked rows; SQLite serializes writers itself.
     pub async fn claim_next_run(&self, owner: &str, lease_until: Millis) -> Result<Option<Run>> {
@@ -56,7 +95,7 @@ impl Store {
         };
         let sql = format!(
             "UPDATE runs SET status = 'running', claimed_by = $1, lease_until = $2, started_at = COALESCE(started_at, $3) \
-             WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1{lock}) \
+             WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND (not_before IS NULL OR not_before <= $3) ORDER BY queued_at, id LIMIT 1{lock}) \
              AND status = 'queued' RETURNING {COLUMNS}"
         );
         let row = sqlx::query(&sql)

@@ -6,6 +6,7 @@ pub mod mapping;
 pub mod matching;
 mod oneway;
 
+use connector_sdk::ConnectorError;
 use hub_store::{Direction, Run, RunCounts, RunError, RunStatus};
 
 use crate::Hub;
@@ -17,10 +18,46 @@ pub struct RunReport {
     pub counts: RunCounts,
     pub errors: Vec<RunError>,
     pub message: Option<String>,
+    /// The run failed for a reason that may pass by itself (rate limit, network, a 5xx).
+    pub retryable: bool,
+}
+
+/// Why a run stopped early, and whether trying again later may help.
+#[derive(Debug, Clone)]
+pub struct Fatal {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl Fatal {
+    /// A failure a person must fix (settings, credentials, a bad mapping).
+    pub fn final_(message: impl Into<String>) -> Self {
+        Fatal {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+
+    pub fn connector(side: &str, e: &ConnectorError) -> Self {
+        Fatal {
+            message: format!("{side}: {} ({})", e.message, e.code),
+            retryable: e.is_retryable() || e.code == "timed_out",
+        }
+    }
+}
+
+impl From<String> for Fatal {
+    /// Store and other hub-side failures: worth another attempt.
+    fn from(message: String) -> Self {
+        Fatal {
+            message,
+            retryable: true,
+        }
+    }
 }
 
 impl RunReport {
-    fn finish(counts: RunCounts, errors: Vec<RunError>, fatal: Option<String>) -> Self {
+    fn finish(counts: RunCounts, errors: Vec<RunError>, fatal: Option<Fatal>) -> Self {
         let status = if fatal.is_some() {
             RunStatus::Failed
         } else if counts.failed > 0 {
@@ -32,7 +69,8 @@ impl RunReport {
             status,
             counts,
             errors,
-            message: fatal,
+            retryable: fatal.as_ref().is_some_and(|f| f.retryable),
+            message: fatal.map(|f| f.message),
         }
     }
 }
@@ -44,11 +82,8 @@ pub async fn execute(hub: &Hub, run: &Run, progress: Progress<'_>) -> RunReport 
     let flow = match hub.store.get_flow(&run.flow_id).await {
         Ok(f) => f,
         Err(e) => {
-            return RunReport::finish(
-                RunCounts::default(),
-                vec![],
-                Some(format!("flow unavailable: {e}")),
-            )
+            let fatal = Fatal::final_(format!("flow unavailable: {e}"));
+            return RunReport::finish(RunCounts::default(), vec![], Some(fatal));
         }
     };
     match flow.spec.direction {
@@ -56,7 +91,9 @@ pub async fn execute(hub: &Hub, run: &Run, progress: Progress<'_>) -> RunReport 
         Direction::TwoWay => RunReport::finish(
             RunCounts::default(),
             vec![],
-            Some("two-way flows are not supported by this version of the hub yet; set direction to one_way".into()),
+            Some(Fatal::final_(
+                "two-way flows are not supported by this version of the hub yet; set direction to one_way",
+            )),
         ),
     }
 }

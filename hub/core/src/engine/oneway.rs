@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, native_match, Match, Side, TargetIndex};
-use super::{Progress, RunReport};
+use super::{Fatal, Progress, RunReport};
 use crate::Hub;
 
 struct Pending {
@@ -34,8 +34,16 @@ pub(super) async fn run(hub: &Hub, flow: &Flow, progress: Progress<'_>) -> RunRe
     RunReport::finish(counts, errors, fatal)
 }
 
-fn describe(side: &str, e: &ConnectorError) -> String {
-    format!("{side}: {} ({})", e.message, e.code)
+fn describe(side: &str, e: &ConnectorError) -> Fatal {
+    Fatal::connector(side, e)
+}
+
+fn open_failed(side: &str, e: crate::HubError) -> Fatal {
+    match e {
+        crate::HubError::Connector(c) => Fatal::connector(side, &c),
+        crate::HubError::Store(s) => Fatal::from(format!("{side}: {s}")),
+        other => Fatal::final_(format!("{side}: {other}")),
+    }
 }
 
 async fn sync(
@@ -44,15 +52,15 @@ async fn sync(
     progress: Progress<'_>,
     counts: &mut RunCounts,
     errors: &mut Vec<RunError>,
-) -> Result<(), String> {
+) -> Result<(), Fatal> {
     let spec = &flow.spec;
-    let mapper = Mapper::new(&spec.mapping).map_err(|e| e.to_string())?;
+    let mapper = Mapper::new(&spec.mapping).map_err(|e| Fatal::final_(e.to_string()))?;
     let mut source = ConnectorClient::open(hub, &spec.source.connection)
         .await
-        .map_err(|e| format!("source: {e}"))?;
+        .map_err(|e| open_failed("source", e))?;
     let mut target = ConnectorClient::open(hub, &spec.target.connection)
         .await
-        .map_err(|e| format!("target: {e}"))?;
+        .map_err(|e| open_failed("target", e))?;
     let stored_cursor = hub
         .store
         .get_cursor(&flow.id, "source")
@@ -94,10 +102,10 @@ async fn sync(
         let page: ReadPage = match source.call(Call::Read(req)).await {
             Ok(Reply::Read(p)) => p,
             Ok(other) => {
-                return Err(format!(
+                return Err(Fatal::final_(format!(
                     "source: {}",
                     crate::connections::unexpected("read", &other)
-                ))
+                )))
             }
             Err(e) => return Err(describe("source", &e)),
         };
@@ -276,10 +284,10 @@ async fn sync(
             let results = match target.call(Call::Write(req)).await {
                 Ok(Reply::Write(r)) => r,
                 Ok(other) => {
-                    return Err(format!(
+                    return Err(Fatal::final_(format!(
                         "target: {}",
                         crate::connections::unexpected("write", &other)
-                    ))
+                    )))
                 }
                 Err(e) => {
                     // Whatever this page committed so far stays; the cursor stays where it was.
@@ -387,7 +395,7 @@ async fn load_index(
     target: &mut ConnectorClient,
     object: &str,
     keys: &[MatchKeySpec],
-) -> Result<TargetIndex, String> {
+) -> Result<TargetIndex, Fatal> {
     let mut index = TargetIndex::default();
     let mut cursor = None;
     loop {
@@ -401,10 +409,10 @@ async fn load_index(
         let page = match target.call(Call::Read(req)).await {
             Ok(Reply::Read(p)) => p,
             Ok(other) => {
-                return Err(format!(
+                return Err(Fatal::final_(format!(
                     "target: {}",
                     crate::connections::unexpected("read", &other)
-                ))
+                )))
             }
             Err(e) => return Err(describe("target", &e)),
         };
