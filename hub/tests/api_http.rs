@@ -20,12 +20,36 @@ fn health_auth_and_openapi() {
         let c = reqwest::blocking::Client::new();
         let r = c.get(format!("{}/healthz", hub.url)).send().unwrap();
         assert_eq!(r.status(), 200);
-        let r = c.get(format!("{}/api/connections", hub.url)).send().unwrap();
+        let r = c
+            .get(format!("{}/api/connections", hub.url))
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 401);
         let body: serde_json::Value = r.json().unwrap();
         assert_eq!(body["error"]["code"], "unauthorized");
-        let r = c.get(format!("{}/api/connections", hub.url)).bearer_auth("rkh_wrong").send().unwrap();
+        let r = c
+            .get(format!("{}/api/connections", hub.url))
+            .bearer_auth("rkh_wrong")
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 401);
+        let metrics = c
+            .get(format!("{}/metrics", hub.url))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        for family in [
+            "renkei_queue_depth 0",
+            "renkei_records_total{action=\"created\"} 0",
+            "renkei_fire_lag_seconds_count 0",
+            "renkei_token_refreshes_total",
+        ] {
+            assert!(
+                metrics.contains(family),
+                "{family} missing from /metrics:\n{metrics}"
+            );
+        }
         let (s, doc) = hub.get("/api/openapi.json");
         assert_eq!(s, 200);
         assert_eq!(doc["info"]["title"], "Renkei Hub API");
@@ -37,7 +61,10 @@ fn health_auth_and_openapi() {
                 let (status, body) = hub.send(&method.to_uppercase(), &path, Some(&json!({})));
                 assert!(status != 405, "{method} {route} not routed");
                 if status == 404 {
-                    assert_eq!(body["error"]["code"], "not_found", "{method} {route} answered a bare 404");
+                    assert_eq!(
+                        body["error"]["code"], "not_found",
+                        "{method} {route} answered a bare 404"
+                    );
                 }
             }
         }
@@ -68,7 +95,11 @@ fn inquiries_validate_and_persist() {
         let mut missing = good.clone();
         missing.as_object_mut().unwrap().remove("connector_name");
         let (s, body) = hub.post("/api/inquiries", &missing);
-        assert_eq!((s, body["error"]["field"].as_str()), (400, Some("connector_name")), "{body}");
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (400, Some("connector_name")),
+            "{body}"
+        );
 
         let mut blank = good.clone();
         blank["name"] = json!("   ");
@@ -93,19 +124,42 @@ fn inquiries_validate_and_persist() {
 fn bad_json_and_unknown_things_are_named() {
     each_engine(|hub| {
         let c = reqwest::blocking::Client::new();
-        let r = c.post(format!("{}/api/inquiries", hub.url)).bearer_auth(&hub.token).body("{not json").header("content-type", "application/json").send().unwrap();
+        let r = c
+            .post(format!("{}/api/inquiries", hub.url))
+            .bearer_auth(&hub.token)
+            .body("{not json")
+            .header("content-type", "application/json")
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 400);
-        let r = c.post(format!("{}/api/inquiries", hub.url)).bearer_auth(&hub.token).body("company=x").send().unwrap();
+        let r = c
+            .post(format!("{}/api/inquiries", hub.url))
+            .bearer_auth(&hub.token)
+            .body("company=x")
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 400);
 
         let (s, body) = hub.post("/api/connections", &json!({"connector": "nope", "name": "x", "registration_number": "1234-5678", "phone": "03-1234-5678"}));
-        assert_eq!((s, body["error"]["field"].as_str()), (400, Some("connector")), "{body}");
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (400, Some("connector")),
+            "{body}"
+        );
 
         let (s, body) = hub.post("/api/flows", &json!({"name": "f", "source": {"connection": "a", "object": "1"}, "target": {"connection": "b", "object": "2"}, "direction": "sideways"}));
-        assert_eq!((s, body["error"]["field"].as_str()), (400, Some("direction")), "{body}");
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (400, Some("direction")),
+            "{body}"
+        );
 
         let (s, body) = hub.post("/api/flows", &json!({"name": "f", "source": {"connection": "a", "object": "1"}, "target": {"connection": "b", "object": "2"}}));
-        assert_eq!((s, body["error"]["field"].as_str()), (422, Some("source.connection")), "{body}");
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (422, Some("source.connection")),
+            "{body}"
+        );
 
         let (s, body) = hub.get("/api/runs?limit=0");
         assert_eq!((s, body["error"]["field"].as_str()), (400, Some("limit")));
@@ -114,7 +168,10 @@ fn bad_json_and_unknown_things_are_named() {
         let (s, body) = hub.get("/api/runs");
         assert_eq!((s, body), (200, json!([])));
         let (s, body) = hub.get("/api/runs/nope");
-        assert_eq!((s, body["error"]["code"].as_str()), (404, Some("not_found")));
+        assert_eq!(
+            (s, body["error"]["code"].as_str()),
+            (404, Some("not_found"))
+        );
         let (s, _) = hub.send("POST", "/api/flows/nope/run", None);
         assert_eq!(s, 404);
     });

@@ -4,6 +4,7 @@
 mod api;
 pub mod error;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod views;
 
@@ -27,6 +28,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::serve))
         .with_state(state.clone())
         .merge(api::routes(state))
         .layer(TraceLayer::new_for_http())

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod error;
 pub mod flows;
 pub mod inquiries;
+pub mod metrics;
 pub mod oauth;
 pub mod plugins;
 pub mod runner;
@@ -28,6 +29,7 @@ pub struct Hub {
     pub store: Store,
     pub plugins: Arc<PluginHost>,
     oauth: Arc<oauth::OAuth>,
+    pub metrics: Arc<metrics::Metrics>,
     /// Per-connection call slots (the manifest's `max_concurrency`), shared by all runs.
     permits: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
@@ -38,6 +40,7 @@ impl Hub {
             store,
             plugins: Arc::new(plugins),
             oauth: Arc::default(),
+            metrics: Arc::default(),
             permits: Arc::default(),
         }
     }

@@ -59,6 +59,7 @@ pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
         {
             Ok(run_id) => {
                 queued += 1;
+                hub.metrics.fire_lag(now_ms() - due.next_fire_at);
                 if missed {
                     let msg = format!(
                         "caught up: the occurrence at {when} was missed while no hub was running"

@@ -292,3 +292,48 @@ fn run_from_row(row: &AnyRow) -> Result<Run> {
         message: get(row, "message")?,
     })
 }
+
+/// Totals over the whole history, for `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    pub by_status: Vec<(String, i64)>,
+    pub records: RunCounts,
+    pub queued: i64,
+}
+
+impl Store {
+    pub async fn run_stats(&self) -> Result<RunStats> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM runs GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await?;
+        let by_status = rows
+            .iter()
+            .map(|r| Ok((get::<String>(r, "status")?, get::<i64>(r, "n")?)))
+            .collect::<Result<Vec<_>>>()?;
+        let sums = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(count_read), 0) AS BIGINT) AS r, CAST(COALESCE(SUM(count_created), 0) AS BIGINT) AS c, \
+             CAST(COALESCE(SUM(count_updated), 0) AS BIGINT) AS u, CAST(COALESCE(SUM(count_unchanged), 0) AS BIGINT) AS n, \
+             CAST(COALESCE(SUM(count_skipped), 0) AS BIGINT) AS s, CAST(COALESCE(SUM(count_failed), 0) AS BIGINT) AS f FROM runs",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let queued = by_status
+            .iter()
+            .find(|(s, _)| s == "queued")
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        Ok(RunStats {
+            by_status,
+            records: RunCounts {
+                read: get(&sums, "r")?,
+                created: get(&sums, "c")?,
+                updated: get(&sums, "u")?,
+                unchanged: get(&sums, "n")?,
+                skipped: get(&sums, "s")?,
+                failed: get(&sums, "f")?,
+            },
+            queued,
+        })
+    }
+}

@@ -13,7 +13,11 @@ use std::time::{Duration, Instant};
 pub const HUB: &str = env!("CARGO_BIN_EXE_hub");
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The directory cargo put the workspace's cdylibs in (target/<profile>/).
@@ -47,7 +51,10 @@ pub fn fresh_postgres(admin_url: &str) -> String {
         .args([admin_url, "-q", "-c", &format!("CREATE DATABASE {name}")])
         .status()
         .expect("psql must be installed to run the PostgreSQL variant");
-    assert!(status.success(), "cannot create test database on {admin_url}");
+    assert!(
+        status.success(),
+        "cannot create test database on {admin_url}"
+    );
     let (base, _) = admin_url.rsplit_once('/').unwrap();
     format!("{base}/{name}")
 }
@@ -61,21 +68,38 @@ fn rand_suffix() -> u64 {
 }
 
 impl TestHub {
-    pub fn start(database_url: &str, dir: tempfile::TempDir, extra_args: &[&str], plugins: &[PathBuf]) -> TestHub {
+    pub fn start(
+        database_url: &str,
+        dir: tempfile::TempDir,
+        extra_args: &[&str],
+        plugins: &[PathBuf],
+    ) -> TestHub {
         let port = free_port();
         let key = "11".repeat(32);
         let mut token_cmd = Command::new(HUB);
-        token_cmd.args(["token", "create", "test", "--database", database_url]).env("HUB_MASTER_KEY", &key);
+        token_cmd
+            .args(["token", "create", "test", "--database", database_url])
+            .env("HUB_MASTER_KEY", &key);
         let out = token_cmd.output().expect("run hub token create");
-        assert!(out.status.success(), "hub token create failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "hub token create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let mut cmd = Command::new(HUB);
-        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database", database_url])
-            .args(extra_args)
-            .env("HUB_MASTER_KEY", &key)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            database_url,
+        ])
+        .args(extra_args)
+        .env("HUB_MASTER_KEY", &key)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         for p in plugins {
             cmd.arg("--plugins").arg(p);
         }
@@ -86,7 +110,10 @@ impl TestHub {
             database_url: database_url.to_string(),
             dir,
             child,
-            client: Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
+            client: Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
         };
         hub.wait_ready();
         hub
@@ -106,13 +133,21 @@ impl TestHub {
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.client.get(format!("{}{}", self.url, path)).bearer_auth(&self.token).send().unwrap();
+        let r = self
+            .client
+            .get(format!("{}{}", self.url, path))
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap();
         (r.status().as_u16(), r.json().unwrap_or(Value::Null))
     }
 
     pub fn send(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut rb = self.client.request(m, format!("{}{}", self.url, path)).bearer_auth(&self.token);
+        let mut rb = self
+            .client
+            .request(m, format!("{}{}", self.url, path))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             rb = rb.json(b);
         }

@@ -114,6 +114,7 @@ impl ConnectorClient {
                 continue;
             };
             self.calls += 1;
+            self.hub.metrics.api_call(&self.connector_id);
             let result = session.call(&self.conn, call.clone()).await;
             drop(permit);
             let err = match result {
