@@ -48,6 +48,8 @@ pub struct Config {
     pub call_timeout: Duration,
     pub worker_memory: Option<u64>,
     pub runners: usize,
+    /// A run's claim lasts this long without renewal (then another runner resumes it).
+    pub run_lease: Duration,
 }
 
 fn env(key: &str) -> Option<String> {
@@ -125,7 +127,9 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
         .map(|n| n as usize)
         .or(file.runners)
         .unwrap_or(2);
+    let run_lease = Duration::from_secs(env_num("HUB_RUN_LEASE_SECS")?.unwrap_or(30).max(1));
     Ok(Config {
+        run_lease,
         listen,
         database_url,
         plugin_dirs,

@@ -30,6 +30,8 @@ pub struct Hub {
     pub plugins: Arc<PluginHost>,
     oauth: Arc<oauth::OAuth>,
     pub metrics: Arc<metrics::Metrics>,
+    /// How long a run's claim lasts without renewal before another runner may resume it.
+    pub run_lease: std::time::Duration,
     /// Per-connection call slots (the manifest's `max_concurrency`), shared by all runs.
     permits: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
@@ -41,6 +43,7 @@ impl Hub {
             plugins: Arc::new(plugins),
             oauth: Arc::default(),
             metrics: Arc::default(),
+            run_lease: runner::DEFAULT_LEASE,
             permits: Arc::default(),
         }
     }

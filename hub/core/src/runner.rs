@@ -10,7 +10,7 @@ use crate::engine::{self, RunReport};
 use crate::Hub;
 
 /// A claim not renewed for this long is considered abandoned (its process died).
-pub const LEASE: Duration = Duration::from_secs(30);
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_secs(1);
 
 pub struct Runner {
@@ -26,8 +26,8 @@ impl Runner {
         }
     }
 
-    pub fn lease_until() -> i64 {
-        now_ms() + LEASE.as_millis() as i64
+    pub fn lease_until(&self) -> i64 {
+        now_ms() + self.hub.run_lease.as_millis() as i64
     }
 
     /// Executes a run this runner has claimed, renewing the lease, saving progress, and
@@ -37,11 +37,13 @@ impl Runner {
         let heartbeat = {
             let store = self.hub.store.clone();
             let (id, owner) = (run.id.clone(), self.owner.clone());
+            let lease = self.hub.run_lease;
             tokio::spawn(async move {
                 loop {
                     tokio::select! {
-                        _ = tokio::time::sleep(LEASE / 3) => {
-                            if let Err(e) = store.renew_run_lease(&id, &owner, Runner::lease_until()).await {
+                        _ = tokio::time::sleep(lease / 3) => {
+                            let until = now_ms() + lease.as_millis() as i64;
+                            if let Err(e) = store.renew_run_lease(&id, &owner, until).await {
                                 tracing::warn!(run = %id, error = %e, "cannot renew the run's lease");
                             }
                         }
@@ -130,7 +132,7 @@ impl Runner {
             match self
                 .hub
                 .store
-                .claim_next_run(&self.owner, Runner::lease_until())
+                .claim_next_run(&self.owner, self.lease_until())
                 .await
             {
                 Ok(Some(run)) => {

@@ -1,29 +1,47 @@
 use anyhow::{bail, Result};
 use hub_core::runner::Runner;
-use hub_core::Hub;
-use hub_store::{RunStatus, Trigger};
+use hub_core::{Hub, HubError};
+use hub_store::{now_ms, RunStatus, Trigger};
 use std::process::ExitCode;
 
 use crate::config::Config;
 
-/// Runs one flow in this process and prints the summary; exit 1 unless it succeeded.
+/// Runs one flow in this process and prints the summary; exit 1 unless it succeeded. A run of
+/// the flow left behind by a process that died (its lease expired) is resumed instead.
 pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
     let store = super::open_store(cfg).await?;
-    let hub = Hub::new(store, super::discover_plugins(cfg).await?);
+    let mut hub = Hub::new(store, super::discover_plugins(cfg).await?);
+    hub.run_lease = cfg.run_lease;
+    let owner = format!("cli:{}", std::process::id());
+    let runner = Runner::new(hub.clone(), owner.clone());
+    hub.store.requeue_expired_runs(now_ms()).await?;
     let run_id = match hub.run_flow_now(flow_id, Trigger::Manual).await {
         Ok(id) => id,
+        Err(HubError::Conflict {
+            code: "already_running",
+            message,
+        }) => match hub.store.active_run(flow_id).await? {
+            Some(r) if r.status == RunStatus::Queued => {
+                println!(
+                    "resuming run {} ({})",
+                    r.id,
+                    r.message.as_deref().unwrap_or("queued")
+                );
+                r.id
+            }
+            _ => bail!("{message}"),
+        },
         Err(e) => bail!("{e}"),
     };
-    let owner = format!("cli:{}", std::process::id());
     if !hub
         .store
-        .claim_run(&run_id, &owner, Runner::lease_until())
+        .claim_run(&run_id, &owner, runner.lease_until())
         .await?
     {
         bail!("run {run_id} was taken by a serving hub; follow it with GET /api/runs/{run_id}");
     }
     let run = hub.store.get_run(&run_id).await?;
-    let report = Runner::new(hub.clone(), owner).execute(&run).await;
+    let report = runner.execute(&run).await;
     let c = report.counts;
     println!("run {run_id}: {}", report.status.as_str());
     println!(

@@ -25,7 +25,8 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
         })
         .collect();
     store.record_connectors(&seen).await?;
-    let hub = Hub::new(store, plugins);
+    let mut hub = Hub::new(store, plugins);
+    hub.run_lease = cfg.run_lease;
 
     let sandbox = if with_sandbox {
         let sb = sandbox::start(sandbox::SandboxOptions::default()).await?;

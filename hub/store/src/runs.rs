@@ -194,6 +194,17 @@ impl Store {
         Ok(())
     }
 
+    /// The flow's queued or running run, if any.
+    pub async fn active_run(&self, flow_id: &str) -> Result<Option<Run>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM runs WHERE flow_id = $1 AND status IN ('queued', 'running')"
+        ))
+        .bind(flow_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
     pub async fn get_run(&self, id: &str) -> Result<Run> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM runs WHERE id = $1"))
             .bind(id)

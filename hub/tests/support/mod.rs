@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const HUB: &str = env!("CARGO_BIN_EXE_hub");
+pub const MASTER_KEY: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -25,13 +26,20 @@ pub fn artifact_dir() -> PathBuf {
     Path::new(HUB).parent().unwrap().to_path_buf()
 }
 
-pub struct TestHub {
-    pub url: String,
-    pub token: String,
-    pub database_url: String,
-    pub dir: tempfile::TempDir,
-    pub child: Child,
-    client: Client,
+/// A plugin directory holding only the named cdylibs of the build (linked, not copied).
+pub fn plugin_dir(names: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in names {
+        let file = format!("lib{}.so", name.replace('-', "_"));
+        let src = artifact_dir().join(&file);
+        assert!(
+            src.exists(),
+            "{} is missing: run `cargo build --workspace` first",
+            src.display()
+        );
+        std::os::unix::fs::symlink(&src, dir.path().join(&file)).unwrap();
+    }
+    dir
 }
 
 /// Database URLs to test against: SQLite always, PostgreSQL when HUB_TEST_POSTGRES_URL is set.
@@ -44,7 +52,7 @@ pub fn databases(dir: &Path) -> Vec<String> {
     out
 }
 
-/// A new empty database on the PostgreSQL server, made with psql-free SQL over `hub`'s own driver.
+/// A new empty database on the PostgreSQL server.
 pub fn fresh_postgres(admin_url: &str) -> String {
     let name = format!("hub_test_{}_{}", std::process::id(), rand_suffix());
     let status = Command::new("psql")
@@ -64,7 +72,33 @@ fn rand_suffix() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = RandomState::new().build_hasher();
     h.write_u64(0);
-    h.finish() % 1_000_000
+    h.finish() % 1_000_000_000
+}
+
+pub struct TestHub {
+    pub url: String,
+    pub token: String,
+    pub database_url: String,
+    pub dir: tempfile::TempDir,
+    pub child: Child,
+    client: Client,
+}
+
+fn hub_command(
+    args: &[&str],
+    database_url: &str,
+    plugins: &[PathBuf],
+    envs: &[(&str, &str)],
+) -> Command {
+    let mut cmd = Command::new(HUB);
+    cmd.args(args)
+        .args(["--database", database_url])
+        .env("HUB_MASTER_KEY", MASTER_KEY)
+        .envs(envs.iter().copied());
+    for p in plugins {
+        cmd.arg("--plugins").arg(p);
+    }
+    cmd
 }
 
 impl TestHub {
@@ -74,36 +108,35 @@ impl TestHub {
         extra_args: &[&str],
         plugins: &[PathBuf],
     ) -> TestHub {
+        Self::start_env(database_url, dir, extra_args, plugins, &[])
+    }
+
+    pub fn start_env(
+        database_url: &str,
+        dir: tempfile::TempDir,
+        extra_args: &[&str],
+        plugins: &[PathBuf],
+        envs: &[(&str, &str)],
+    ) -> TestHub {
         let port = free_port();
-        let key = "11".repeat(32);
-        let mut token_cmd = Command::new(HUB);
-        token_cmd
-            .args(["token", "create", "test", "--database", database_url])
-            .env("HUB_MASTER_KEY", &key);
-        let out = token_cmd.output().expect("run hub token create");
+        let out = hub_command(&["token", "create", "test"], database_url, &[], envs)
+            .output()
+            .expect("run hub token create");
         assert!(
             out.status.success(),
             "hub token create failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        let mut cmd = Command::new(HUB);
-        cmd.args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database",
-            database_url,
-        ])
-        .args(extra_args)
-        .env("HUB_MASTER_KEY", &key)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        for p in plugins {
-            cmd.arg("--plugins").arg(p);
-        }
-        let child = cmd.spawn().expect("spawn hub serve");
+        let listen = format!("127.0.0.1:{port}");
+        let mut args = vec!["serve", "--listen", listen.as_str()];
+        args.extend_from_slice(extra_args);
+        let child = hub_command(&args, database_url, plugins, envs)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn hub serve");
         let hub = TestHub {
             url: format!("http://127.0.0.1:{port}"),
             token,
@@ -133,13 +166,7 @@ impl TestHub {
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(format!("{}{}", self.url, path))
-            .bearer_auth(&self.token)
-            .send()
-            .unwrap();
-        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+        self.send("GET", path, None)
     }
 
     pub fn send(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
@@ -159,11 +186,34 @@ impl TestHub {
         self.send("POST", path, Some(body))
     }
 
-    /// Stops the hub and returns everything it logged.
+    /// Runs `hub ARGS --database DB` with this hub's key; answers the exit code and output.
+    pub fn cli(&self, args: &[&str], plugins: &[PathBuf], envs: &[(&str, &str)]) -> (i32, String) {
+        let out = hub_command(args, &self.database_url, plugins, envs)
+            .output()
+            .expect("run hub");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    /// Starts `hub ARGS` without waiting (to kill it).
+    pub fn spawn_cli(&self, args: &[&str], plugins: &[PathBuf], envs: &[(&str, &str)]) -> Child {
+        hub_command(args, &self.database_url, plugins, envs)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn hub")
+    }
+
+    /// Stops the hub (SIGTERM, then SIGKILL after 10 s) and returns everything it logged.
     pub fn stop(mut self) -> String {
-        unsafe {
-            libc_kill(self.child.id() as i32, 15);
-        }
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -189,9 +239,4 @@ impl Drop for TestHub {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
 }

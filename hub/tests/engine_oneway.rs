@@ -1,0 +1,300 @@
+//! One-way sync through `hub run`, with the file-backed test connector on both sides: creates,
+//! matches by normalized company name, skips private and unchanged records, reports ambiguous
+//! matches, and survives being killed at random points without losing or duplicating records.
+
+mod support;
+
+use rand::Rng;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use support::{plugin_dir, TestHub};
+use test_plugin_filestore::store::{self, StoredRecord};
+
+fn fields(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap()
+}
+
+/// Adds records "by hand", as a user of the system would.
+fn put(dir: &Path, object: &str, records: Vec<Value>) -> Vec<u64> {
+    let mut f = store::open(dir, object).unwrap();
+    let mut ids = Vec::new();
+    for r in records {
+        let id = f.data.next_id;
+        f.data.next_id += 1;
+        let m = f.data.tick();
+        f.data.records.insert(
+            id,
+            StoredRecord {
+                version: 1,
+                modified: m,
+                deleted: false,
+                fields: fields(r),
+            },
+        );
+        ids.push(id);
+    }
+    f.save().unwrap();
+    ids
+}
+
+fn edit(dir: &Path, object: &str, id: u64, field: &str, value: &str) {
+    let mut f = store::open(dir, object).unwrap();
+    let m = f.data.tick();
+    let r = f.data.records.get_mut(&id).unwrap();
+    r.fields.insert(field.into(), json!(value));
+    r.version += 1;
+    r.modified = m;
+    f.save().unwrap();
+}
+
+fn all(dir: &Path, object: &str) -> BTreeMap<u64, StoredRecord> {
+    store::open(dir, object).unwrap().data.records
+}
+
+struct Setup {
+    hub: TestHub,
+    plugins: tempfile::TempDir,
+    a: PathBuf,
+    b: PathBuf,
+    flow: String,
+    _data: tempfile::TempDir,
+}
+
+const ENV: &[(&str, &str)] = &[("HUB_RUNNERS", "0"), ("HUB_RUN_LEASE_SECS", "1")];
+
+fn setup(db_dir: &tempfile::TempDir, database_url: &str) -> Setup {
+    let data = tempfile::tempdir().unwrap();
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    let plugins = plugin_dir(&["test-plugin-filestore"]);
+    let hub = TestHub::start_env(
+        database_url,
+        tempfile::tempdir().unwrap(),
+        &[],
+        &[plugins.path().to_path_buf()],
+        ENV,
+    );
+    let _ = db_dir;
+    let mut conns = Vec::new();
+    for (name, path) in [("送信元", &a), ("送信先", &b)] {
+        let (s, body) = hub.post(
+            "/api/connections",
+            &json!({"connector": "filestore", "name": name, "registration_number": "TEST-0001", "phone": "03-0000-0000",
+                    "settings": {"path": path.display().to_string()}}),
+        );
+        assert_eq!(s, 201, "{body}");
+        conns.push(body["id"].as_str().unwrap().to_string());
+    }
+    let (s, body) = hub.post(
+        "/api/flows",
+        &json!({
+            "name": "会社 A → B", "source": {"connection": conns[0], "object": "companies"},
+            "target": {"connection": conns[1], "object": "companies"},
+            "mapping": [{"from": "name", "to": "name"}, {"from": "phone", "to": "phone"}, {"from": "address", "to": "address", "transform": "trim"}],
+            "match_keys": [{"source": "name", "target": "name", "normalize": "company_name"}]
+        }),
+    );
+    assert_eq!(s, 201, "{body}");
+    let flow = body["id"].as_str().unwrap().to_string();
+    Setup {
+        hub,
+        plugins,
+        a,
+        b,
+        flow,
+        _data: data,
+    }
+}
+
+impl Setup {
+    fn run(&self) -> (i32, String) {
+        self.hub.cli(
+            &["run", &self.flow],
+            &[self.plugins.path().to_path_buf()],
+            ENV,
+        )
+    }
+}
+
+#[test]
+fn creates_matches_skips_and_stays_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in support::databases(dir.path()) {
+        let s = setup(&dir, &db);
+        put(
+            &s.b,
+            "companies",
+            vec![json!({"name": "株式会社サンプル", "phone": "03-1111-1111"})],
+        );
+        let ids = put(
+            &s.a,
+            "companies",
+            vec![
+                json!({"name": "㈱サンプル", "phone": "03-2222-2222", "address": "  東京都新宿区  "}),
+                json!({"name": "テスト商事株式会社", "phone": "06-1234-5678"}),
+                json!({"name": "山田工業(株)"}),
+                json!({"name": "秘密株式会社", "confidential": "1"}),
+                json!({"name": "ｶﾌﾞｼｷｶﾞｲｼｬ ﾎｹﾞ"}),
+            ],
+        );
+        let (code, out) = s.run();
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains("read 5  created 3  updated 1  unchanged 0  skipped 1  failed 0"),
+            "{out}"
+        );
+        let b = all(&s.b, "companies");
+        assert_eq!(
+            b.len(),
+            4,
+            "the existing company was matched, not duplicated"
+        );
+        assert_eq!(b[&1].fields["phone"], json!("03-2222-2222"));
+        assert_eq!(b[&1].fields["address"], json!("東京都新宿区"));
+        assert!(
+            b.values()
+                .all(|r| r.fields["name"] != json!("秘密株式会社")),
+            "a private record left its system"
+        );
+
+        // Nothing changed: the next run reads nothing and writes nothing.
+        let versions: Vec<u64> = b.values().map(|r| r.version).collect();
+        let (code, out) = s.run();
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("read 0  created 0  updated 0"), "{out}");
+        assert_eq!(
+            all(&s.b, "companies")
+                .values()
+                .map(|r| r.version)
+                .collect::<Vec<_>>(),
+            versions
+        );
+
+        // One edit in the source: exactly that record flows.
+        edit(&s.a, "companies", ids[1], "phone", "06-9999-0000");
+        let (code, out) = s.run();
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("read 1  created 0  updated 1"), "{out}");
+        assert!(all(&s.b, "companies")
+            .values()
+            .any(|r| r.fields["phone"] == json!("06-9999-0000")));
+
+        let (status, runs) = s.hub.get(&format!("/api/runs?flow={}", s.flow));
+        assert_eq!(status, 200);
+        assert_eq!(runs.as_array().unwrap().len(), 3);
+        assert!(runs
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "success" && r["trigger"] == "manual"));
+        s.hub.stop();
+    }
+}
+
+#[test]
+fn ambiguous_matches_are_reported_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let s = setup(&dir, &db);
+    put(
+        &s.b,
+        "companies",
+        vec![
+            json!({"name": "株式会社エックス"}),
+            json!({"name": "エックス株式会社"}),
+        ],
+    );
+    put(
+        &s.a,
+        "companies",
+        vec![json!({"name": "㈱エックス"}), json!({"name": "ワイ商店"})],
+    );
+    let (code, out) = s.run();
+    assert_eq!(code, 1, "a partial run exits 1: {out}");
+    assert!(out.contains("run ") && out.contains(": partial"), "{out}");
+    assert!(
+        out.contains("ambiguous_match") && out.contains("1, 2"),
+        "{out}"
+    );
+    assert_eq!(all(&s.b, "companies").len(), 3, "only ワイ商店 was created");
+    let (_, runs) = s.hub.get(&format!("/api/runs?flow={}", s.flow));
+    let (_, run) = s
+        .hub
+        .get(&format!("/api/runs/{}", runs[0]["id"].as_str().unwrap()));
+    assert_eq!(run["counts"]["failed"], 1);
+    assert_eq!(run["errors"][0]["code"], "ambiguous_match");
+    assert_eq!(run["errors"][0]["record"], "1");
+}
+
+/// Kills `hub run` with SIGKILL at random points, then lets a run finish: every source record
+/// is in the target exactly once, with the source's values.
+#[test]
+fn killed_runs_lose_and_duplicate_nothing() {
+    let kills: usize = std::env::var("HUB_CRASH_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let s = setup(&dir, &db);
+    let n = 400;
+    put(&s.a, "companies", (0..n).map(|i| json!({"name": format!("株式会社テスト{i:04}"), "phone": format!("03-0000-{i:04}")})).collect());
+    let plugins = [s.plugins.path().to_path_buf()];
+    let mut rng = rand::thread_rng();
+    for i in 0..kills {
+        let mut child = s.hub.spawn_cli(&["run", &s.flow], &plugins, ENV);
+        std::thread::sleep(Duration::from_millis(rng.gen_range(30..600)));
+        let _ = child.kill();
+        let _ = child.wait();
+        if i % 3 == 0 {
+            // Edit the source between crashes too.
+            let id = rng.gen_range(1..=n as u64);
+            edit(
+                &s.a,
+                "companies",
+                id,
+                "phone",
+                &format!("090-{i:04}-{id:04}"),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(rng.gen_range(0..1200)));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, out) = s.run();
+        if code == 0 {
+            break;
+        }
+        assert!(out.contains("already"), "unexpected failure: {out}");
+        assert!(
+            Instant::now() < deadline,
+            "the killed run was never resumed: {out}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let a = all(&s.a, "companies");
+    let b = all(&s.b, "companies");
+    let mut by_name: BTreeMap<String, Vec<&StoredRecord>> = BTreeMap::new();
+    for r in b.values() {
+        by_name
+            .entry(r.fields["name"].as_str().unwrap().to_string())
+            .or_default()
+            .push(r);
+    }
+    assert_eq!(
+        b.len(),
+        n,
+        "target has {} records for {n} source records",
+        b.len()
+    );
+    for r in a.values() {
+        let name = r.fields["name"].as_str().unwrap();
+        let copies = by_name.get(name).map(Vec::len).unwrap_or(0);
+        assert_eq!(copies, 1, "{name} is in the target {copies} times");
+        assert_eq!(
+            by_name[name][0].fields["phone"], r.fields["phone"],
+            "{name} differs"
+        );
+    }
+}
