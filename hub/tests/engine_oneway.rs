@@ -5,116 +5,14 @@
 mod support;
 
 use rand::Rng;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::{plugin_dir, TestHub};
-use test_plugin_filestore::store::{self, StoredRecord};
+use support::filestore::{all, edit, pair, put, Pair, ENV};
+use test_plugin_filestore::store::StoredRecord;
 
-fn fields(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap()
-}
-
-/// Adds records "by hand", as a user of the system would.
-fn put(dir: &Path, object: &str, records: Vec<Value>) -> Vec<u64> {
-    let mut f = store::open(dir, object).unwrap();
-    let mut ids = Vec::new();
-    for r in records {
-        let id = f.data.next_id;
-        f.data.next_id += 1;
-        let m = f.data.tick();
-        f.data.records.insert(
-            id,
-            StoredRecord {
-                version: 1,
-                modified: m,
-                deleted: false,
-                fields: fields(r),
-            },
-        );
-        ids.push(id);
-    }
-    f.save().unwrap();
-    ids
-}
-
-fn edit(dir: &Path, object: &str, id: u64, field: &str, value: &str) {
-    let mut f = store::open(dir, object).unwrap();
-    let m = f.data.tick();
-    let r = f.data.records.get_mut(&id).unwrap();
-    r.fields.insert(field.into(), json!(value));
-    r.version += 1;
-    r.modified = m;
-    f.save().unwrap();
-}
-
-fn all(dir: &Path, object: &str) -> BTreeMap<u64, StoredRecord> {
-    store::open(dir, object).unwrap().data.records
-}
-
-struct Setup {
-    hub: TestHub,
-    plugins: tempfile::TempDir,
-    a: PathBuf,
-    b: PathBuf,
-    flow: String,
-    _data: tempfile::TempDir,
-}
-
-const ENV: &[(&str, &str)] = &[("HUB_RUNNERS", "0"), ("HUB_RUN_LEASE_SECS", "1")];
-
-fn setup(db_dir: &tempfile::TempDir, database_url: &str) -> Setup {
-    let data = tempfile::tempdir().unwrap();
-    let (a, b) = (data.path().join("a"), data.path().join("b"));
-    let plugins = plugin_dir(&["test-plugin-filestore"]);
-    let hub = TestHub::start_env(
-        database_url,
-        tempfile::tempdir().unwrap(),
-        &[],
-        &[plugins.path().to_path_buf()],
-        ENV,
-    );
-    let _ = db_dir;
-    let mut conns = Vec::new();
-    for (name, path) in [("送信元", &a), ("送信先", &b)] {
-        let (s, body) = hub.post(
-            "/api/connections",
-            &json!({"connector": "filestore", "name": name, "registration_number": "TEST-0001", "phone": "03-0000-0000",
-                    "settings": {"path": path.display().to_string()}}),
-        );
-        assert_eq!(s, 201, "{body}");
-        conns.push(body["id"].as_str().unwrap().to_string());
-    }
-    let (s, body) = hub.post(
-        "/api/flows",
-        &json!({
-            "name": "会社 A → B", "source": {"connection": conns[0], "object": "companies"},
-            "target": {"connection": conns[1], "object": "companies"},
-            "mapping": [{"from": "name", "to": "name"}, {"from": "phone", "to": "phone"}, {"from": "address", "to": "address", "transform": "trim"}],
-            "match_keys": [{"source": "name", "target": "name", "normalize": "company_name"}]
-        }),
-    );
-    assert_eq!(s, 201, "{body}");
-    let flow = body["id"].as_str().unwrap().to_string();
-    Setup {
-        hub,
-        plugins,
-        a,
-        b,
-        flow,
-        _data: data,
-    }
-}
-
-impl Setup {
-    fn run(&self) -> (i32, String) {
-        self.hub.cli(
-            &["run", &self.flow],
-            &[self.plugins.path().to_path_buf()],
-            ENV,
-        )
-    }
+fn setup(_dir: &tempfile::TempDir, database_url: &str) -> Pair {
+    pair(database_url, json!({}))
 }
 
 #[test]

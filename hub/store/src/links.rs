@@ -172,3 +172,31 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 }
+
+impl Store {
+    /// Links of the given target ids, keyed by target id.
+    pub async fn links_by_target(
+        &self,
+        flow_id: &str,
+        target_ids: &[String],
+    ) -> Result<HashMap<String, Link>> {
+        let mut out = HashMap::new();
+        for chunk in target_ids.chunks(200) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM links WHERE flow_id = $1 AND target_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(flow_id);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let l = link_from_row(&row)?;
+                out.insert(l.target_id.clone(), l);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod filestore;
+
 use reqwest::blocking::Client;
 use serde_json::Value;
 use std::io::Read;

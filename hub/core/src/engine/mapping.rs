@@ -70,6 +70,39 @@ impl Mapper {
         Ok(Mapper { rules })
     }
 
+    /// The mapping the other way (target field → source field) for the rules that can be
+    /// inverted: constants and the source id only flow forward.
+    pub fn reverse(&self) -> Mapper {
+        let rules = self
+            .rules
+            .iter()
+            .filter(|(from, _, t)| from != "$id" && !matches!(t, Transform::Constant(_)))
+            .map(|(from, to, t)| (to.clone(), from.clone(), t.clone()))
+            .collect();
+        Mapper { rules }
+    }
+
+    /// Maps plain fields (no record around them).
+    pub fn map_fields(&self, fields: &Fields) -> Fields {
+        let mut out = Fields::new();
+        for (from, to, t) in &self.rules {
+            out.insert(
+                to.clone(),
+                apply(t, fields.get(from).cloned().unwrap_or(Value::Null)),
+            );
+        }
+        out
+    }
+
+    /// A record of the target side seen through the mapping: only the mapped target fields.
+    pub fn project(&self, fields: &Fields) -> Fields {
+        let mut out = Fields::new();
+        for (_, to, _) in &self.rules {
+            out.insert(to.clone(), fields.get(to).cloned().unwrap_or(Value::Null));
+        }
+        out
+    }
+
     /// The target fields for one source record. `$id` names the source record's id.
     pub fn map(&self, record: &Record) -> Fields {
         let mut out = Fields::new();

@@ -125,11 +125,12 @@ impl TargetIndex {
         }
     }
 
-    pub fn add_record(&mut self, keys: &[MatchKeySpec], r: &Record) {
+    /// Indexes a record of `side` (the target side for one-way flows).
+    pub fn add_record(&mut self, keys: &[MatchKeySpec], side: Side, r: &Record) {
         if r.deleted {
             return;
         }
-        if let Some(k) = key_of(keys, Side::Target, &r.fields) {
+        if let Some(k) = key_of(keys, side, &r.fields) {
             self.add(k, r.id.clone());
         }
     }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod mapping;
 pub mod matching;
 mod oneway;
+mod twoway;
 
 use connector_sdk::ConnectorError;
 use hub_store::{Direction, Run, RunCounts, RunError, RunStatus};
@@ -88,12 +89,6 @@ pub async fn execute(hub: &Hub, run: &Run, progress: Progress<'_>) -> RunReport 
     };
     match flow.spec.direction {
         Direction::OneWay => oneway::run(hub, &flow, progress).await,
-        Direction::TwoWay => RunReport::finish(
-            RunCounts::default(),
-            vec![],
-            Some(Fatal::final_(
-                "two-way flows are not supported by this version of the hub yet; set direction to one_way",
-            )),
-        ),
+        Direction::TwoWay => twoway::run(hub, &flow, progress).await,
     }
 }

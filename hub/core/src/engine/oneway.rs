@@ -34,11 +34,11 @@ pub(super) async fn run(hub: &Hub, flow: &Flow, progress: Progress<'_>) -> RunRe
     RunReport::finish(counts, errors, fatal)
 }
 
-fn describe(side: &str, e: &ConnectorError) -> Fatal {
+pub(super) fn describe(side: &str, e: &ConnectorError) -> Fatal {
     Fatal::connector(side, e)
 }
 
-fn open_failed(side: &str, e: crate::HubError) -> Fatal {
+pub(super) fn open_failed(side: &str, e: crate::HubError) -> Fatal {
     match e {
         crate::HubError::Connector(c) => Fatal::connector(side, &c),
         crate::HubError::Store(s) => Fatal::from(format!("{side}: {s}")),
@@ -211,7 +211,13 @@ async fn sync(
                     };
                     if index.is_none() {
                         index = Some(
-                            load_index(&mut target, &spec.target.object, &spec.match_keys).await?,
+                            load_index(
+                                &mut target,
+                                &spec.target.object,
+                                &spec.match_keys,
+                                Side::Target,
+                            )
+                            .await?,
                         );
                     }
                     let found = index.as_ref().map(|i| i.find(&key)).unwrap_or(Match::None);
@@ -381,7 +387,7 @@ async fn sync(
     Ok(())
 }
 
-fn ambiguous(record: &str, detail: &str) -> RunError {
+pub(super) fn ambiguous(record: &str, detail: &str) -> RunError {
     RunError {
         record: record.to_string(),
         side: "target".into(),
@@ -391,10 +397,11 @@ fn ambiguous(record: &str, detail: &str) -> RunError {
 }
 
 /// Reads the whole target object once to match by normalized keys.
-async fn load_index(
+pub(super) async fn load_index(
     target: &mut ConnectorClient,
     object: &str,
     keys: &[MatchKeySpec],
+    side: Side,
 ) -> Result<TargetIndex, Fatal> {
     let mut index = TargetIndex::default();
     let mut cursor = None;
@@ -417,7 +424,7 @@ async fn load_index(
             Err(e) => return Err(describe("target", &e)),
         };
         for r in &page.records {
-            index.add_record(keys, r);
+            index.add_record(keys, side, r);
         }
         if !page.has_more || page.next_cursor.is_none() {
             return Ok(index);
