@@ -125,6 +125,13 @@ pub const ROUTES: &[Route] = &[
         false,
     ),
     r(
+        "post",
+        "/api/flows/{id}/preview",
+        "Preview (dry run): counts, planned changes, conflicts, ambiguous matches; writes nothing",
+        "200",
+        false,
+    ),
+    r(
         "get",
         "/api/runs",
         "Runs newest first; ?flow=&status=&trigger=&limit=",

@@ -87,3 +87,15 @@ impl Hub {
             .collect())
     }
 }
+
+impl Hub {
+    /// What a run of the flow would do now (creates, updates, conflicts, ambiguous matches),
+    /// without writing anything to either side or moving the flow's cursors and links.
+    pub async fn preview_flow(
+        &self,
+        id: &str,
+    ) -> HubResult<(crate::engine::RunReport, crate::engine::Plan)> {
+        let flow = self.store.get_flow(id).await?;
+        Ok(crate::engine::preview(self, &flow).await)
+    }
+}

@@ -72,3 +72,21 @@ pub async fn run(
     s.runs_queued.notify_one();
     Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
 }
+
+/// Preview (dry run): what a run would create and update, its conflicts and ambiguous matches.
+pub async fn preview(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (report, plan) = s.hub.preview_flow(&id).await?;
+    let (ambiguous, other): (Vec<_>, Vec<_>) = report
+        .errors
+        .iter()
+        .partition(|e| e.code == "ambiguous_match");
+    Ok(Json(json!({
+        "ok": report.message.is_none(),
+        "message": report.message,
+        "counts": report.counts,
+        "changes": plan.changes,
+        "conflicts": plan.conflicts,
+        "ambiguous": ambiguous,
+        "errors": other,
+    })))
+}

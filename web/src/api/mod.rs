@@ -41,6 +41,7 @@ pub fn routes(state: AppState) -> Router {
             get(flows::get_one).put(flows::update).delete(flows::delete),
         )
         .route("/api/flows/{id}/run", post(flows::run))
+        .route("/api/flows/{id}/preview", post(flows::preview))
         .route("/api/runs", get(runs::list))
         .route("/api/runs/{id}", get(runs::get_one))
         .route(

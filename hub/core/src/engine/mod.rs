@@ -76,6 +76,69 @@ impl RunReport {
     }
 }
 
+/// What a preview (dry run) would do, without writing anything.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Plan {
+    /// The first changes, record by record (at most [`Plan::SAMPLE`]).
+    pub changes: Vec<PlannedChange>,
+    /// Records changed on both sides since the last sync (two-way flows).
+    pub conflicts: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedChange {
+    pub record: String,
+    /// The side that would be written: `source` or `target`.
+    pub side: String,
+    /// `create`, `update`, `create_or_update` (matched by the target itself) or `delete`.
+    pub action: &'static str,
+    pub target_id: Option<String>,
+}
+
+impl Plan {
+    pub const SAMPLE: usize = 200;
+
+    fn record(
+        &mut self,
+        record: &str,
+        side: &str,
+        op: &connector_sdk::WriteOp,
+        counts: &mut RunCounts,
+    ) {
+        use connector_sdk::WriteAction;
+        let action = match (op.action, &op.id) {
+            (WriteAction::Delete, _) => "delete",
+            (WriteAction::Create, _) => "create",
+            (_, Some(_)) => "update",
+            (_, None) if op.match_key.is_some() => "create_or_update",
+            _ => "create",
+        };
+        match action {
+            "create" => counts.created += 1,
+            _ => counts.updated += 1,
+        }
+        if self.changes.len() < Self::SAMPLE {
+            self.changes.push(PlannedChange {
+                record: record.to_string(),
+                side: side.to_string(),
+                action,
+                target_id: op.id.clone(),
+            });
+        }
+    }
+}
+
+/// Reads and decides like a run, but writes nothing and moves no cursor or link.
+pub async fn preview(hub: &Hub, flow: &hub_store::Flow) -> (RunReport, Plan) {
+    let mut plan = Plan::default();
+    let noop = |_: &RunCounts| {};
+    let report = match flow.spec.direction {
+        Direction::OneWay => oneway::run(hub, flow, &noop, Some(&mut plan)).await,
+        Direction::TwoWay => twoway::run(hub, flow, &noop, Some(&mut plan)).await,
+    };
+    (report, plan)
+}
+
 /// Called with the running counts after every page, for live progress.
 pub type Progress<'a> = &'a (dyn Fn(&RunCounts) + Send + Sync);
 
@@ -88,7 +151,7 @@ pub async fn execute(hub: &Hub, run: &Run, progress: Progress<'_>) -> RunReport 
         }
     };
     match flow.spec.direction {
-        Direction::OneWay => oneway::run(hub, &flow, progress).await,
-        Direction::TwoWay => twoway::run(hub, &flow, progress).await,
+        Direction::OneWay => oneway::run(hub, &flow, progress, None).await,
+        Direction::TwoWay => twoway::run(hub, &flow, progress, None).await,
     }
 }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, native_match, Match, Side, TargetIndex};
-use super::{Fatal, Progress, RunReport};
+use super::{Fatal, Plan, Progress, RunReport};
 use crate::Hub;
 
 struct Pending {
@@ -25,12 +25,24 @@ struct Pending {
     link: Option<Link>,
 }
 
-pub(super) async fn run(hub: &Hub, flow: &Flow, progress: Progress<'_>) -> RunReport {
+pub(super) async fn run(
+    hub: &Hub,
+    flow: &Flow,
+    progress: Progress<'_>,
+    mut plan: Option<&mut Plan>,
+) -> RunReport {
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
-    let fatal = sync(hub, flow, progress, &mut counts, &mut errors)
-        .await
-        .err();
+    let fatal = sync(
+        hub,
+        flow,
+        progress,
+        &mut counts,
+        &mut errors,
+        plan.as_deref_mut(),
+    )
+    .await
+    .err();
     RunReport::finish(counts, errors, fatal)
 }
 
@@ -52,6 +64,7 @@ async fn sync(
     progress: Progress<'_>,
     counts: &mut RunCounts,
     errors: &mut Vec<RunError>,
+    mut plan: Option<&mut Plan>,
 ) -> Result<(), Fatal> {
     let spec = &flow.spec;
     let mapper = Mapper::new(&spec.mapping).map_err(|e| Fatal::final_(e.to_string()))?;
@@ -281,6 +294,16 @@ async fn sync(
         }
 
         let mut retry_page = false;
+        if let Some(plan) = plan.as_deref_mut() {
+            for (op, p) in ops.drain(..) {
+                plan.record(&p.source.id, "target", &op, counts);
+            }
+            if stop || page.next_cursor.is_none() {
+                break;
+            }
+            cursor = page.next_cursor;
+            continue;
+        }
         while !ops.is_empty() {
             let chunk: Vec<(WriteOp, Pending)> = ops.drain(..batch.min(ops.len())).collect();
             let req = WriteRequest {

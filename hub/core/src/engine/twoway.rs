@@ -19,7 +19,7 @@ use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, Match, Side, TargetIndex};
 use super::oneway::{ambiguous, describe, load_index, open_failed};
-use super::{Fatal, Progress, RunReport};
+use super::{Fatal, Plan, Progress, RunReport};
 use crate::Hub;
 
 struct Change {
@@ -43,12 +43,24 @@ struct Pair {
     failed: bool,
 }
 
-pub(super) async fn run(hub: &Hub, flow: &Flow, progress: Progress<'_>) -> RunReport {
+pub(super) async fn run(
+    hub: &Hub,
+    flow: &Flow,
+    progress: Progress<'_>,
+    mut plan: Option<&mut Plan>,
+) -> RunReport {
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
-    let fatal = sync(hub, flow, progress, &mut counts, &mut errors)
-        .await
-        .err();
+    let fatal = sync(
+        hub,
+        flow,
+        progress,
+        &mut counts,
+        &mut errors,
+        plan.as_deref_mut(),
+    )
+    .await
+    .err();
     RunReport::finish(counts, errors, fatal)
 }
 
@@ -154,6 +166,7 @@ async fn sync(
     progress: Progress<'_>,
     counts: &mut RunCounts,
     errors: &mut Vec<RunError>,
+    plan: Option<&mut Plan>,
 ) -> Result<(), Fatal> {
     let spec: &FlowSpec = &flow.spec;
     let fwd = Mapper::new(&spec.mapping).map_err(|e| Fatal::final_(e.to_string()))?;
@@ -260,6 +273,7 @@ async fn sync(
     let mut index_b: Option<TargetIndex> = None;
     let mut index_a: Option<TargetIndex> = None;
     let mut claimed: HashSet<String> = HashSet::new();
+    let mut conflicts: Vec<String> = Vec::new();
     for ca in changed_a {
         let label = ca.rec.id.clone();
         let (target_id, base) = match &ca.link {
@@ -319,6 +333,9 @@ async fn sync(
                 pair.target_id = Some(t.clone());
                 if let Some(cb) = changed_b.remove(&t) {
                     // Changed on both sides since the last sync (or first met now): a conflict.
+                    if ca.link.is_some() {
+                        conflicts.push(format!("{} ⇄ {}", ca.rec.id, cb.rec.id));
+                    }
                     let agreed = resolve(spec.conflict, &ca, &cb, base.as_ref());
                     pair.target_version = cb.rec.version.clone();
                     if agreed != cb.space {
@@ -445,6 +462,16 @@ async fn sync(
         pairs.push(pair);
     }
 
+    if let Some(plan) = plan {
+        for (o, i) in &to_b {
+            plan.record(&pairs[*i].label, "target", o, counts);
+        }
+        for (o, i) in &to_a {
+            plan.record(&pairs[*i].label, "source", o, counts);
+        }
+        plan.conflicts = conflicts;
+        return Ok(());
+    }
     let mut retry = false;
     retry |= write(
         &mut b,
