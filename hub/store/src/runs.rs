@@ -77,15 +77,6 @@ impl Store {
         }
     }
 
-    pub async fn set_run_message(&self, run_id: &str, message: &str) -> Result<()> {
-        sqlx::query("UPDATE runs SET message = $1 WHERE id = $2")
-            .bind(message)
-            .bind(run_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Claims the oldest queued run for `owner` until `lease_until`. On PostgreSQL concurrent
     /// claimers skip each other's locked rows; SQLite serializes writers itself.
     pub async fn claim_next_run(&self, owner: &str, lease_until: Millis) -> Result<Option<Run>> {

@@ -32,46 +32,6 @@ impl Store {
             .collect()
     }
 
-    /// Moves a flow's next fire time from `old` to `new`; false if another process already did.
-    pub async fn advance_fire_time(
-        &self,
-        flow_id: &str,
-        old: Millis,
-        new: Option<Millis>,
-    ) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE flows SET next_fire_at = $1 WHERE id = $2 AND next_fire_at = $3")
-                .bind(new)
-                .bind(flow_id)
-                .bind(old)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Records an occurrence that was not run (overlap with an active run, or skipped after downtime).
-    pub async fn record_skipped_run(
-        &self,
-        flow_id: &str,
-        scheduled_for: Millis,
-        message: &str,
-    ) -> Result<String> {
-        let id = new_id();
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO runs (id, flow_id, trigger, status, queued_at, finished_at, scheduled_for, message) \
-             VALUES ($1, $2, 'schedule', 'skipped', $3, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(flow_id)
-        .bind(now)
-        .bind(scheduled_for)
-        .bind(message)
-        .execute(&self.pool)
-        .await?;
-        Ok(id)
-    }
-
     /// Runs whose holder stopped renewing the lease (a dead process): back to the queue,
     /// marked as interrupted in their message, so the next runner resumes from the cursor.
     pub async fn requeue_expired_runs(&self, now: Millis) -> Result<u64> {
@@ -84,5 +44,86 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
+    }
+}
+
+/// What happened to one scheduled occurrence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// Queued as this run.
+    Queued(String),
+    /// Recorded as this skipped run (overlap with an active run, or missed and skipped).
+    Skipped(String),
+    /// Another process took it first.
+    Lost,
+}
+
+impl Store {
+    /// Takes one occurrence in one transaction: moves the flow's fire time from `old` to `new`
+    /// and records the occurrence (queued, or skipped with `skip` or because a run is active).
+    /// A process killed half-way leaves neither change, so the occurrence is taken again.
+    pub async fn take_occurrence(
+        &self,
+        flow_id: &str,
+        old: Millis,
+        new: Option<Millis>,
+        skip: Option<&str>,
+        message: Option<&str>,
+    ) -> Result<Taken> {
+        let mut tx = self.pool.begin().await?;
+        let moved =
+            sqlx::query("UPDATE flows SET next_fire_at = $1 WHERE id = $2 AND next_fire_at = $3")
+                .bind(new)
+                .bind(flow_id)
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+        if moved.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(Taken::Lost);
+        }
+        let active: i64 = get(
+            &sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE flow_id = $1 AND status IN ('queued', 'running')")
+                .bind(flow_id)
+                .fetch_one(&mut *tx)
+                .await?,
+            "n",
+        )?;
+        let skip = skip.or((active > 0)
+            .then_some("skipped: another run of this flow was still queued or running (overlap)"));
+        let id = new_id();
+        let now = now_ms();
+        match skip {
+            Some(reason) => {
+                sqlx::query(
+                    "INSERT INTO runs (id, flow_id, trigger, status, queued_at, finished_at, scheduled_for, message) \
+                     VALUES ($1, $2, 'schedule', 'skipped', $3, $3, $4, $5)",
+                )
+                .bind(&id)
+                .bind(flow_id)
+                .bind(now)
+                .bind(old)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Taken::Skipped(id))
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO runs (id, flow_id, trigger, status, queued_at, scheduled_for, message) \
+                     VALUES ($1, $2, 'schedule', 'queued', $3, $4, $5)",
+                )
+                .bind(&id)
+                .bind(flow_id)
+                .bind(now)
+                .bind(old)
+                .bind(message)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Taken::Queued(id))
+            }
+        }
     }
 }
