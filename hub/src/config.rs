@@ -24,6 +24,8 @@ pub struct FileConfig {
     pub call_timeout_secs: Option<u64>,
     pub worker_memory_mb: Option<u64>,
     pub runners: Option<usize>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 /// Values given on the command line (all optional).
@@ -50,6 +52,9 @@ pub struct Config {
     pub runners: usize,
     /// A run's claim lasts this long without renewal (then another runner resumes it).
     pub run_lease: Duration,
+    /// Outgoing mail for run notifications (`smtp://…`); contains a password, so kept secret.
+    pub smtp_url: Option<connector_sdk::Secret>,
+    pub mail_from: String,
 }
 
 fn env(key: &str) -> Option<String> {
@@ -128,7 +133,15 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
         .or(file.runners)
         .unwrap_or(2);
     let run_lease = Duration::from_secs(env_num("HUB_RUN_LEASE_SECS")?.unwrap_or(30).max(1));
+    let smtp_url = env("HUB_SMTP_URL")
+        .or(file.smtp_url)
+        .map(connector_sdk::Secret::new);
+    let mail_from = env("HUB_MAIL_FROM")
+        .or(file.mail_from)
+        .unwrap_or_else(|| "renkei-hub@localhost".into());
     Ok(Config {
+        smtp_url,
+        mail_from,
         run_lease,
         listen,
         database_url,

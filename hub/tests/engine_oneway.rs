@@ -37,13 +37,34 @@ fn creates_matches_skips_and_stays_idle() {
             ],
         );
         // Preview first: the plan is told, nothing is written.
-        let (status, plan) = s.hub.post(&format!("/api/flows/{}/preview", s.flow), &json!({}));
+        let (status, plan) = s
+            .hub
+            .post(&format!("/api/flows/{}/preview", s.flow), &json!({}));
         assert_eq!(status, 200, "{plan}");
         let c = &plan["counts"];
-        assert_eq!((c["created"].as_i64(), c["updated"].as_i64(), c["skipped"].as_i64()), (Some(3), Some(1), Some(1)), "{plan}");
+        assert_eq!(
+            (
+                c["created"].as_i64(),
+                c["updated"].as_i64(),
+                c["skipped"].as_i64()
+            ),
+            (Some(3), Some(1), Some(1)),
+            "{plan}"
+        );
         assert_eq!(plan["changes"].as_array().unwrap().len(), 4);
-        assert!(plan["changes"].as_array().unwrap().iter().any(|c| c["action"] == "update" && c["target_id"] == "1"), "{plan}");
-        assert_eq!(all(&s.b, "companies").len(), 1, "a preview wrote to the target");
+        assert!(
+            plan["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["action"] == "update" && c["target_id"] == "1"),
+            "{plan}"
+        );
+        assert_eq!(
+            all(&s.b, "companies").len(),
+            1,
+            "a preview wrote to the target"
+        );
         let (code, out) = s.run();
         assert_eq!(code, 0, "{out}");
         assert!(

@@ -37,6 +37,8 @@ CREATE TABLE flows (
     target_connection TEXT NOT NULL REFERENCES connections(id),
     target_object TEXT NOT NULL,
     spec TEXT NOT NULL,
+    -- The notification webhook's URL and token, encrypted (see hub/store/src/flows.rs).
+    notify_secret_enc TEXT,
     enabled BIGINT NOT NULL,
     schedule_cron TEXT,
     schedule_tz TEXT,

@@ -2,12 +2,14 @@
 //! services the API, UI and CLI call, the sync engine and the scheduler. Knows no connector by
 //! name: everything connector-specific comes from the plugins' manifests.
 
+pub mod accounts;
 pub mod connections;
 pub mod engine;
 pub mod error;
 pub mod flows;
 pub mod inquiries;
 pub mod metrics;
+pub mod notify;
 pub mod oauth;
 pub mod plugins;
 pub mod runner;
@@ -32,6 +34,7 @@ pub struct Hub {
     pub metrics: Arc<metrics::Metrics>,
     /// How long a run's claim lasts without renewal before another runner may resume it.
     pub run_lease: std::time::Duration,
+    pub notify: notify::NotifyConfig,
     /// Per-connection call slots (the manifest's `max_concurrency`), shared by all runs.
     permits: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
@@ -44,6 +47,7 @@ impl Hub {
             oauth: Arc::default(),
             metrics: Arc::default(),
             run_lease: runner::DEFAULT_LEASE,
+            notify: notify::NotifyConfig::default(),
             permits: Arc::default(),
         }
     }

@@ -82,6 +82,10 @@ impl Runner {
         {
             tracing::error!(run = %run.id, error = %e, "cannot record the run's result");
         }
+        // Awaited (each channel has its own time-out) so `hub run` does not exit before sending.
+        if let Ok(flow) = self.hub.store.get_flow(&run.flow_id).await {
+            crate::notify::run_finished(&self.hub, &flow, run, &report).await;
+        }
         if report.status == hub_store::RunStatus::Failed && report.retryable {
             self.schedule_retry(run).await;
         }

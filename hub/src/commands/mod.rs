@@ -31,6 +31,19 @@ pub async fn discover_plugins(cfg: &Config) -> Result<PluginHost> {
     .await)
 }
 
+/// The hub's services, configured.
+pub async fn hub(cfg: &Config) -> Result<hub_core::Hub> {
+    let store = open_store(cfg).await?;
+    let mut hub = hub_core::Hub::new(store, discover_plugins(cfg).await?);
+    hub.run_lease = cfg.run_lease;
+    hub.notify = hub_core::notify::NotifyConfig {
+        smtp_url: cfg.smtp_url.clone(),
+        mail_from: cfg.mail_from.clone(),
+        public_url: cfg.public_url.clone(),
+    };
+    Ok(hub)
+}
+
 /// A database URL without its password, for messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -1,6 +1,6 @@
 use anyhow::{bail, Result};
 use hub_core::runner::Runner;
-use hub_core::{Hub, HubError};
+use hub_core::HubError;
 use hub_store::{now_ms, RunStatus, Trigger};
 use std::process::ExitCode;
 
@@ -9,9 +9,7 @@ use crate::config::Config;
 /// Runs one flow in this process and prints the summary; exit 1 unless it succeeded. A run of
 /// the flow left behind by a process that died (its lease expired) is resumed instead.
 pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
-    let store = super::open_store(cfg).await?;
-    let mut hub = Hub::new(store, super::discover_plugins(cfg).await?);
-    hub.run_lease = cfg.run_lease;
+    let hub = super::hub(cfg).await?;
     let owner = format!("cli:{}", std::process::id());
     let runner = Runner::new(hub.clone(), owner.clone());
     hub.store.requeue_expired_runs(now_ms()).await?;

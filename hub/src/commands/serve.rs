@@ -1,6 +1,5 @@
 use anyhow::{Context, Result};
 use hub_core::runner::Runner;
-use hub_core::Hub;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
@@ -8,12 +7,12 @@ use tokio::sync::{watch, Notify};
 use crate::config::Config;
 
 pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
-    let store = super::open_store(&cfg).await?;
-    let plugins = super::discover_plugins(&cfg).await?;
-    for r in plugins.refused() {
+    let hub = super::hub(&cfg).await?;
+    for r in hub.plugins.refused() {
         tracing::warn!(file = %r.file.display(), reason = %r.reason, "connector plugin refused");
     }
-    let seen: Vec<_> = plugins
+    let seen: Vec<_> = hub
+        .plugins
         .loaded()
         .iter()
         .map(|p| hub_store::connectors::SeenConnector {
@@ -24,9 +23,7 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
             manifest: p.manifest.clone(),
         })
         .collect();
-    store.record_connectors(&seen).await?;
-    let mut hub = Hub::new(store, plugins);
-    hub.run_lease = cfg.run_lease;
+    hub.store.record_connectors(&seen).await?;
 
     let sandbox = if with_sandbox {
         let sb = sandbox::start(sandbox::SandboxOptions::default()).await?;

@@ -35,6 +35,7 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
+        self.save_notify_secret(&id, spec).await?;
         Ok(id)
     }
 
@@ -66,7 +67,52 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(not_found(id));
         }
+        self.save_notify_secret(id, spec).await?;
         self.get_flow(id).await
+    }
+
+    /// Keeps the webhook URL and token encrypted beside the flow (the spec JSON only ever holds
+    /// "[REDACTED]"). A redacted or empty URL keeps what is stored; no webhook clears it.
+    async fn save_notify_secret(&self, id: &str, spec: &FlowSpec) -> Result<()> {
+        let webhook = spec.notify.as_ref().and_then(|n| n.webhook.as_ref());
+        let value = match webhook {
+            None => None,
+            Some(w) if w.url.is_empty() || w.url.expose() == "[REDACTED]" => return Ok(()),
+            Some(w) => {
+                let plain = serde_json::json!({"url": w.url.expose(), "token": w.token.as_ref().map(|t| t.expose())});
+                Some(
+                    self.cipher
+                        .encrypt(&plain.to_string(), &format!("flow:{id}:notify")),
+                )
+            }
+        };
+        sqlx::query("UPDATE flows SET notify_secret_enc = $1 WHERE id = $2")
+            .bind(value)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The decrypted webhook URL and token of a flow, for sending a notification.
+    pub async fn flow_notify_secret(
+        &self,
+        id: &str,
+    ) -> Result<Option<(connector_sdk::Secret, Option<connector_sdk::Secret>)>> {
+        let row = sqlx::query("SELECT notify_secret_enc FROM flows WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let Some(enc) = get::<Option<String>>(&row, "notify_secret_enc")? else {
+            return Ok(None);
+        };
+        let plain = self.cipher.decrypt(&enc, &format!("flow:{id}:notify"))?;
+        let v: serde_json::Value = serde_json::from_str(&plain)
+            .map_err(|e| StoreError::Corrupt(format!("notify secret: {e}")))?;
+        let url = connector_sdk::Secret::new(v["url"].as_str().unwrap_or_default());
+        let token = v["token"].as_str().map(connector_sdk::Secret::new);
+        Ok(Some((url, token)))
     }
 
     pub async fn get_flow(&self, id: &str) -> Result<Flow> {

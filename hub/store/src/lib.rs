@@ -16,6 +16,7 @@ pub mod oauth_states;
 pub mod runs;
 pub mod schedule;
 pub mod secrets;
+pub mod users;
 
 pub use model::*;
 pub use secrets::{Cipher, SecretError};

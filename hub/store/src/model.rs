@@ -238,6 +238,50 @@ pub struct Schedule {
     pub missed: MissedPolicy,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyOn {
+    #[default]
+    Failure,
+    /// Failures, partial runs and successes.
+    Always,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    #[default]
+    Slack,
+    Teams,
+    Chatwork,
+    /// The run as JSON.
+    Generic,
+}
+
+/// Where to post run results. `url` and `token` are secrets: stored encrypted apart from the
+/// flow, shown as "[REDACTED]" in answers; sending "[REDACTED]" back keeps the stored ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    #[serde(default)]
+    pub format: WebhookFormat,
+    #[serde(default)]
+    pub url: Secret,
+    /// Chatwork API token (sent as X-ChatWorkToken).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Notify {
+    #[serde(default)]
+    pub on: NotifyOn,
+    /// Mail recipients (needs the hub's SMTP settings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub email: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Webhook>,
+}
+
 /// A flow as API.md describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlowSpec {
@@ -258,6 +302,8 @@ pub struct FlowSpec {
     pub options: FlowOptions,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<Notify>,
     #[serde(default = "yes")]
     pub enabled: bool,
 }

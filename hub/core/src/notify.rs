@@ -1,0 +1,195 @@
+//! Run notifications: a mail (SMTP) and/or a webhook shaped for Slack, Teams or Chatwork (or the
+//! run as JSON), per flow, on failure or always. A notification that cannot be sent is logged
+//! and never changes the run's result.
+
+use connector_sdk::Secret;
+use hub_store::{Flow, NotifyOn, Run, RunStatus, WebhookFormat};
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::json;
+use std::time::Duration;
+
+use crate::engine::RunReport;
+use crate::Hub;
+
+/// Where mails go out and how links in messages reach the hub.
+#[derive(Debug, Clone, Default)]
+pub struct NotifyConfig {
+    /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://host:465`.
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub public_url: String,
+}
+
+fn status_words(s: RunStatus) -> (&'static str, &'static str) {
+    match s {
+        RunStatus::Success => ("成功", "SUCCESS"),
+        RunStatus::Partial => ("一部失敗", "PARTIAL"),
+        RunStatus::Failed => ("失敗", "FAILED"),
+        RunStatus::Interrupted => ("中断", "INTERRUPTED"),
+        RunStatus::Skipped => ("スキップ", "SKIPPED"),
+        RunStatus::Queued | RunStatus::Running => ("実行中", "RUNNING"),
+    }
+}
+
+/// The text every channel carries: Japanese first, then English.
+pub fn message(hub_url: &str, flow: &Flow, run: &Run, report: &RunReport) -> (String, String) {
+    let (ja, en) = status_words(report.status);
+    let c = &report.counts;
+    let subject = format!("【連携ハブ】{} の処理結果: {ja} / {en}", flow.spec.name);
+    let mut body = format!(
+        "連携サービス「{}」の処理が{ja}しました。\nFlow \"{}\" finished: {en}.\n\n読込 {} / 作成 {} / 更新 {} / 変更なし {} / スキップ {} / 失敗 {}\nread {} created {} updated {} unchanged {} skipped {} failed {}\n",
+        flow.spec.name, flow.spec.name, c.read, c.created, c.updated, c.unchanged, c.skipped, c.failed,
+        c.read, c.created, c.updated, c.unchanged, c.skipped, c.failed
+    );
+    if ja == "成功" {
+        body = body.replace("が成功しました", "が完了しました");
+    }
+    if let Some(m) = &report.message {
+        body.push_str(&format!("\n{m}\n"));
+    }
+    for e in report.errors.iter().take(5) {
+        body.push_str(&format!(
+            "- {} ({}): {} {}\n",
+            e.record, e.side, e.code, e.message
+        ));
+    }
+    body.push_str(&format!(
+        "\n処理履歴 / history: {hub_url}/history?run={}\n",
+        run.id
+    ));
+    (subject, body)
+}
+
+/// Sends what the flow asks for; errors are logged here, never returned.
+pub async fn run_finished(hub: &Hub, flow: &Flow, run: &Run, report: &RunReport) {
+    let Some(n) = &flow.spec.notify else { return };
+    let wanted = match n.on {
+        NotifyOn::Failure => report.status != RunStatus::Success,
+        NotifyOn::Always => true,
+    };
+    if !wanted {
+        return;
+    }
+    let (subject, body) = message(&hub.notify.public_url, flow, run, report);
+    if !n.email.is_empty() {
+        match send_mail(&hub.notify, &n.email, &subject, &body).await {
+            Ok(()) => {
+                tracing::info!(flow = %flow.id, run = %run.id, to = n.email.len(), "notification mail sent")
+            }
+            Err(e) => {
+                tracing::warn!(flow = %flow.id, run = %run.id, error = %e, "notification mail not sent")
+            }
+        }
+    }
+    if let Some(w) = &n.webhook {
+        let result = match hub.store.flow_notify_secret(&flow.id).await {
+            Ok(Some((url, token))) => {
+                post_webhook(
+                    w.format,
+                    &url,
+                    token.as_ref(),
+                    &subject,
+                    &body,
+                    flow,
+                    run,
+                    report,
+                )
+                .await
+            }
+            Ok(None) => Err("the flow's webhook has no URL".to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(()) => tracing::info!(flow = %flow.id, run = %run.id, "notification webhook sent"),
+            Err(e) => {
+                tracing::warn!(flow = %flow.id, run = %run.id, error = %e, "notification webhook not sent")
+            }
+        }
+    }
+}
+
+async fn send_mail(
+    cfg: &NotifyConfig,
+    to: &[String],
+    subject: &str,
+    body: &str,
+) -> Result<(), String> {
+    let url = cfg
+        .smtp_url
+        .as_ref()
+        .ok_or("no SMTP server is configured (HUB_SMTP_URL)")?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+        .map_err(|_| "HUB_SMTP_URL is not a valid smtp:// or smtps:// URL".to_string())?
+        .timeout(Some(Duration::from_secs(20)))
+        .build();
+    let mut builder = Message::builder()
+        .from(
+            cfg.mail_from
+                .parse()
+                .map_err(|e| format!("mail_from '{}': {e}", cfg.mail_from))?,
+        )
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN);
+    for addr in to {
+        builder = builder.to(addr
+            .parse()
+            .map_err(|e| format!("recipient '{addr}': {e}"))?);
+    }
+    let mail = builder.body(body.to_string()).map_err(|e| e.to_string())?;
+    transport
+        .send(mail)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn post_webhook(
+    format: WebhookFormat,
+    url: &Secret,
+    token: Option<&Secret>,
+    subject: &str,
+    body: &str,
+    flow: &Flow,
+    run: &Run,
+    report: &RunReport,
+) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let text = format!("{subject}\n{body}");
+    let req = match format {
+        WebhookFormat::Slack => client.post(url.expose()).json(&json!({ "text": text })),
+        WebhookFormat::Teams => client.post(url.expose()).json(&json!({
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            "summary": subject,
+            "themeColor": if report.status == RunStatus::Success { "2E7D32" } else { "C62828" },
+            "title": subject,
+            "text": body.replace('\n', "<br>"),
+        })),
+        WebhookFormat::Chatwork => {
+            let token = token.ok_or("a Chatwork webhook needs its API token")?;
+            client
+                .post(url.expose())
+                .header("X-ChatWorkToken", token.expose())
+                .form(&[("body", format!("[info][title]{subject}[/title]{body}[/info]"))])
+        }
+        WebhookFormat::Generic => client.post(url.expose()).json(&json!({
+            "flow": {"id": flow.id, "name": flow.spec.name},
+            "run": {"id": run.id, "trigger": run.trigger, "status": report.status, "counts": report.counts, "message": report.message},
+            "errors": report.errors.iter().take(50).collect::<Vec<_>>(),
+            "text": text,
+        })),
+    };
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the webhook: {}", e.without_url()))?;
+    if !resp.status().is_success() {
+        return Err(format!("the webhook answered {}", resp.status()));
+    }
+    Ok(())
+}
