@@ -19,53 +19,76 @@ const TICK: Duration = Duration::from_millis(500);
 /// An occurrence older than this when it is taken was missed (no hub was running then).
 const MISSED_AFTER_MS: i64 = 2 * 60_000;
 
-/// Takes every due occurrence; answers how many runs were queued.
+/// Due flows fetched per query.
+const BATCH: i64 = 500;
+
+/// Takes every due occurrence (in batches, until none is left); answers how many were queued.
 pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
-    let now = now_ms();
     let mut queued = 0;
-    for due in hub.store.due_flows(now, 500).await? {
-        let next = due
-            .spec
-            .schedule
-            .as_ref()
-            .and_then(|s| CompiledSchedule::parse(s).ok())
-            .and_then(|c| c.next_after(now));
-        let missed = now - due.next_fire_at > MISSED_AFTER_MS;
-        let policy = due
-            .spec
-            .schedule
-            .as_ref()
-            .map(|s| s.missed)
-            .unwrap_or_default();
-        let when = display_time(due.next_fire_at);
-        let skip = (missed && policy == MissedPolicy::Skip).then(|| {
-            format!("missed: no hub was running at {when}; skipped as the flow's schedule says")
-        });
-        let message = missed.then(|| {
-            format!("caught up: the occurrence at {when} was missed while no hub was running")
-        });
-        match hub
-            .store
-            .take_occurrence(
-                &due.id,
-                due.next_fire_at,
-                next,
-                skip.as_deref(),
-                message.as_deref(),
-            )
-            .await
-        {
-            Ok(Taken::Queued(_)) => {
-                queued += 1;
-                hub.metrics.fire_lag(now_ms() - due.next_fire_at);
+    loop {
+        let now = now_ms();
+        let due = hub.store.due_flows(now, BATCH).await?;
+        let n = due.len();
+        let mut failed = 0;
+        for due in due {
+            match take(hub, &due, now).await {
+                Some(true) => queued += 1,
+                Some(false) => {}
+                None => failed += 1,
             }
-            Ok(Taken::Skipped(_)) | Ok(Taken::Lost) => {}
-            // A concurrent "Run now" raced the insert: the transaction rolled back and the
-            // occurrence is still due; the next tick records it.
-            Err(e) => tracing::debug!(flow = %due.id, error = %e, "occurrence not taken this tick"),
+        }
+        // A full batch means more may be due; a batch that only failed is left to the next tick.
+        if (n as i64) < BATCH || failed == n {
+            return Ok(queued);
         }
     }
-    Ok(queued)
+}
+
+/// `Some(true)` queued, `Some(false)` skipped or taken by another process, `None` failed.
+async fn take(hub: &Hub, due: &hub_store::schedule::DueFlow, now: i64) -> Option<bool> {
+    let next = due
+        .spec
+        .schedule
+        .as_ref()
+        .and_then(|s| CompiledSchedule::parse(s).ok())
+        .and_then(|c| c.next_after(now));
+    let missed = now - due.next_fire_at > MISSED_AFTER_MS;
+    let policy = due
+        .spec
+        .schedule
+        .as_ref()
+        .map(|s| s.missed)
+        .unwrap_or_default();
+    let when = display_time(due.next_fire_at);
+    let skip = (missed && policy == MissedPolicy::Skip).then(|| {
+        format!("missed: no hub was running at {when}; skipped as the flow's schedule says")
+    });
+    let message = missed.then(|| {
+        format!("caught up: the occurrence at {when} was missed while no hub was running")
+    });
+    match hub
+        .store
+        .take_occurrence(
+            &due.id,
+            due.next_fire_at,
+            next,
+            skip.as_deref(),
+            message.as_deref(),
+        )
+        .await
+    {
+        Ok(Taken::Queued(_)) => {
+            hub.metrics.fire_lag(now_ms() - due.next_fire_at);
+            Some(true)
+        }
+        Ok(Taken::Skipped(_)) | Ok(Taken::Lost) => Some(false),
+        // A concurrent "Run now" raced the insert: the transaction rolled back and the
+        // occurrence is still due; the next tick records it.
+        Err(e) => {
+            tracing::debug!(flow = %due.id, error = %e, "occurrence not taken this tick");
+            None
+        }
+    }
 }
 
 pub async fn run_forever(hub: Hub, wake_runner: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
