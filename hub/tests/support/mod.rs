@@ -10,6 +10,7 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const HUB: &str = env!("CARGO_BIN_EXE_hub");
@@ -84,6 +85,23 @@ pub struct TestHub {
     pub dir: tempfile::TempDir,
     pub child: Child,
     client: Client,
+    /// Everything the hub printed so far (its pipes are drained continuously, so a chatty hub
+    /// never blocks on a full pipe).
+    logs: Arc<Mutex<String>>,
+}
+
+fn drain(pipe: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut r = std::io::BufReader::new(pipe);
+        let mut line = String::new();
+        while let Ok(n) = std::io::BufRead::read_line(&mut r, &mut line) {
+            if n == 0 {
+                break;
+            }
+            into.lock().unwrap().push_str(&line);
+            line.clear();
+        }
+    });
 }
 
 fn hub_command(
@@ -133,12 +151,19 @@ impl TestHub {
         let listen = format!("127.0.0.1:{port}");
         let mut args = vec!["serve", "--listen", listen.as_str()];
         args.extend_from_slice(extra_args);
-        let child = hub_command(&args, database_url, plugins, envs)
+        let mut child = hub_command(&args, database_url, plugins, envs)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn hub serve");
+        let logs = Arc::new(Mutex::new(String::new()));
+        if let Some(out) = child.stdout.take() {
+            drain(out, logs.clone());
+        }
+        if let Some(err) = child.stderr.take() {
+            drain(err, logs.clone());
+        }
         let hub = TestHub {
             url: format!("http://127.0.0.1:{port}"),
             token,
@@ -149,6 +174,7 @@ impl TestHub {
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap(),
+            logs,
         };
         hub.wait_ready();
         hub
@@ -225,14 +251,14 @@ impl TestHub {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let mut logs = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_string(&mut logs);
-        }
-        if let Some(mut o) = self.child.stdout.take() {
-            let _ = o.read_to_string(&mut logs);
-        }
+        std::thread::sleep(Duration::from_millis(100)); // let the drains read the last lines
+        let logs = self.logs.lock().unwrap().clone();
         logs
+    }
+
+    /// What the hub printed so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
     }
 }
 
