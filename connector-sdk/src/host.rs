@@ -4,9 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::abi::{PluginVTable, ABI_VERSION, ABI_VERSION_SYMBOL, SDK_VERSION, VTABLE_SYMBOL};
+use crate::connector::{Connection, Connector};
 use crate::error::{ConnectorError, ErrorKind};
 use crate::manifest::Manifest;
 use crate::protocol::{decode_outcome, Call, CallRequest, Reply, WireConnection};
+use crate::record::{CheckResult, ReadPage, ReadRequest, WriteRequest, WriteResult};
+use crate::schema::ObjectSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -96,9 +99,15 @@ impl LoadedPlugin {
         }
         // SAFETY: the ABI version matched, so the table has this layout and lives as long as the library.
         let vtable: &'static PluginVTable = unsafe { &*ptr };
-        let sdk_version = unsafe {
-            let bytes = std::slice::from_raw_parts(vtable.sdk_version_ptr, vtable.sdk_version_len);
-            String::from_utf8_lossy(bytes).into_owned()
+        let sdk_version = if vtable.sdk_version_ptr.is_null() {
+            String::new()
+        } else {
+            // SAFETY: the ABI promises `len` bytes of `'static` UTF-8 at `ptr`.
+            unsafe {
+                let bytes =
+                    std::slice::from_raw_parts(vtable.sdk_version_ptr, vtable.sdk_version_len);
+                String::from_utf8_lossy(bytes).into_owned()
+            }
         };
         if !sdk_compatible(&sdk_version, SDK_VERSION) {
             return Err(LoadError::SdkMismatch {
@@ -160,6 +169,73 @@ impl LoadedPlugin {
             decode_outcome(&out)
         }
     }
+}
+
+/// A loaded plugin is itself a [`Connector`]: every call goes through the C boundary, so the
+/// conformance kit can test the built library exactly as the hub's worker will call it.
+impl Connector for LoadedPlugin {
+    fn manifest(&self) -> Manifest {
+        self.manifest.clone()
+    }
+
+    fn check(&self, conn: &Connection) -> Result<CheckResult, ConnectorError> {
+        match self.call(conn.into(), Call::Check)? {
+            Reply::Check(c) => Ok(c),
+            other => Err(unexpected("check", &other)),
+        }
+    }
+
+    fn objects(&self, conn: &Connection) -> Result<Vec<ObjectSchema>, ConnectorError> {
+        match self.call(conn.into(), Call::Objects)? {
+            Reply::Objects(o) => Ok(o),
+            other => Err(unexpected("objects", &other)),
+        }
+    }
+
+    fn read(&self, conn: &Connection, req: &ReadRequest) -> Result<ReadPage, ConnectorError> {
+        match self.call(conn.into(), Call::Read(req.clone()))? {
+            Reply::Read(p) => Ok(p),
+            other => Err(unexpected("read", &other)),
+        }
+    }
+
+    fn write(
+        &self,
+        conn: &Connection,
+        req: &WriteRequest,
+    ) -> Result<Vec<WriteResult>, ConnectorError> {
+        match self.call(conn.into(), Call::Write(req.clone()))? {
+            Reply::Write(r) => Ok(r),
+            other => Err(unexpected("write", &other)),
+        }
+    }
+
+    fn action(
+        &self,
+        conn: &Connection,
+        action: &str,
+        input: &serde_json::Value,
+    ) -> Result<serde_json::Value, ConnectorError> {
+        let call = Call::Action {
+            name: action.to_string(),
+            input: input.clone(),
+        };
+        match self.call(conn.into(), call)? {
+            Reply::Action(v) => Ok(v),
+            other => Err(unexpected("action", &other)),
+        }
+    }
+}
+
+fn unexpected(method: &str, reply: &Reply) -> ConnectorError {
+    let got = serde_json::to_value(reply)
+        .ok()
+        .and_then(|v| v.get("reply").and_then(|r| r.as_str()).map(str::to_string))
+        .unwrap_or_default();
+    ConnectorError::new(
+        ErrorKind::Internal,
+        format!("the plugin answered a {method} call with a {got} reply"),
+    )
 }
 
 fn placeholder_manifest() -> Manifest {

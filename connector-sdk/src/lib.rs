@@ -12,6 +12,8 @@ pub mod record;
 pub mod schema;
 pub mod secret;
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 #[cfg(feature = "host")]
 pub mod host;
 

@@ -88,6 +88,8 @@ pub struct CallRequest {
     pub call: Call,
 }
 
+// One reply per call, moved not copied: the manifest's size does not matter here.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "reply", content = "value", rename_all = "snake_case")]
 pub enum Reply {
@@ -99,6 +101,7 @@ pub enum Reply {
     Action(Value),
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {

@@ -61,7 +61,12 @@ async fn broken_libraries_are_refused_each_with_its_reason() {
         "{}",
         reason("aborts")
     );
-    assert_eq!(host.refused().len(), 4, "README.txt is skipped: {:?}", host.refused());
+    assert_eq!(
+        host.refused().len(),
+        4,
+        "README.txt is skipped: {:?}",
+        host.refused()
+    );
 }
 
 #[tokio::test]
@@ -103,8 +108,13 @@ async fn a_probe_that_hangs_or_dies_is_refused_and_discovery_goes_on() {
     let mut cfg = config(plugins.path(), Duration::from_secs(10), None);
     cfg.worker_exe = fake_worker(bin.path(), "exec sleep 30");
     let started = std::time::Instant::now();
-    let host = PluginHost::discover_with_load_timeout(cfg.clone(), Duration::from_millis(500)).await;
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let host =
+        PluginHost::discover_with_load_timeout(cfg.clone(), Duration::from_millis(500)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(host.loaded().is_empty());
     assert!(
         host.refused()[0]
@@ -134,5 +144,40 @@ async fn a_missing_plugin_directory_loads_nothing_and_refuses_nothing() {
     assert!(host.loaded().is_empty() && host.refused().is_empty());
     let err = host.open("good").await.err().expect("not loaded");
     assert_eq!(err.kind, connector_sdk::ErrorKind::NotFound);
-    assert!(err.message.contains("connector good is not loaded"), "{}", err.message);
+    assert!(
+        err.message.contains("connector good is not loaded"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn a_library_replaced_after_discovery_is_refused_when_a_session_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(lib_name("good"));
+    std::fs::copy(library("good"), &file).unwrap();
+    let host = PluginHost::discover(config(dir.path(), Duration::from_secs(10), None)).await;
+    assert!(host.plugin("good").is_some());
+
+    // Someone drops another build over the file while the hub runs (new inode, as installs do).
+    std::fs::remove_file(&file).unwrap();
+    std::fs::copy(library("bad-abi"), &file).unwrap();
+    let err = host.open("good").await.err().expect("refused");
+    assert_eq!(err.code, "load_failed");
+    assert!(
+        err.message
+            .starts_with("connector good could not be loaded: ")
+            && err.message.contains("ABI version 999"),
+        "{}",
+        err.message
+    );
+
+    std::fs::remove_file(&file).unwrap();
+    std::fs::copy(library("filestore"), &file).unwrap();
+    let err = host.open("good").await.err().expect("refused");
+    assert!(
+        err.message.contains("is now connector `filestore`"),
+        "{}",
+        err.message
+    );
 }

@@ -1,0 +1,136 @@
+//! The worker side: `hub worker --plugin PATH` and `hub worker --probe PATH`. This code runs in
+//! the disposable child process, the only place where plugin code executes. It is plain
+//! blocking code: no runtime, no logging, nothing a plugin could disturb.
+
+use connector_sdk::host::LoadedPlugin;
+use connector_sdk::protocol::{encode_outcome, CallOutcome};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::wire::{read_frame, write_frame, Hello, HelloOk};
+
+/// Exit code of a worker whose plugin could not be loaded (after it said why in its hello).
+pub const EXIT_LOAD_FAILED: u8 = 3;
+/// Exit code of a worker that could not set up its pipes or lost the hub mid-frame.
+pub const EXIT_PIPE: u8 = 74;
+
+/// `hub worker --plugin PATH`: serve calls for one plugin over the inherited pipes until the
+/// hub closes stdin (exit 0).
+pub fn run_worker(plugin: &Path) -> ExitCode {
+    let (input, output) = match protocol_pipes() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("hub worker: cannot set up the pipes to the hub: {e}");
+            return ExitCode::from(EXIT_PIPE);
+        }
+    };
+    let mut input = BufReader::new(input);
+    let mut output = BufWriter::new(output);
+    let loaded = LoadedPlugin::load(plugin);
+    let hello = hello(&loaded, false);
+    let sent = serde_json::to_vec(&hello)
+        .map_err(io::Error::other)
+        .and_then(|bytes| write_frame(&mut output, &bytes));
+    if let Err(e) = sent {
+        eprintln!("hub worker: cannot answer the hub: {e}");
+        return ExitCode::from(EXIT_PIPE);
+    }
+    let plugin = match loaded {
+        Ok(p) => p,
+        Err(_) => return ExitCode::from(EXIT_LOAD_FAILED),
+    };
+    loop {
+        let request = match read_frame(&mut input) {
+            Ok(Some(r)) => r,
+            Ok(None) => return ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("hub worker: cannot read the hub's request: {e}");
+                return ExitCode::from(EXIT_PIPE);
+            }
+        };
+        // Decoding and re-encoding checks the plugin's answer here, in the disposable process.
+        let outcome: CallOutcome = plugin.call_raw(&request).into();
+        if let Err(e) = write_frame(&mut output, &encode_outcome(&outcome)) {
+            eprintln!("hub worker: cannot answer the hub: {e}");
+            return ExitCode::from(EXIT_PIPE);
+        }
+    }
+}
+
+/// `hub worker --probe PATH`: load one plugin and print one JSON line,
+/// `{"ok":{"id","version","sdk_version","manifest"}}` or `{"err":"<why>"}`.
+pub fn run_probe(plugin: &Path) -> ExitCode {
+    let (_input, mut output) = match protocol_pipes() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("hub worker: cannot set up its output: {e}");
+            return ExitCode::from(EXIT_PIPE);
+        }
+    };
+    let loaded = LoadedPlugin::load(plugin);
+    let line = match serde_json::to_string(&hello(&loaded, true)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("hub worker: cannot encode the probe result: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = writeln!(output, "{line}").and_then(|_| output.flush()) {
+        eprintln!("hub worker: cannot print the probe result: {e}");
+        return ExitCode::from(EXIT_PIPE);
+    }
+    match loaded {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(EXIT_LOAD_FAILED),
+    }
+}
+
+fn hello(loaded: &Result<LoadedPlugin, connector_sdk::host::LoadError>, manifest: bool) -> Hello {
+    match loaded {
+        Ok(p) => Hello::Ok(HelloOk {
+            id: p.manifest.id.clone(),
+            version: p.manifest.version.clone(),
+            sdk_version: p.sdk_version.clone(),
+            manifest: manifest.then(|| Box::new(p.manifest.clone())),
+        }),
+        Err(e) => Hello::Err(e.to_string()),
+    }
+}
+
+/// Takes the process's stdin and stdout for the protocol and gives the plugin harmless ones:
+/// fd 0 reads /dev/null and fd 1 writes to stderr, so a plugin's `println!` (or a stray read)
+/// cannot corrupt the frames. The protocol fds are close-on-exec, so a plugin's own child
+/// processes do not hold the hub's pipes open either.
+#[cfg(unix)]
+fn protocol_pipes() -> io::Result<(File, File)> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+
+    fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+        if rc < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(rc)
+        }
+    }
+    io::stdout().flush()?;
+    // SAFETY: plain fd syscalls on this process's own descriptors; each new fd is owned by
+    // exactly one `File`.
+    unsafe {
+        let input = File::from_raw_fd(check(libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3))?);
+        let output = File::from_raw_fd(check(libc::fcntl(1, libc::F_DUPFD_CLOEXEC, 3))?);
+        let null = File::open("/dev/null")?;
+        check(libc::dup2(null.as_raw_fd(), 0))?;
+        check(libc::dup2(2, 1))?;
+        Ok((input, output))
+    }
+}
+
+#[cfg(not(unix))]
+fn protocol_pipes() -> io::Result<(File, File)> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "plugin workers need a Unix system",
+    ))
+}
