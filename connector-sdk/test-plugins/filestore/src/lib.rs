@@ -15,29 +15,36 @@ use std::path::PathBuf;
 
 pub struct FileStore;
 
-const OBJECTS: &[(&str, &str, &[(&str, bool)])] = &[
-    (
-        "companies",
-        "会社",
-        &[
+/// An object: id, Japanese name, and fields as (name, unique).
+struct ObjectDef {
+    id: &'static str,
+    ja: &'static str,
+    fields: &'static [(&'static str, bool)],
+}
+
+const OBJECTS: &[ObjectDef] = &[
+    ObjectDef {
+        id: "companies",
+        ja: "会社",
+        fields: &[
             ("name", true),
             ("phone", false),
             ("address", false),
             ("rank", false),
             ("confidential", false),
         ],
-    ),
-    (
-        "people",
-        "担当者",
-        &[
+    },
+    ObjectDef {
+        id: "people",
+        ja: "担当者",
+        fields: &[
             ("name", true),
             ("company", false),
             ("email", false),
             ("phone", false),
             ("confidential", false),
         ],
-    ),
+    },
 ];
 
 fn dir(conn: &Connection) -> Result<PathBuf, ConnectorError> {
@@ -48,11 +55,8 @@ fn io(e: std::io::Error) -> ConnectorError {
     ConnectorError::new(ErrorKind::Transient, format!("file store: {e}"))
 }
 
-fn schema(
-    object: &str,
-) -> Result<&'static (&'static str, &'static str, &'static [(&'static str, bool)]), ConnectorError>
-{
-    OBJECTS.iter().find(|o| o.0 == object).ok_or_else(|| {
+fn schema(object: &str) -> Result<&'static ObjectDef, ConnectorError> {
+    OBJECTS.iter().find(|o| o.id == object).ok_or_else(|| {
         ConnectorError::new(ErrorKind::NotFound, format!("no object '{object}'"))
             .with_ja(format!("オブジェクト「{object}」はありません"))
     })
@@ -120,7 +124,7 @@ impl Connector for FileStore {
     fn objects(&self, _conn: &Connection) -> Result<Vec<ObjectSchema>, ConnectorError> {
         Ok(OBJECTS
             .iter()
-            .map(|(id, ja, fields)| ObjectSchema {
+            .map(|ObjectDef { id, ja, fields }| ObjectSchema {
                 id: id.to_string(),
                 name: Text::new(*ja, *id),
                 fields: fields
@@ -197,7 +201,7 @@ impl Connector for FileStore {
         conn: &Connection,
         req: &WriteRequest,
     ) -> Result<Vec<WriteResult>, ConnectorError> {
-        let (_, _, fields) = schema(&req.object)?;
+        let fields = schema(&req.object)?.fields;
         let d = dir(conn)?;
         if let Some(n) = conn
             .setting("fail_writes_after")

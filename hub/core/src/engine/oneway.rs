@@ -29,20 +29,13 @@ pub(super) async fn run(
     hub: &Hub,
     flow: &Flow,
     progress: Progress<'_>,
-    mut plan: Option<&mut Plan>,
+    plan: Option<&mut Plan>,
 ) -> RunReport {
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
-    let fatal = sync(
-        hub,
-        flow,
-        progress,
-        &mut counts,
-        &mut errors,
-        plan.as_deref_mut(),
-    )
-    .await
-    .err();
+    let fatal = sync(hub, flow, progress, &mut counts, &mut errors, plan)
+        .await
+        .err();
     RunReport::finish(counts, errors, fatal)
 }
 

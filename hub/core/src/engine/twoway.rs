@@ -47,20 +47,13 @@ pub(super) async fn run(
     hub: &Hub,
     flow: &Flow,
     progress: Progress<'_>,
-    mut plan: Option<&mut Plan>,
+    plan: Option<&mut Plan>,
 ) -> RunReport {
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
-    let fatal = sync(
-        hub,
-        flow,
-        progress,
-        &mut counts,
-        &mut errors,
-        plan.as_deref_mut(),
-    )
-    .await
-    .err();
+    let fatal = sync(hub, flow, progress, &mut counts, &mut errors, plan)
+        .await
+        .err();
     RunReport::finish(counts, errors, fatal)
 }
 
@@ -131,16 +124,14 @@ fn resolve(policy: ConflictPolicy, a: &Change, b: &Change, base: Option<&Fields>
             for (k, av) in &a.space {
                 let bv = b.space.get(k).unwrap_or(&serde_json::Value::Null);
                 let basev = base.and_then(|b| b.get(k));
-                let v = if av == bv {
-                    av
-                } else if basev == Some(av) {
-                    bv // only the target changed this field
-                } else if basev == Some(bv) {
-                    av // only the source changed it
-                } else if a_newer {
-                    av // both changed it: the newer side wins the field
-                } else {
+                // Take the target's value only if the source did not change this field (it is still
+                // the base) or both changed it and the target is newer; otherwise the source's.
+                let source_unchanged = basev == Some(av) && av != bv;
+                let both_changed = basev != Some(av) && basev != Some(bv);
+                let v = if source_unchanged || (both_changed && !a_newer) {
                     bv
+                } else {
+                    av
                 };
                 out.insert(k.clone(), v.clone());
             }
