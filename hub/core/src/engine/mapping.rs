@@ -82,6 +82,28 @@ impl Mapper {
         Mapper { rules }
     }
 
+    /// The source fields the mapping reads (not `$id`), for `ReadRequest::fields`.
+    pub fn sources(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (from, _, t) in &self.rules {
+            if from != "$id" && !matches!(t, Transform::Constant(_)) && !out.contains(from) {
+                out.push(from.clone());
+            }
+        }
+        out
+    }
+
+    /// The target fields the mapping writes.
+    pub fn targets(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (_, to, _) in &self.rules {
+            if !out.contains(to) {
+                out.push(to.clone());
+            }
+        }
+        out
+    }
+
     /// Maps plain fields (no record around them).
     pub fn map_fields(&self, fields: &Fields) -> Fields {
         let mut out = Fields::new();

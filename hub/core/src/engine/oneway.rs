@@ -103,7 +103,7 @@ async fn sync(
                 None
             },
             page_size: Some(source.limits.read_page_size),
-            fields: None,
+            fields: read_fields(&mapper, &spec.match_keys, Side::Source),
         };
         let page: ReadPage = match source.call(Call::Read(req)).await {
             Ok(Reply::Read(p)) => p,
@@ -403,6 +403,36 @@ async fn sync(
     Ok(())
 }
 
+/// The fields a read needs: what the mapping reads (or writes, on the target side) and the
+/// match keys. `None` (all fields) when the flow names none.
+pub(super) fn read_fields(
+    mapper: &Mapper,
+    keys: &[MatchKeySpec],
+    side: Side,
+) -> Option<Vec<String>> {
+    let mut fields = match side {
+        Side::Source => mapper.sources(),
+        Side::Target => mapper.targets(),
+    };
+    for f in key_fields(keys, side).unwrap_or_default() {
+        if !fields.contains(&f) {
+            fields.push(f);
+        }
+    }
+    (!fields.is_empty()).then_some(fields)
+}
+
+fn key_fields(keys: &[MatchKeySpec], side: Side) -> Option<Vec<String>> {
+    let fields: Vec<String> = keys
+        .iter()
+        .map(|k| match side {
+            Side::Source => k.source.clone(),
+            Side::Target => k.target.clone(),
+        })
+        .collect();
+    (!fields.is_empty()).then_some(fields)
+}
+
 pub(super) fn ambiguous(record: &str, detail: &str) -> RunError {
     RunError {
         record: record.to_string(),
@@ -427,7 +457,7 @@ pub(super) async fn load_index(
             cursor: cursor.clone(),
             since: None,
             page_size: Some(target.limits.read_page_size),
-            fields: None,
+            fields: key_fields(keys, side),
         };
         let page = match target.call(Call::Read(req)).await {
             Ok(Reply::Read(p)) => p,

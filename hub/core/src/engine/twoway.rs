@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, Match, Side, TargetIndex};
-use super::oneway::{ambiguous, describe, load_index, open_failed};
+use super::oneway::{ambiguous, describe, load_index, open_failed, read_fields};
 use super::{Fatal, Plan, Progress, RunReport};
 use crate::Hub;
 
@@ -63,6 +63,7 @@ async fn read_all(
     object: &str,
     cursor: Option<String>,
     since: Option<String>,
+    fields: Option<Vec<String>>,
 ) -> Result<(Vec<Record>, Option<String>), Fatal> {
     let mut out = Vec::new();
     let mut cursor = cursor;
@@ -76,7 +77,7 @@ async fn read_all(
             },
             cursor: cursor.clone(),
             page_size: Some(client.limits.read_page_size),
-            fields: None,
+            fields: fields.clone(),
         };
         let page = match client.call(Call::Read(req)).await {
             Ok(Reply::Read(p)) => p,
@@ -188,9 +189,24 @@ async fn sync(
         }
         _ => None,
     };
-    let (recs_a, next_a) =
-        read_all(&mut a, "source", &spec.source.object, cur_a, since.clone()).await?;
-    let (recs_b, next_b) = read_all(&mut b, "target", &spec.target.object, cur_b, since).await?;
+    let (recs_a, next_a) = read_all(
+        &mut a,
+        "source",
+        &spec.source.object,
+        cur_a,
+        since.clone(),
+        read_fields(&fwd, &spec.match_keys, Side::Source),
+    )
+    .await?;
+    let (recs_b, next_b) = read_all(
+        &mut b,
+        "target",
+        &spec.target.object,
+        cur_b,
+        since,
+        read_fields(&fwd, &spec.match_keys, Side::Target),
+    )
+    .await?;
     counts.read += (recs_a.len() + recs_b.len()) as i64;
 
     let ids_a: Vec<String> = recs_a.iter().map(|r| r.id.clone()).collect();
