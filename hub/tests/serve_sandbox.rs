@@ -12,17 +12,33 @@ use support::{artifact_dir, TestHub};
 fn sandbox_is_announced_and_registered() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/hub.db", dir.path().display());
-    let hub = TestHub::start_env(&db, tempfile::tempdir().unwrap(), &["--sandbox"], &[artifact_dir()], &[("HUB_RUNNERS", "0")]);
+    let hub = TestHub::start_env(
+        &db,
+        tempfile::tempdir().unwrap(),
+        &["--sandbox"],
+        &[artifact_dir()],
+        &[("HUB_RUNNERS", "0")],
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     let announcement: Value = loop {
-        if let Some(line) = hub.logs().lines().find(|l| l.starts_with("{\"kintone\"") || l.starts_with("{\"credentials\"")) {
+        if let Some(line) = hub
+            .logs()
+            .lines()
+            .find(|l| l.starts_with("{\"kintone\"") || l.starts_with("{\"credentials\""))
+        {
             break serde_json::from_str(line).expect("the announcement is one JSON line");
         }
-        assert!(Instant::now() < deadline, "no sandbox announcement in:\n{}", hub.logs());
+        assert!(
+            Instant::now() < deadline,
+            "no sandbox announcement in:\n{}",
+            hub.logs()
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     for key in ["kintone", "zoho_accounts", "zoho_crm", "domino", "obc"] {
-        let url = announcement[key].as_str().unwrap_or_else(|| panic!("{key} missing from {announcement}"));
+        let url = announcement[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} missing from {announcement}"));
         assert!(url.starts_with("http://localhost:"), "{key}: {url}");
         let r = reqwest::blocking::get(format!("{url}/_sandbox/stats")).unwrap();
         assert_eq!(r.status(), 200, "{key} does not answer");
@@ -34,18 +50,39 @@ fn sandbox_is_announced_and_registered() {
     let connections = connections.as_array().unwrap().clone();
     for c in connectors.as_array().unwrap() {
         let id = c["id"].as_str().unwrap();
-        let mine: Vec<&Value> = connections.iter().filter(|x| x["connector"] == id).collect();
+        let mine: Vec<&Value> = connections
+            .iter()
+            .filter(|x| x["connector"] == id)
+            .collect();
         eprintln!("{id}: {} sandbox connection(s)", mine.len());
         for conn in mine {
-            let (s, check) = hub.post(&format!("/api/connections/{}/check", conn["id"].as_str().unwrap()), &serde_json::json!({}));
+            let (s, check) = hub.post(
+                &format!("/api/connections/{}/check", conn["id"].as_str().unwrap()),
+                &serde_json::json!({}),
+            );
             assert_eq!(s, 200);
-            assert_eq!(check["ok"], true, "{id} sandbox connection {} fails 接続テスト: {check}", conn["name"]);
+            assert_eq!(
+                check["ok"], true,
+                "{id} sandbox connection {} fails 接続テスト: {check}",
+                conn["name"]
+            );
         }
     }
-    let connected: Vec<&str> = connections.iter().filter_map(|c| c["connector"].as_str()).collect();
+    let connected: Vec<&str> = connections
+        .iter()
+        .filter_map(|c| c["connector"].as_str())
+        .collect();
     for wanted in ["kintone", "zoho-crm"] {
-        if connectors.as_array().unwrap().iter().any(|c| c["id"] == wanted) {
-            assert!(connected.contains(&wanted), "no sandbox connection for {wanted}");
+        if connectors
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == wanted)
+        {
+            assert!(
+                connected.contains(&wanted),
+                "no sandbox connection for {wanted}"
+            );
         }
     }
 }

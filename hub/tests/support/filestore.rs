@@ -60,6 +60,11 @@ pub struct Pair {
 /// A hub with connections A and B and a `companies` flow from A to B; `flow` adds to the
 /// flow JSON (direction, conflict…).
 pub fn pair(database_url: &str, flow: Value) -> Pair {
+    pair_env(database_url, flow, ENV)
+}
+
+/// [`pair`] with the serving hub's environment given (e.g. with runners).
+pub fn pair_env(database_url: &str, flow: Value, env: &[(&str, &str)]) -> Pair {
     let data = tempfile::tempdir().unwrap();
     let (a, b) = (data.path().join("a"), data.path().join("b"));
     let plugins = plugin_dir(&["test-plugin-filestore"]);
@@ -68,7 +73,7 @@ pub fn pair(database_url: &str, flow: Value) -> Pair {
         tempfile::tempdir().unwrap(),
         &[],
         &[plugins.path().to_path_buf()],
-        ENV,
+        env,
     );
     let mut conns = Vec::new();
     for (name, path) in [("送信元", &a), ("送信先", &b)] {

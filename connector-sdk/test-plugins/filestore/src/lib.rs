@@ -5,7 +5,8 @@
 //! Objects: `companies` (name unique, phone, address, rank) and `people` (name, company,
 //! email, phone). A record whose `confidential` field is "1" is private. Reads are incremental
 //! by (modified, id); writes support upserts by id or by an exact match key, and deletes
-//! (tombstones). The setting `fail_writes_after` makes the Nth write call fail (transient).
+//! (tombstones). The setting `fail_first_writes` makes the first N write calls answer
+//! "rate limited" (for retry tests).
 
 pub mod store;
 
@@ -90,15 +91,29 @@ impl Connector for FileStore {
                 "Test connector keeping records in JSON files",
             ),
             auth: AuthSpec::None,
-            settings: vec![SettingField {
-                key: "path".into(),
-                label: Text::new("保存先フォルダ", "Folder"),
-                kind: SettingKind::Path,
-                required: true,
-                pattern: None,
-                help: None,
-                default: None,
-            }],
+            settings: vec![
+                SettingField {
+                    key: "path".into(),
+                    label: Text::new("保存先フォルダ", "Folder"),
+                    kind: SettingKind::Path,
+                    required: true,
+                    pattern: None,
+                    help: None,
+                    default: None,
+                },
+                SettingField {
+                    key: "fail_first_writes".into(),
+                    label: Text::new(
+                        "最初に失敗させる書き込み回数（テスト用）",
+                        "Fail the first N writes (tests)",
+                    ),
+                    kind: SettingKind::Number,
+                    required: false,
+                    pattern: None,
+                    help: None,
+                    default: None,
+                },
+            ],
             credentials: vec![],
             registration_number_pattern: None,
             limits: Limits {
@@ -204,17 +219,19 @@ impl Connector for FileStore {
         let fields = schema(&req.object)?.fields;
         let d = dir(conn)?;
         if let Some(n) = conn
-            .setting("fail_writes_after")
-            .and_then(|v| v.parse::<u64>().ok())
+            .setting("fail_first_writes")
+            .and_then(|v| v.parse::<i64>().ok())
         {
             let mut counter = store::open(&d, "_writes").map_err(io)?;
             counter.data.clock += 1;
             counter.save().map_err(io)?;
-            if counter.data.clock as u64 > n {
-                return Err(
-                    ConnectorError::new(ErrorKind::Transient, "injected write failure")
-                        .with_code("injected"),
-                );
+            if counter.data.clock <= n {
+                return Err(ConnectorError::new(
+                    ErrorKind::RateLimited,
+                    "injected: too many requests",
+                )
+                .with_code("injected")
+                .with_retry_after_ms(10));
             }
         }
         let mut f = store::open(&d, &req.object).map_err(io)?;
