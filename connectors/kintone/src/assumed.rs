@@ -1,0 +1,43 @@
+//! Choices resting on facts the reference (../shared/reference/kintone.md) marks *unconfirmed*,
+//! or does not state at all. Each is kept here, in one place, so it can be corrected.
+
+/// Error codes that mean "the daily request limit of the app is used up". The reference says a
+/// hard block is *unconfirmed* and names no code; these are matched before the HTTP status.
+pub const DAILY_LIMIT_CODES: &[&str] = &["GAIA_DA03", "CB_DA01"];
+
+/// Words in an error message that mean the same, for a 429/403 without a known code.
+pub const DAILY_LIMIT_WORDS: &[&str] = &["daily", "1日", "一日"];
+
+/// `GAIA_TM12` (too many live cursors, §4): cursors expire 10 minutes after creation, so the hub
+/// waits this long before trying again.
+pub const CURSOR_LIMIT_RETRY_MS: u64 = 60_000;
+
+/// The reference gives no code for a cursor that expired or was deleted. A GET of a saved cursor
+/// that answers any 4xx other than an auth or permission failure is taken as "the cursor is
+/// gone": the read starts a new one from the watermark, so nothing is lost.
+pub fn is_gone_cursor(status: u16, code: &str) -> bool {
+    (400..500).contains(&status)
+        && status != 401
+        && status != 429
+        && !matches!(
+            code,
+            "CB_AU01" | "GAIA_IA02" | "GAIA_AP15" | "CB_NO02" | "GAIA_NO01"
+        )
+}
+
+/// kintone keeps `更新日時` to the minute (values end in `:00Z`), so a watermark cannot be a
+/// strict `>` bound: records updated later in the same minute would be missed. The read asks
+/// `>=` the watermark and drops what it already delivered by (id, revision). This caps how many
+/// such (id, revision) pairs a saved cursor carries; beyond it they are forgotten, which only
+/// re-delivers those records once (the hub's fingerprints make that harmless).
+pub const SEEN_CAP: usize = 2_000;
+
+/// Upsert by `updateKey` (§3): the reference does not say whether the key field may also appear
+/// in `record`. It is left out; kintone takes the key's value from `updateKey` for an insert.
+pub const KEY_FIELD_IN_RECORD: bool = false;
+
+/// Rounds of "drop the refused record, send the rest again" per write batch (a multi-record
+/// call is all-or-nothing, §3/§5). Enough to halve a call of 100 records down to one refused
+/// record kintone did not name (7 halvings) and send the rest. Ops still unsent after this get
+/// a retryable error.
+pub const MAX_WRITE_ROUNDS: usize = 10;

@@ -1,0 +1,296 @@
+//! 接続テスト, objects and reads against the kintone emulator, counting the API calls.
+
+mod common;
+
+use common::{read_all, Env};
+use connector_kintone::Kintone;
+use connector_sdk::{Connector, FieldType, ReadRequest, WriteAction, WriteOp, WriteRequest};
+use serde_json::json;
+use std::collections::HashSet;
+
+const CURSOR_GET: &str = "GET /k/v1/records/cursor.json";
+const CURSOR_POST: &str = "POST /k/v1/records/cursor.json";
+const RECORDS_GET: &str = "GET /k/v1/records.json";
+
+#[test]
+fn check_names_the_app_and_how_it_signed_in() {
+    let env = Env::start();
+    let k = Kintone::new();
+    let r = k.check(&env.conn(0)).expect("check");
+    assert_eq!(r.account, "kintone app 1 「顧客管理」 (API token)");
+
+    // Password sign-in, two apps at once.
+    let mut conn = env.conn(0);
+    conn.settings.insert("apps".into(), json!("1, 2"));
+    conn.credentials.clear();
+    let login = &env.announcement["credentials"]["kintone"]["login"];
+    conn.credentials.insert(
+        "username".into(),
+        connector_sdk::Secret::new(login["username"].as_str().unwrap()),
+    );
+    conn.credentials.insert(
+        "password".into(),
+        connector_sdk::Secret::new(login["password"].as_str().unwrap()),
+    );
+    let r = k.check(&conn).expect("check with password");
+    assert_eq!(
+        r.account,
+        "kintone app 1 「顧客管理」, app 2 「活動履歴」 (user sato)"
+    );
+}
+
+#[test]
+fn objects_keep_japanese_field_codes_types_and_lookups() {
+    let env = Env::start();
+    let k = Kintone::new();
+    let mut conn = env.conn(0);
+    conn.settings.insert("apps".into(), json!("1,2"));
+    // One token per app, comma-joined.
+    let tokens = format!(
+        "{},{}",
+        env.app(0)["api_token"].as_str().unwrap(),
+        env.app(1)["api_token"].as_str().unwrap()
+    );
+    conn.credentials
+        .insert("api_token".into(), connector_sdk::Secret::new(tokens));
+    let objects = k.objects(&conn).expect("objects");
+    assert_eq!(objects.len(), 2);
+    let customers = &objects[0];
+    assert_eq!(
+        (customers.id.as_str(), customers.name.ja.as_str()),
+        ("1", "顧客管理")
+    );
+    let f = |c: &str| {
+        customers
+            .field(c)
+            .unwrap_or_else(|| panic!("field {c}"))
+            .clone()
+    };
+    let name = f("会社名");
+    assert!(name.required && name.unique && !name.read_only);
+    assert_eq!(name.field_type, FieldType::Text);
+    assert_eq!(f("売上高").field_type, FieldType::Number);
+    let pref = f("都道府県");
+    assert_eq!(pref.field_type, FieldType::Picklist);
+    assert_eq!(pref.options.len(), 47);
+    assert_eq!(pref.options[0], "北海道");
+    assert_eq!(f("取引開始日").field_type, FieldType::Date);
+    for system in ["$id", "$revision", "レコード番号", "更新日時", "作成者"] {
+        assert!(f(system).read_only, "{system} is read-only");
+    }
+    assert_eq!(f("更新日時").field_type, FieldType::DateTime);
+    let caps = &customers.capabilities;
+    assert!(caps.read && caps.create && caps.update && caps.delete && caps.incremental);
+
+    let activities = &objects[1];
+    let lookup = activities.field("顧客レコード番号").expect("lookup field");
+    assert_eq!(lookup.field_type, FieldType::Number);
+    let target = lookup.lookup.as_ref().expect("lookup ref");
+    assert_eq!(
+        (target.object.as_str(), target.field.as_str()),
+        ("1", "レコード番号")
+    );
+    assert!(activities.field("活動日").unwrap().required);
+}
+
+#[test]
+fn full_read_uses_one_cursor_and_one_request_per_500_records() {
+    let env = Env::start();
+    env.generate_customers(1170); // 30 seeded + 1,170 = 1,200 records
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    k.objects(&conn).expect("form cached");
+    env.reset_stats();
+
+    let (records, cursor, pages) = read_all(&k, &conn, "1", None, None, 500);
+    assert_eq!(records.len(), 1200);
+    assert_eq!(pages, 3);
+    let ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 1200, "no record twice");
+    assert_eq!(env.calls(CURSOR_POST), 1);
+    assert_eq!(env.calls(CURSOR_GET), 3); // ceil(1200 / 500)
+    assert_eq!(env.total_calls(), 4, "{:?}", env.stats());
+    assert_eq!(env.live_cursors(), 0, "the cursor read to its end is gone");
+    // Ordered by 更新日時, with versions and flattened values.
+    let times: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.modified_at.as_deref())
+        .collect();
+    assert_eq!(times.len(), 1200);
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    let first = records.iter().find(|r| r.id == "1").expect("record 1");
+    assert!(first.version.is_some());
+    assert_eq!(first.fields["会社名"], json!("株式会社サンプル"));
+    assert_eq!(first.fields["売上高"], json!("125000000"));
+    assert_eq!(first.fields["作成者"], json!("sato"));
+    assert!(
+        cursor.unwrap().contains("\"w\""),
+        "the final cursor is a watermark"
+    );
+}
+
+#[test]
+fn incremental_read_returns_only_what_changed() {
+    let env = Env::start();
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    let (all, cursor, _) = read_all(&k, &conn, "1", None, None, 500);
+    assert_eq!(all.len(), 30);
+
+    // Idle: one records.json call, nothing returned, no cursor opened.
+    env.reset_stats();
+    let (none, cursor, _) = read_all(&k, &conn, "1", cursor, None, 500);
+    assert!(
+        none.is_empty(),
+        "idle read returned {:?}",
+        none.iter().map(|r| &r.id).collect::<Vec<_>>()
+    );
+    assert_eq!(env.total_calls(), 1, "{:?}", env.stats());
+    assert_eq!(env.calls(RECORDS_GET), 1);
+
+    let before = all.iter().find(|r| r.id == "7").unwrap();
+    let res = k
+        .write(
+            &conn,
+            &WriteRequest {
+                object: "1".into(),
+                ops: vec![WriteOp {
+                    id: Some("7".into()),
+                    ..common::op(
+                        "u7",
+                        WriteAction::Update,
+                        common::fields(&[("備考", json!("増額の相談あり"))]),
+                    )
+                }],
+            },
+        )
+        .expect("update");
+    assert_eq!(res[0].outcome, connector_sdk::WriteOutcome::Updated);
+
+    let (changed, cursor, _) = read_all(&k, &conn, "1", cursor, None, 500);
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].id, "7");
+    assert_eq!(changed[0].fields["備考"], json!("増額の相談あり"));
+    assert_ne!(changed[0].version, before.version);
+    let (again, _, _) = read_all(&k, &conn, "1", cursor, None, 500);
+    assert!(again.is_empty(), "the change is delivered once");
+}
+
+#[test]
+fn since_limits_the_first_read_to_recent_changes() {
+    let env = Env::start();
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    let (all, _, _) = read_all(&k, &conn, "1", None, None, 500);
+    // The middle of the seeded update times, with odd seconds so no record sits on it.
+    let mut times: Vec<String> = all.iter().filter_map(|r| r.modified_at.clone()).collect();
+    times.sort();
+    let mid = chrono::DateTime::parse_from_rfc3339(&times[times.len() / 2]).unwrap()
+        + chrono::Duration::seconds(17);
+    let since = mid.with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
+    let expected: HashSet<String> = all
+        .iter()
+        .filter(|r| {
+            chrono::DateTime::parse_from_rfc3339(r.modified_at.as_deref().unwrap()).unwrap() > mid
+        })
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < all.len());
+    let (recent, _, _) = read_all(&k, &conn, "1", None, Some(since.to_rfc3339()), 500);
+    let got: HashSet<String> = recent.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_saved_cursor_survives_the_kintone_cursor_expiring() {
+    let env = Env::start();
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    let page = |cursor: Option<String>| {
+        k.read(
+            &conn,
+            &ReadRequest {
+                object: "1".into(),
+                cursor,
+                since: None,
+                page_size: Some(7),
+                fields: None,
+            },
+        )
+        .expect("page")
+    };
+    let first = page(None);
+    assert_eq!(first.records.len(), 7);
+    assert!(first.has_more);
+    assert_eq!(env.live_cursors(), 1);
+    env.advance_clock(11 * 60); // kintone cursors live 10 minutes
+
+    let (rest, _, _) = read_all(&k, &conn, "1", first.next_cursor.clone(), None, 7);
+    let mut ids: Vec<String> = first
+        .records
+        .iter()
+        .chain(&rest)
+        .map(|r| r.id.clone())
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((n, ids.len()), (30, 30), "nothing lost, nothing repeated");
+}
+
+#[test]
+fn asked_fields_only_and_unknown_fields_refused() {
+    let env = Env::start();
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    let req = |fields: Vec<&str>| ReadRequest {
+        object: "1".into(),
+        cursor: None,
+        since: None,
+        page_size: Some(500),
+        fields: Some(fields.into_iter().map(String::from).collect()),
+    };
+    let p = k.read(&conn, &req(vec!["会社名"])).expect("read");
+    assert_eq!(p.records.len(), 30);
+    let keys: HashSet<&str> = p.records[0].fields.keys().map(String::as_str).collect();
+    assert!(
+        keys.contains("会社名") && !keys.contains("住所"),
+        "{keys:?}"
+    );
+    assert!(p.records[0].modified_at.is_some());
+
+    let e = k.read(&conn, &req(vec!["無いフィールド"])).unwrap_err();
+    assert_eq!(e.kind, connector_sdk::ErrorKind::InvalidData);
+    assert_eq!(e.field.as_deref(), Some("無いフィールド"));
+    let e = k
+        .read(
+            &conn,
+            &ReadRequest {
+                object: "2".into(),
+                ..req(vec![])
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.kind,
+        connector_sdk::ErrorKind::NotFound,
+        "app 2 is not configured"
+    );
+}
+
+#[test]
+fn guest_space_apps_need_their_space_id() {
+    let env = Env::start();
+    let k = Kintone::new();
+    let conn = env.conn(2);
+    let r = k.check(&conn).expect("check guest app");
+    assert!(r.account.contains("問い合わせ管理"), "{}", r.account);
+    let (recs, _, _) = read_all(&k, &conn, "3", None, None, 500);
+    assert!(!recs.is_empty());
+
+    let mut without = conn.clone();
+    without.settings.remove("guest_space_id");
+    let e = k.check(&without).unwrap_err();
+    assert_eq!(e.kind, connector_sdk::ErrorKind::InvalidSettings);
+    assert_eq!(e.field.as_deref(), Some("guest_space_id"));
+}
