@@ -92,6 +92,11 @@ async fn sync(
     let mut index: Option<TargetIndex> = None;
     let mut claimed_targets: HashMap<String, String> = HashMap::new();
     let mut claimed_keys: HashMap<String, String> = HashMap::new();
+    // Writes gather across pages up to the target's batch size (fewer calls, bounded memory);
+    // links and the cursor of the pages read so far are committed when they are flushed.
+    let mut commit = PageCommit::default();
+    let mut ops: Vec<(WriteOp, Pending)> = Vec::new();
+    let mut pending_cursor: Option<String> = None;
 
     loop {
         let req = ReadRequest {
@@ -132,8 +137,6 @@ async fn sync(
             .links_by_source(&flow.id, &ids)
             .await
             .map_err(|e| e.to_string())?;
-        let mut commit = PageCommit::default();
-        let mut ops: Vec<(WriteOp, Pending)> = Vec::new();
         for rec in records {
             let link = links.get(&rec.id).cloned();
             if rec.private && spec.filters.skip_private {
@@ -297,6 +300,15 @@ async fn sync(
             cursor = page.next_cursor;
             continue;
         }
+        let last = stop || page.next_cursor.is_none();
+        if let Some(c) = &page.next_cursor {
+            pending_cursor = Some(c.clone());
+        }
+        if ops.len() < batch && !last {
+            progress(counts);
+            cursor = page.next_cursor;
+            continue;
+        }
         while !ops.is_empty() {
             let chunk: Vec<(WriteOp, Pending)> = ops.drain(..batch.min(ops.len())).collect();
             let req = WriteRequest {
@@ -386,16 +398,16 @@ async fn sync(
             }
         }
         if !retry_page {
-            if let Some(c) = &page.next_cursor {
-                commit.cursors.push(("source".into(), c.clone()));
+            if let Some(c) = pending_cursor.take() {
+                commit.cursors.push(("source".into(), c));
             }
         }
         hub.store
-            .commit_page(&flow.id, &commit)
+            .commit_page(&flow.id, &std::mem::take(&mut commit))
             .await
             .map_err(|e| e.to_string())?;
         progress(counts);
-        if stop || retry_page || page.next_cursor.is_none() {
+        if last || retry_page {
             break;
         }
         cursor = page.next_cursor;
