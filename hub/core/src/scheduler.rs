@@ -1,11 +1,11 @@
 //! The scheduler: fire times live in the database (`flows.next_fire_at`), never only in a timer.
-//! Each due occurrence is taken in one transaction that moves the fire time (compare-and-set)
-//! and records the occurrence, so across any number of hub processes it is queued exactly once
-//! and a process killed half-way leaves it to be taken again. An occurrence that meets an
+//! Due occurrences are taken in transactions that move each fire time (compare-and-set) and
+//! record the occurrence together, so across any number of hub processes each is queued exactly
+//! once and a process killed half-way leaves them to be taken again. An occurrence that meets an
 //! active run is recorded as skipped (overlap); one missed while no hub ran is caught up by one
 //! run, or recorded as skipped, as the flow's schedule says. Nothing is dropped silently.
 
-use hub_store::schedule::Taken;
+use hub_store::schedule::{DueFlow, Occurrence, Taken};
 use hub_store::{now_ms, MissedPolicy};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +18,29 @@ use crate::Hub;
 const TICK: Duration = Duration::from_millis(500);
 /// An occurrence older than this when it is taken was missed (no hub was running then).
 const MISSED_AFTER_MS: i64 = 2 * 60_000;
-
-/// Due flows fetched per query.
+/// Due flows fetched, and occurrences taken in one transaction.
 const BATCH: i64 = 500;
+
+fn occurrence(due: &DueFlow, now: i64) -> Occurrence {
+    let schedule = due.spec.schedule.as_ref();
+    let next = schedule
+        .and_then(|s| CompiledSchedule::parse(s).ok())
+        .and_then(|c| c.next_after(now));
+    let missed = now - due.next_fire_at > MISSED_AFTER_MS;
+    let policy = schedule.map(|s| s.missed).unwrap_or_default();
+    let when = display_time(due.next_fire_at);
+    Occurrence {
+        flow_id: due.id.clone(),
+        old: due.next_fire_at,
+        new: next,
+        skip: (missed && policy == MissedPolicy::Skip).then(|| {
+            format!("missed: no hub was running at {when}; skipped as the flow's schedule says")
+        }),
+        message: missed.then(|| {
+            format!("caught up: the occurrence at {when} was missed while no hub was running")
+        }),
+    }
+}
 
 /// Takes every due occurrence (in batches, until none is left); answers how many were queued.
 pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
@@ -28,65 +48,36 @@ pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
     loop {
         let now = now_ms();
         let due = hub.store.due_flows(now, BATCH).await?;
-        let n = due.len();
-        let mut failed = 0;
-        for due in due {
-            match take(hub, &due, now).await {
-                Some(true) => queued += 1,
-                Some(false) => {}
-                None => failed += 1,
+        let batch: Vec<Occurrence> = due.iter().map(|d| occurrence(d, now)).collect();
+        let results = match hub.store.take_occurrences(&batch).await {
+            Ok(r) => r,
+            // A concurrent "Run now" raced an insert and the batch rolled back: take them one by
+            // one, so one racing flow does not hold back the others (it is retried next tick).
+            Err(_) => {
+                let mut r = Vec::new();
+                for o in &batch {
+                    match hub.store.take_occurrences(std::slice::from_ref(o)).await {
+                        Ok(mut one) => r.append(&mut one),
+                        Err(e) => {
+                            tracing::debug!(flow = %o.flow_id, error = %e, "occurrence not taken this tick")
+                        }
+                    }
+                }
+                if r.is_empty() && !batch.is_empty() {
+                    return Ok(queued);
+                }
+                r
+            }
+        };
+        let taken_at = now_ms();
+        for (o, t) in batch.iter().zip(&results) {
+            if let Taken::Queued(_) = t {
+                queued += 1;
+                hub.metrics.fire_lag(taken_at - o.old);
             }
         }
-        // A full batch means more may be due; a batch that only failed is left to the next tick.
-        if (n as i64) < BATCH || failed == n {
+        if (due.len() as i64) < BATCH {
             return Ok(queued);
-        }
-    }
-}
-
-/// `Some(true)` queued, `Some(false)` skipped or taken by another process, `None` failed.
-async fn take(hub: &Hub, due: &hub_store::schedule::DueFlow, now: i64) -> Option<bool> {
-    let next = due
-        .spec
-        .schedule
-        .as_ref()
-        .and_then(|s| CompiledSchedule::parse(s).ok())
-        .and_then(|c| c.next_after(now));
-    let missed = now - due.next_fire_at > MISSED_AFTER_MS;
-    let policy = due
-        .spec
-        .schedule
-        .as_ref()
-        .map(|s| s.missed)
-        .unwrap_or_default();
-    let when = display_time(due.next_fire_at);
-    let skip = (missed && policy == MissedPolicy::Skip).then(|| {
-        format!("missed: no hub was running at {when}; skipped as the flow's schedule says")
-    });
-    let message = missed.then(|| {
-        format!("caught up: the occurrence at {when} was missed while no hub was running")
-    });
-    match hub
-        .store
-        .take_occurrence(
-            &due.id,
-            due.next_fire_at,
-            next,
-            skip.as_deref(),
-            message.as_deref(),
-        )
-        .await
-    {
-        Ok(Taken::Queued(_)) => {
-            hub.metrics.fire_lag(now_ms() - due.next_fire_at);
-            Some(true)
-        }
-        Ok(Taken::Skipped(_)) | Ok(Taken::Lost) => Some(false),
-        // A concurrent "Run now" raced the insert: the transaction rolled back and the
-        // occurrence is still due; the next tick records it.
-        Err(e) => {
-            tracing::debug!(flow = %due.id, error = %e, "occurrence not taken this tick");
-            None
         }
     }
 }

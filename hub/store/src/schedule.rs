@@ -58,10 +58,21 @@ pub enum Taken {
     Lost,
 }
 
+/// One due occurrence to take: move the flow's fire time from `old` to `new`, and record it
+/// (as skipped with `skip` if given; `message` goes on a queued run).
+#[derive(Debug, Clone)]
+pub struct Occurrence {
+    pub flow_id: String,
+    pub old: Millis,
+    pub new: Option<Millis>,
+    pub skip: Option<String>,
+    pub message: Option<String>,
+}
+
+const OVERLAP: &str = "skipped: another run of this flow was still queued or running (overlap)";
+
 impl Store {
-    /// Takes one occurrence in one transaction: moves the flow's fire time from `old` to `new`
-    /// and records the occurrence (queued, or skipped with `skip` or because a run is active).
-    /// A process killed half-way leaves neither change, so the occurrence is taken again.
+    /// Takes one occurrence in one transaction (see [`Store::take_occurrences`]).
     pub async fn take_occurrence(
         &self,
         flow_id: &str,
@@ -70,60 +81,82 @@ impl Store {
         skip: Option<&str>,
         message: Option<&str>,
     ) -> Result<Taken> {
+        let occ = Occurrence {
+            flow_id: flow_id.into(),
+            old,
+            new,
+            skip: skip.map(String::from),
+            message: message.map(String::from),
+        };
+        Ok(self
+            .take_occurrences(&[occ])
+            .await?
+            .pop()
+            .unwrap_or(Taken::Lost))
+    }
+
+    /// Takes a batch of occurrences in one transaction: for each, moves the flow's fire time
+    /// (compare-and-set: another process that moved it first wins) and records the occurrence,
+    /// queued or skipped. All or nothing: a process killed half-way leaves every occurrence to be
+    /// taken again, so none is lost and none is taken twice.
+    pub async fn take_occurrences(&self, batch: &[Occurrence]) -> Result<Vec<Taken>> {
         let mut tx = self.pool.begin().await?;
-        let moved =
-            sqlx::query("UPDATE flows SET next_fire_at = $1 WHERE id = $2 AND next_fire_at = $3")
-                .bind(new)
-                .bind(flow_id)
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
-        if moved.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(Taken::Lost);
-        }
-        let active: i64 = get(
-            &sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE flow_id = $1 AND status IN ('queued', 'running')")
-                .bind(flow_id)
-                .fetch_one(&mut *tx)
-                .await?,
-            "n",
-        )?;
-        let skip = skip.or((active > 0)
-            .then_some("skipped: another run of this flow was still queued or running (overlap)"));
-        let id = new_id();
         let now = now_ms();
-        match skip {
-            Some(reason) => {
-                sqlx::query(
-                    "INSERT INTO runs (id, flow_id, trigger, status, queued_at, finished_at, scheduled_for, message) \
-                     VALUES ($1, $2, 'schedule', 'skipped', $3, $3, $4, $5)",
-                )
-                .bind(&id)
-                .bind(flow_id)
-                .bind(now)
-                .bind(old)
-                .bind(reason)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(Taken::Skipped(id))
+        let mut out = Vec::with_capacity(batch.len());
+        for o in batch {
+            let moved = sqlx::query(
+                "UPDATE flows SET next_fire_at = $1 WHERE id = $2 AND next_fire_at = $3",
+            )
+            .bind(o.new)
+            .bind(&o.flow_id)
+            .bind(o.old)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() != 1 {
+                out.push(Taken::Lost);
+                continue;
             }
-            None => {
-                sqlx::query(
-                    "INSERT INTO runs (id, flow_id, trigger, status, queued_at, scheduled_for, message) \
-                     VALUES ($1, $2, 'schedule', 'queued', $3, $4, $5)",
-                )
-                .bind(&id)
-                .bind(flow_id)
-                .bind(now)
-                .bind(old)
-                .bind(message)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(Taken::Queued(id))
+            let active: i64 = get(
+                &sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE flow_id = $1 AND status IN ('queued', 'running')")
+                    .bind(&o.flow_id)
+                    .fetch_one(&mut *tx)
+                    .await?,
+                "n",
+            )?;
+            let skip = o.skip.as_deref().or((active > 0).then_some(OVERLAP));
+            let id = new_id();
+            match skip {
+                Some(reason) => {
+                    sqlx::query(
+                        "INSERT INTO runs (id, flow_id, trigger, status, queued_at, finished_at, scheduled_for, message) \
+                         VALUES ($1, $2, 'schedule', 'skipped', $3, $3, $4, $5)",
+                    )
+                    .bind(&id)
+                    .bind(&o.flow_id)
+                    .bind(now)
+                    .bind(o.old)
+                    .bind(reason)
+                    .execute(&mut *tx)
+                    .await?;
+                    out.push(Taken::Skipped(id));
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO runs (id, flow_id, trigger, status, queued_at, scheduled_for, message) \
+                         VALUES ($1, $2, 'schedule', 'queued', $3, $4, $5)",
+                    )
+                    .bind(&id)
+                    .bind(&o.flow_id)
+                    .bind(now)
+                    .bind(o.old)
+                    .bind(&o.message)
+                    .execute(&mut *tx)
+                    .await?;
+                    out.push(Taken::Queued(id));
+                }
             }
         }
+        tx.commit().await?;
+        Ok(out)
     }
 }
