@@ -69,7 +69,8 @@ impl Connector for Good {
                 "Test connector over in-memory data",
             ),
             auth: AuthSpec::ApiToken,
-            settings: vec![SettingField {
+            settings: vec![
+                SettingField {
                 key: "tenant".into(),
                 label: Text::new("テナント", "Tenant"),
                 kind: SettingKind::Text,
@@ -77,6 +78,18 @@ impl Connector for Good {
                 pattern: None,
                 help: None,
                 default: Some("default".into()),
+            },
+            SettingField {
+                key: "misbehave".into(),
+                label: Text::new("異常動作（テスト用）", "Misbehave (tests)"),
+                kind: SettingKind::Text,
+                required: false,
+                pattern: None,
+                help: Some(Text::new(
+                    "panic / abort / segfault / hang / oom / print: 読み込み時にわざと異常終了します",
+                    "panic / abort / segfault / hang / oom / print: breaks on read on purpose",
+                )),
+                default: None,
             }],
             credentials: vec![SettingField {
                 key: "api_token".into(),
