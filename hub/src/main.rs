@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Web UI users
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Internal: the process that loads a plugin and serves calls for the hub
     #[command(hide = true)]
     Worker {
@@ -89,6 +94,19 @@ enum Command {
         plugin: Option<PathBuf>,
         #[arg(long)]
         probe: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Create a web UI user; the password is read from standard input (one line)
+    Create {
+        name: String,
+        /// admin (all) or operator (run and view)
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -189,6 +207,13 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let token = store.create_api_token(name.trim()).await?;
             println!("{token}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            action: AdminAction::Create { name, role, common },
+        } => {
+            let cfg = config::load(&flags(&common, None))?;
+            logging::init(cfg.json_logs);
+            commands::admin::create(&cfg, &name, &role).await
         }
         Command::Worker { .. } => Ok(ExitCode::from(2)),
     }

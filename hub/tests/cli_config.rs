@@ -120,3 +120,38 @@ fn json_logs_and_key_file() {
     ) & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[test]
+fn admin_create_takes_the_password_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let create = |name: &str, pw: &str| {
+        let mut child = Command::new(HUB)
+            .args(["admin", "create", name, "--database", &db])
+            .env("HUB_MASTER_KEY", support::MASTER_KEY)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(create("yamada", "correct-horse-battery").0, 0);
+    let (code, err) = create("yamada", "correct-horse-battery");
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+    let (code, err) = create("sato", "short");
+    assert_eq!(code, 1);
+    assert!(err.contains("password") && err.contains("10"), "{err}");
+}

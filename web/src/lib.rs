@@ -6,6 +6,7 @@ pub mod error;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
+pub mod ui;
 pub mod views;
 
 use axum::extract::State;
@@ -30,7 +31,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .with_state(state.clone())
-        .merge(api::routes(state))
+        .merge(api::routes(state.clone()))
+        .merge(ui::routes(state))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -100,8 +100,20 @@ pub const ROUTES: &[Route] = &[
         "200",
         false,
     ),
-    r("post", "/api/connections/{id}/authorize", "Start OAuth sign-in: {authorize_url}; body {redirect_uri?}", "200", false),
-    r("post", "/api/oauth/complete", "Finish OAuth sign-in: body {state, code}", "200", true),
+    r(
+        "post",
+        "/api/connections/{id}/authorize",
+        "Start OAuth sign-in: {authorize_url}; body {redirect_uri?}",
+        "200",
+        false,
+    ),
+    r(
+        "post",
+        "/api/oauth/complete",
+        "Finish OAuth sign-in: body {state, code}",
+        "200",
+        true,
+    ),
     r("get", "/api/flows", "All flows", "200", false),
     r(
         "post",

@@ -128,7 +128,11 @@ impl Hub {
     /// One call into a connection's plugin, in a fresh worker process. An OAuth token about to
     /// expire is refreshed first, and one that the API calls expired is refreshed (single-flight)
     /// and the call made once more.
-    pub async fn call_connection(&self, id: &str, call: Call) -> HubResult<Result<Reply, ConnectorError>> {
+    pub async fn call_connection(
+        &self,
+        id: &str,
+        call: Call,
+    ) -> HubResult<Result<Reply, ConnectorError>> {
         if let Err(e) = self.ensure_fresh_token(id).await {
             return match e {
                 HubError::Connector(c) => Ok(Err(c)),
@@ -136,10 +140,16 @@ impl Hub {
             };
         }
         let (conn, pc) = self.plugin_connection(id).await?;
-        let first = self.plugins.call_once(&conn.connector_id, &pc, call.clone()).await;
+        let first = self
+            .plugins
+            .call_once(&conn.connector_id, &pc, call.clone())
+            .await;
         match first {
             Err(e) if e.kind == ErrorKind::AuthExpired => {
-                if let Err(e) = self.refresh_after_expiry(id, pc.credentials.get("access_token")).await {
+                if let Err(e) = self
+                    .refresh_after_expiry(id, pc.credentials.get("access_token"))
+                    .await
+                {
                     return match e {
                         HubError::Connector(c) => Ok(Err(c)),
                         other => Err(other),

@@ -1,5 +1,6 @@
 //! The subcommands' bodies.
 
+pub mod admin;
 pub mod connectors;
 pub mod run;
 pub mod sandbox;

@@ -93,15 +93,24 @@ pub struct AuthorizeInput {
 }
 
 /// Starts OAuth sign-in for a connection: answers the provider's consent URL.
-pub async fn authorize(State(s): State<AppState>, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult<Json<Value>> {
+pub async fn authorize(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
     let input: AuthorizeInput = if body.iter().all(u8::is_ascii_whitespace) {
         AuthorizeInput::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| crate::error::ApiError::bad_request("redirect_uri", e.to_string()))?
+        serde_json::from_slice(&body)
+            .map_err(|e| crate::error::ApiError::bad_request("redirect_uri", e.to_string()))?
     };
-    let redirect = input.redirect_uri.unwrap_or_else(|| format!("{}/oauth/callback", s.hub.notify.public_url));
+    let redirect = input
+        .redirect_uri
+        .unwrap_or_else(|| format!("{}/oauth/callback", s.hub.notify.public_url));
     let url = s.hub.begin_authorization(&id, &redirect).await?;
-    Ok(Json(json!({ "authorize_url": url, "redirect_uri": redirect })))
+    Ok(Json(
+        json!({ "authorize_url": url, "redirect_uri": redirect }),
+    ))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -111,8 +120,21 @@ pub struct CompleteInput {
 }
 
 /// Finishes OAuth sign-in with the `state` and `code` the provider redirected with.
-pub async fn complete_authorization(State(s): State<AppState>, ValidJson(input): ValidJson<CompleteInput>) -> ApiResult<Json<Value>> {
-    let id = s.hub.complete_authorization(&input.state, &input.code).await?;
-    let c = s.hub.store.get_connection(&id).await.map_err(hub_core::HubError::from)?;
-    Ok(Json(json!({ "connection": id, "token": views::connection(&c)["token"].clone() })))
+pub async fn complete_authorization(
+    State(s): State<AppState>,
+    ValidJson(input): ValidJson<CompleteInput>,
+) -> ApiResult<Json<Value>> {
+    let id = s
+        .hub
+        .complete_authorization(&input.state, &input.code)
+        .await?;
+    let c = s
+        .hub
+        .store
+        .get_connection(&id)
+        .await
+        .map_err(hub_core::HubError::from)?;
+    Ok(Json(
+        json!({ "connection": id, "token": views::connection(&c)["token"].clone() }),
+    ))
 }

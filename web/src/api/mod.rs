@@ -35,8 +35,14 @@ pub fn routes(state: AppState) -> Router {
             post(connections::refresh_token),
         )
         .route("/api/connections/{id}/objects", get(connections::objects))
-        .route("/api/connections/{id}/authorize", post(connections::authorize))
-        .route("/api/oauth/complete", post(connections::complete_authorization))
+        .route(
+            "/api/connections/{id}/authorize",
+            post(connections::authorize),
+        )
+        .route(
+            "/api/oauth/complete",
+            post(connections::complete_authorization),
+        )
         .route("/api/flows", get(flows::list).post(flows::create))
         .route(
             "/api/flows/{id}",

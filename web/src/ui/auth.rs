@@ -1,0 +1,276 @@
+//! Who is looking: the extractors that require a signed-in user (and an admin for changes),
+//! the one-time setup of the first admin, sign-in with session rotation, and sign-out.
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hub_core::accounts::{self, Role};
+use hub_store::users::User;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::form::Form;
+use super::i18n::t;
+use super::messages::{self, FieldErrors};
+use super::passwords::password_hasher;
+use super::render::{page, page_with_status, see_other, OrPage, PageError, PageResult};
+use super::session::{self, Ctx, ANON_SESSION_MS, SESSION_IDLE_MS};
+use crate::AppState;
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    }
+}
+
+/// A signed-in user. Without one: to `/setup` while no user exists, else to `/login`.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub ctx: Ctx,
+    pub user: User,
+    pub role: Role,
+}
+
+impl Viewer {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, s).await?;
+        if let Some(user) = ctx.session.as_ref().and_then(|(_, s)| s.user.clone()) {
+            let role = Role::of(&user);
+            return Ok(Viewer { ctx, user, role });
+        }
+        match s.hub.store.count_users().await {
+            Ok(0) => Err(see_other("/setup")),
+            Ok(_) => {
+                // Back to this page after signing in; a form post cannot be repeated, so home.
+                let back = if parts.method == axum::http::Method::GET {
+                    ctx.path.as_str()
+                } else {
+                    "/"
+                };
+                let next = form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>();
+                Err(see_other(&format!("/login?next={next}")))
+            }
+            Err(e) => Err(PageError::hub(ctx.lang, e.into()).into_response()),
+        }
+    }
+}
+
+/// A signed-in admin; an operator gets 403 with a sentence saying why.
+pub struct Admin(pub Viewer);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let v = Viewer::from_request_parts(parts, s).await?;
+        if !v.is_admin() {
+            tracing::info!(user = %v.user.username, path = %v.ctx.path, "refused: admin only");
+            return Err(
+                PageError::new(v.ctx.lang, StatusCode::FORBIDDEN, "err.admin_only").into_response(),
+            );
+        }
+        Ok(Admin(v))
+    }
+}
+
+/// Gives an anonymous visitor a session (so the form has a CSRF token); answers the context
+/// to render with and the cookie to set, if a new session was made.
+async fn ensure_session(s: &AppState, ctx: &Ctx) -> Result<(Ctx, Option<String>), PageError> {
+    if ctx.session.is_some() {
+        return Ok((ctx.clone(), None));
+    }
+    let (id, sess) = s
+        .hub
+        .store
+        .create_session(None, ANON_SESSION_MS)
+        .await
+        .or_page(ctx.lang)?;
+    let cookie = session::session_cookie(&id, ctx.secure);
+    let mut ctx = ctx.clone();
+    ctx.session = Some((id, sess));
+    Ok((ctx, Some(cookie)))
+}
+
+fn with_cookie(mut resp: Response, cookie: Option<String>) -> Response {
+    if let Some(c) = cookie.and_then(|c| c.parse().ok()) {
+        resp.headers_mut().append(SET_COOKIE, c);
+    }
+    resp
+}
+
+/// Replaces the visitor's session with a new signed-in one (no session fixation).
+async fn sign_in(s: &AppState, ctx: &Ctx, user: &User, to: &str) -> PageResult {
+    if let Some((old, _)) = &ctx.session {
+        let _ = s.hub.store.delete_session(old).await;
+    }
+    let _ = s.hub.store.delete_expired_sessions().await;
+    let (id, _) = s
+        .hub
+        .store
+        .create_session(Some(&user.id), SESSION_IDLE_MS)
+        .await
+        .or_page(ctx.lang)?;
+    tracing::info!(user = %user.username, "signed in");
+    Ok(with_cookie(
+        see_other(to),
+        Some(session::session_cookie(&id, ctx.secure)),
+    ))
+}
+
+/// Only paths on this site, so `next=` cannot send the user elsewhere.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    if s.hub.store.count_users().await.or_page(ctx.lang)? == 0 {
+        return Ok(see_other("/setup"));
+    }
+    if ctx.session.as_ref().is_some_and(|(_, s)| s.user.is_some()) {
+        return Ok(see_other(safe_next(&q.next)));
+    }
+    let (ctx, cookie) = ensure_session(&s, &ctx).await?;
+    let resp = page(
+        &s,
+        &ctx,
+        None,
+        "login.html",
+        context! { next => safe_next(&q.next), username => "", errors => FieldErrors::new() },
+    )
+    .await;
+    Ok(with_cookie(resp, cookie))
+}
+
+pub async fn login_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> PageResult {
+    let username = form.get("username").trim().to_string();
+    let password = form.get("password");
+    let next = safe_next(form.get("next")).to_string();
+    let hasher = password_hasher();
+    match accounts::authenticate(&s.hub.store, &hasher, &username, password)
+        .await
+        .or_page(ctx.lang)?
+    {
+        Some(user) => sign_in(&s, &ctx, &user, &next).await,
+        None => {
+            tracing::info!(user = %username, "sign-in refused");
+            let mut errors = FieldErrors::new();
+            errors.insert("_form".into(), t(ctx.lang, "login.failed"));
+            Ok(page_with_status(
+                &s,
+                &ctx,
+                None,
+                "login.html",
+                StatusCode::UNAUTHORIZED,
+                context! { next => next, username => username, errors => errors },
+            )
+            .await)
+        }
+    }
+}
+
+pub async fn logout(State(s): State<AppState>, ctx: Ctx) -> Response {
+    if let Some((id, _)) = &ctx.session {
+        let _ = s.hub.store.delete_session(id).await;
+    }
+    with_cookie(
+        see_other("/login"),
+        Some(session::clear_session_cookie(ctx.secure)),
+    )
+}
+
+pub async fn setup_page(State(s): State<AppState>, ctx: Ctx) -> PageResult {
+    if s.hub.store.count_users().await.or_page(ctx.lang)? > 0 {
+        return Ok(see_other("/login"));
+    }
+    let (ctx, cookie) = ensure_session(&s, &ctx).await?;
+    let resp = page(
+        &s,
+        &ctx,
+        None,
+        "setup.html",
+        context! { username => "admin", errors => FieldErrors::new() },
+    )
+    .await;
+    Ok(with_cookie(resp, cookie))
+}
+
+pub async fn setup_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> PageResult {
+    let lang = ctx.lang;
+    let username = form.get("username").trim().to_string();
+    let password = form.get("password");
+    let mut errors = FieldErrors::new();
+    if let Err(e) = accounts::check_username("username", &username) {
+        messages::put(&mut errors, lang, &e, &|f| f.to_string());
+    }
+    if let Err(e) = accounts::check_password("password", password) {
+        messages::put(&mut errors, lang, &e, &|f| f.to_string());
+    }
+    if password != form.get("password_confirm") {
+        errors
+            .entry("password_confirm".into())
+            .or_insert_with(|| t(lang, "setup.mismatch"));
+    }
+    if errors.is_empty() {
+        match accounts::create_first_admin(&s.hub.store, &password_hasher(), &username, password)
+            .await
+        {
+            Ok(id) => {
+                let user = s.hub.store.get_user(&id).await.or_page(lang)?;
+                tracing::info!(user = %username, "first administrator created");
+                return sign_in(&s, &ctx, &user, "/").await;
+            }
+            Err(hub_core::HubError::Conflict { .. }) => return Ok(see_other("/login")),
+            Err(e) => messages::put(&mut errors, lang, &e, &|f| f.to_string()),
+        }
+    }
+    Ok(page_with_status(
+        &s,
+        &ctx,
+        None,
+        "setup.html",
+        StatusCode::BAD_REQUEST,
+        context! { username => username, errors => errors },
+    )
+    .await)
+}
+
+/// Rejects an unusable context early (used by JSON endpoints that must not redirect).
+pub fn json_unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(
+            serde_json::json!({"error": {"code": "unauthorized", "message": "sign in first"}}),
+        ),
+    )
+        .into_response()
+}

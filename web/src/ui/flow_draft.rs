@@ -1,0 +1,380 @@
+//! The flow editor's form as data: read from the posted form or from a saved flow, and turned
+//! into a `FlowSpec` (settings the form does not show, such as retries, are kept).
+
+use hub_store::{Endpoint, FieldMapping, FlowSpec, MatchKeySpec, Normalize, Schedule};
+use serde::Serialize;
+
+use super::form::Form;
+use super::i18n::{t, Lang};
+use super::messages::FieldErrors;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Row {
+    pub a: String,
+    pub b: String,
+    /// Match keys only: the normalizer.
+    pub norm: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    pub name: String,
+    pub src_conn: String,
+    pub src_obj: String,
+    pub dst_conn: String,
+    pub dst_obj: String,
+    pub direction: String,
+    pub conflict: String,
+    pub mapping: Vec<Row>,
+    pub keys: Vec<Row>,
+    pub skip_private: bool,
+    pub modified_within_days: String,
+    pub create_missing: bool,
+    pub propagate_deletes: bool,
+    pub initial_max_records: String,
+    pub schedule_on: bool,
+    pub cron: String,
+    pub timezone: String,
+    pub skip_weekends: bool,
+    pub skip_holidays: bool,
+    pub enabled: bool,
+}
+
+impl Default for Draft {
+    fn default() -> Self {
+        Draft {
+            name: String::new(),
+            src_conn: String::new(),
+            src_obj: String::new(),
+            dst_conn: String::new(),
+            dst_obj: String::new(),
+            direction: "one_way".into(),
+            conflict: "source_wins".into(),
+            mapping: vec![],
+            keys: vec![],
+            skip_private: true,
+            modified_within_days: String::new(),
+            create_missing: true,
+            propagate_deletes: false,
+            initial_max_records: String::new(),
+            schedule_on: false,
+            cron: "0 5 * * *".into(),
+            timezone: hub_store::DEFAULT_TIMEZONE.into(),
+            skip_weekends: false,
+            skip_holidays: false,
+            enabled: true,
+        }
+    }
+}
+
+fn enum_str<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned + Default>(s: &str) -> T {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).unwrap_or_default()
+}
+
+impl Draft {
+    pub fn from_spec(spec: &FlowSpec) -> Draft {
+        Draft {
+            name: spec.name.clone(),
+            src_conn: spec.source.connection.clone(),
+            src_obj: spec.source.object.clone(),
+            dst_conn: spec.target.connection.clone(),
+            dst_obj: spec.target.object.clone(),
+            direction: enum_str(&spec.direction),
+            conflict: enum_str(&spec.conflict),
+            mapping: spec
+                .mapping
+                .iter()
+                .map(|m| Row {
+                    a: m.from.clone(),
+                    b: m.to.clone(),
+                    norm: String::new(),
+                })
+                .collect(),
+            keys: spec
+                .match_keys
+                .iter()
+                .map(|k| Row {
+                    a: k.source.clone(),
+                    b: k.target.clone(),
+                    norm: enum_str(&k.normalize),
+                })
+                .collect(),
+            skip_private: spec.filters.skip_private,
+            modified_within_days: spec
+                .filters
+                .modified_within_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            create_missing: spec.options.create_missing,
+            propagate_deletes: spec.options.propagate_deletes,
+            initial_max_records: spec
+                .options
+                .initial_max_records
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            schedule_on: spec.schedule.is_some(),
+            cron: spec
+                .schedule
+                .as_ref()
+                .map(|s| s.cron.clone())
+                .unwrap_or_else(|| "0 5 * * *".into()),
+            timezone: spec
+                .schedule
+                .as_ref()
+                .map(|s| s.timezone.clone())
+                .unwrap_or_else(|| hub_store::DEFAULT_TIMEZONE.into()),
+            skip_weekends: spec.schedule.as_ref().is_some_and(|s| s.skip_weekends),
+            skip_holidays: spec.schedule.as_ref().is_some_and(|s| s.skip_holidays),
+            enabled: spec.enabled,
+        }
+    }
+
+    pub fn from_form(f: &Form) -> Draft {
+        let rows = |a: &str, b: &str, n: Option<&str>| -> Vec<Row> {
+            let (xs, ys) = (f.all(a), f.all(b));
+            let ns = n.map(|n| f.all(n)).unwrap_or_default();
+            xs.iter()
+                .enumerate()
+                .map(|(i, x)| Row {
+                    a: x.trim().to_string(),
+                    b: ys.get(i).map(|y| y.trim().to_string()).unwrap_or_default(),
+                    norm: ns.get(i).map(|s| s.to_string()).unwrap_or_default(),
+                })
+                .collect()
+        };
+        Draft {
+            name: f.get("name").trim().to_string(),
+            src_conn: f.get("src_conn").to_string(),
+            src_obj: f.get("src_obj").to_string(),
+            dst_conn: f.get("dst_conn").to_string(),
+            dst_obj: f.get("dst_obj").to_string(),
+            direction: f.get("direction").to_string(),
+            conflict: f.get("conflict").to_string(),
+            mapping: rows("map_from", "map_to", None),
+            keys: rows("mk_source", "mk_target", Some("mk_norm")),
+            skip_private: f.checked("skip_private"),
+            modified_within_days: f.get("modified_within_days").trim().to_string(),
+            create_missing: f.checked("create_missing"),
+            propagate_deletes: f.checked("propagate_deletes"),
+            initial_max_records: f.get("initial_max_records").trim().to_string(),
+            schedule_on: f.checked("schedule_on"),
+            cron: f.get("cron").trim().to_string(),
+            timezone: f.get("timezone").trim().to_string(),
+            skip_weekends: f.checked("skip_weekends"),
+            skip_holidays: f.checked("skip_holidays"),
+            enabled: f.checked("enabled"),
+        }
+    }
+
+    /// The spec to save, starting from `base` (the saved flow) so hidden options survive.
+    /// Form-level mistakes go to `errors`; the hub checks the rest when saving.
+    pub fn to_spec(
+        &self,
+        lang: Lang,
+        base: Option<&FlowSpec>,
+        errors: &mut FieldErrors,
+    ) -> FlowSpec {
+        // A new flow starts from the API's defaults (so fields added later get theirs too).
+        let mut spec = base.cloned().unwrap_or_else(|| {
+            let blank = serde_json::json!({
+                "name": "",
+                "source": {"connection": "", "object": ""},
+                "target": {"connection": "", "object": ""},
+            });
+            serde_json::from_value(blank).unwrap_or_else(|_| unreachable!("a blank flow parses"))
+        });
+        for (field, v) in [
+            ("name", &self.name),
+            ("src_conn", &self.src_conn),
+            ("src_obj", &self.src_obj),
+            ("dst_conn", &self.dst_conn),
+            ("dst_obj", &self.dst_obj),
+        ] {
+            if v.is_empty() {
+                errors.insert(field.into(), t(lang, "err.required"));
+            }
+        }
+        spec.name = self.name.clone();
+        spec.source = Endpoint {
+            connection: self.src_conn.clone(),
+            object: self.src_obj.clone(),
+        };
+        spec.target = Endpoint {
+            connection: self.dst_conn.clone(),
+            object: self.dst_obj.clone(),
+        };
+        spec.direction = parse_enum(&self.direction);
+        spec.conflict = parse_enum(&self.conflict);
+        let full = |r: &&Row| !r.a.is_empty() || !r.b.is_empty();
+        if self
+            .mapping
+            .iter()
+            .filter(full)
+            .any(|r| r.a.is_empty() || r.b.is_empty())
+        {
+            errors.insert("mapping".into(), t(lang, "flow.err_row_half"));
+        }
+        if self
+            .keys
+            .iter()
+            .filter(full)
+            .any(|r| r.a.is_empty() || r.b.is_empty())
+        {
+            errors.insert("match_keys".into(), t(lang, "flow.err_row_half"));
+        }
+        spec.mapping = self
+            .mapping
+            .iter()
+            .filter(|r| !r.a.is_empty() && !r.b.is_empty())
+            .map(|r| {
+                // Keep a transform the API set on the same pair.
+                let transform = base.and_then(|b| {
+                    b.mapping
+                        .iter()
+                        .find(|m| m.from == r.a && m.to == r.b)
+                        .and_then(|m| m.transform.clone())
+                });
+                FieldMapping {
+                    from: r.a.clone(),
+                    to: r.b.clone(),
+                    transform,
+                }
+            })
+            .collect();
+        spec.match_keys = self
+            .keys
+            .iter()
+            .filter(|r| !r.a.is_empty() && !r.b.is_empty())
+            .map(|r| MatchKeySpec {
+                source: r.a.clone(),
+                target: r.b.clone(),
+                normalize: parse_enum::<Normalize>(&r.norm),
+            })
+            .collect();
+        spec.filters.skip_private = self.skip_private;
+        spec.filters.modified_within_days = positive(
+            lang,
+            "modified_within_days",
+            &self.modified_within_days,
+            errors,
+        );
+        spec.options.create_missing = self.create_missing;
+        spec.options.propagate_deletes = self.propagate_deletes;
+        spec.options.initial_max_records = positive(
+            lang,
+            "initial_max_records",
+            &self.initial_max_records,
+            errors,
+        );
+        spec.schedule = if self.schedule_on {
+            if self.cron.is_empty() {
+                errors.insert("cron".into(), t(lang, "err.required"));
+            }
+            let missed = spec.schedule.as_ref().map(|s| s.missed).unwrap_or_default();
+            Some(Schedule {
+                cron: self.cron.clone(),
+                timezone: if self.timezone.is_empty() {
+                    hub_store::DEFAULT_TIMEZONE.into()
+                } else {
+                    self.timezone.clone()
+                },
+                skip_weekends: self.skip_weekends,
+                skip_holidays: self.skip_holidays,
+                missed,
+            })
+        } else {
+            None
+        };
+        spec.enabled = self.enabled;
+        spec
+    }
+}
+
+fn positive<T: std::str::FromStr + PartialOrd + Default>(
+    lang: Lang,
+    field: &str,
+    v: &str,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    if v.is_empty() {
+        return None;
+    }
+    match v.parse::<T>() {
+        Ok(n) if n > T::default() => Some(n),
+        _ => {
+            errors.insert(field.into(), t(lang, "err.positive"));
+            None
+        }
+    }
+}
+
+/// The hub's field names (`schedule.cron`, `source.connection`, `mapping[2].to`) as the form's.
+pub fn form_field(hub_field: &str) -> String {
+    let f = hub_field;
+    if f.starts_with("mapping") {
+        return "mapping".into();
+    }
+    if f.starts_with("match_keys") {
+        return "match_keys".into();
+    }
+    match f {
+        "schedule.cron" => "cron",
+        "schedule.timezone" => "timezone",
+        "source.connection" => "src_conn",
+        "source.object" | "source" => "src_obj",
+        "target.connection" => "dst_conn",
+        "target.object" | "target" => "dst_obj",
+        other => other,
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hub_store::{ConflictPolicy, Direction};
+
+    #[test]
+    fn a_form_becomes_a_spec_and_back() {
+        let body = "name=%E5%8F%96%E5%BC%95%E5%85%88&src_conn=a&src_obj=companies&dst_conn=b&dst_obj=accounts\
+            &direction=two_way&conflict=newest_wins&map_from=name&map_to=Account_Name&map_from=&map_to=\
+            &mk_source=name&mk_target=Account_Name&mk_norm=company_name&skip_private=on&modified_within_days=60\
+            &create_missing=on&schedule_on=on&cron=30+9+*+*+1-5&timezone=Asia%2FTokyo&skip_holidays=on&enabled=on";
+        let d = Draft::from_form(&Form::parse(body.as_bytes()));
+        let mut errors = FieldErrors::new();
+        let spec = d.to_spec(Lang::Ja, None, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(spec.direction, Direction::TwoWay);
+        assert_eq!(spec.conflict, ConflictPolicy::NewestWins);
+        assert_eq!(spec.mapping.len(), 1);
+        assert_eq!(spec.match_keys[0].normalize, Normalize::CompanyName);
+        assert_eq!(spec.filters.modified_within_days, Some(60));
+        assert!(!spec.options.propagate_deletes);
+        let s = spec.schedule.as_ref().unwrap();
+        assert_eq!((s.cron.as_str(), s.skip_holidays), ("30 9 * * 1-5", true));
+        let back = Draft::from_spec(&spec);
+        assert_eq!(back.keys[0].norm, "company_name");
+        assert_eq!(back.direction, "two_way");
+    }
+
+    #[test]
+    fn half_rows_and_bad_numbers_are_errors() {
+        let d = Draft::from_form(&Form::parse(
+            b"name=x&map_from=a&map_to=&modified_within_days=-3",
+        ));
+        let mut errors = FieldErrors::new();
+        d.to_spec(Lang::Ja, None, &mut errors);
+        assert!(errors.contains_key("mapping"));
+        assert!(errors.contains_key("modified_within_days"));
+        assert!(errors.contains_key("src_conn"));
+        assert_eq!(form_field("schedule.cron"), "cron");
+        assert_eq!(form_field("mapping[3].to"), "mapping");
+    }
+}

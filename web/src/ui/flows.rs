@@ -1,0 +1,440 @@
+//! The flow editor (連携サービスの作成・編集) and a flow's page. The editor is one server-rendered
+//! form: choosing a connection or object reloads it with that side's objects and fields (the
+//! script submits on change; without script, the 読み込む button does), mapping rows are picked
+//! from both schemas, and saving shows the flow's page with its next five run times.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Datelike;
+use connector_sdk::ObjectSchema;
+use hub_core::Hub;
+use hub_store::runs::RunFilter;
+use hub_store::{Flow, FlowSpec};
+use minijinja::{context, Value};
+use std::collections::HashMap;
+
+use super::auth::{Admin, Viewer};
+use super::flow_draft::{form_field, Draft, Row};
+use super::form::Form;
+use super::home::flow_row;
+use super::i18n::{t, tf, Lang};
+use super::labels;
+use super::messages::{self, FieldErrors};
+use super::render::{page, page_with_status, see_other, OrPage, PageResult};
+use super::session;
+use crate::AppState;
+
+pub const DIRECTIONS: [(&str, &str); 2] = [
+    ("one_way", "flow.dir_one_way"),
+    ("two_way", "flow.dir_two_way"),
+];
+pub const CONFLICTS: [(&str, &str); 4] = [
+    ("source_wins", "flow.conflict_source_wins"),
+    ("target_wins", "flow.conflict_target_wins"),
+    ("newest_wins", "flow.conflict_newest_wins"),
+    ("field_merge", "flow.conflict_field_merge"),
+];
+pub const NORMALIZERS: [(&str, &str); 4] = [
+    ("none", "flow.norm_none"),
+    ("nfkc", "flow.norm_nfkc"),
+    ("company_name", "flow.norm_company_name"),
+    ("phone", "flow.norm_phone"),
+];
+/// Schedule presets offered next to the cron input.
+const PRESETS: [(&str, &str); 5] = [
+    ("0 5 * * *", "flow.preset_daily"),
+    ("30 9 * * 1-5", "flow.preset_weekdays"),
+    ("0 * * * *", "flow.preset_hourly"),
+    ("*/15 * * * *", "flow.preset_15min"),
+    ("0 5 1 * *", "flow.preset_monthly"),
+];
+
+fn choices(lang: Lang, list: &[(&str, &str)]) -> Vec<Value> {
+    list.iter()
+        .map(|(v, k)| context! { value => *v, label => t(lang, k) })
+        .collect()
+}
+
+fn word(lang: Lang, list: &[(&str, &str)], value: &str) -> String {
+    list.iter()
+        .find(|(v, _)| *v == value)
+        .map(|(_, k)| t(lang, k))
+        .unwrap_or_else(|| value.to_string())
+}
+
+fn object_options(lang: Lang, objects: &[ObjectSchema], chosen: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = objects
+        .iter()
+        .map(|o| {
+            let name = super::fields::text(lang, &o.name);
+            let label = if name == o.id {
+                name
+            } else {
+                format!("{name} ({})", o.id)
+            };
+            context! { value => o.id.clone(), label => label }
+        })
+        .collect();
+    if !chosen.is_empty() && !objects.iter().any(|o| o.id == chosen) {
+        out.push(context! { value => chosen, label => chosen });
+    }
+    out
+}
+
+fn field_options(objects: &[ObjectSchema], object: &str) -> Vec<Value> {
+    objects
+        .iter()
+        .find(|o| o.id == object)
+        .map(|o| {
+            o.fields
+                .iter()
+                .map(|f| {
+                    let label = if f.label == f.id || f.label.is_empty() {
+                        f.id.clone()
+                    } else {
+                        format!("{} ({})", f.label, f.id)
+                    };
+                    context! { value => f.id.clone(), label => label }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Pairs fields that have the same code on both sides, and proposes the first pair whose
+/// target field is unique as the match key (the user can change both before saving).
+fn suggest(d: &mut Draft, src: &[ObjectSchema], dst: &[ObjectSchema]) {
+    let (Some(so), Some(to)) = (
+        src.iter().find(|o| o.id == d.src_obj),
+        dst.iter().find(|o| o.id == d.dst_obj),
+    ) else {
+        return;
+    };
+    if d.mapping.iter().all(|r| r.a.is_empty() && r.b.is_empty()) {
+        d.mapping = so
+            .fields
+            .iter()
+            .filter_map(|f| {
+                to.fields
+                    .iter()
+                    .find(|g| {
+                        !g.read_only
+                            && (g.id == f.id || (!f.label.is_empty() && g.label == f.label))
+                    })
+                    .map(|g| Row {
+                        a: f.id.clone(),
+                        b: g.id.clone(),
+                        norm: String::new(),
+                    })
+            })
+            .collect();
+    }
+    if d.keys.iter().all(|r| r.a.is_empty() && r.b.is_empty()) {
+        let unique = d
+            .mapping
+            .iter()
+            .find(|r| to.field(&r.b).is_some_and(|g| g.unique))
+            .cloned();
+        d.keys = unique
+            .map(|r| Row {
+                norm: "nfkc".into(),
+                ..r
+            })
+            .into_iter()
+            .collect();
+    }
+}
+
+async fn objects_of(
+    s: &AppState,
+    lang: Lang,
+    conn: &str,
+    field: &str,
+    errors: &mut FieldErrors,
+    cache: &mut HashMap<String, Vec<ObjectSchema>>,
+) -> Vec<ObjectSchema> {
+    if conn.is_empty() {
+        return vec![];
+    }
+    if let Some(o) = cache.get(conn) {
+        return o.clone();
+    }
+    match s.hub.connection_objects(conn).await {
+        Ok(o) => {
+            cache.insert(conn.to_string(), o.clone());
+            o
+        }
+        Err(e) => {
+            errors.entry(field.into()).or_insert_with(|| {
+                tf(
+                    lang,
+                    "flow.err_objects",
+                    &[("reason", &messages::hub_error(lang, &e))],
+                )
+            });
+            vec![]
+        }
+    }
+}
+
+async fn render_form(
+    s: &AppState,
+    v: &Viewer,
+    id: Option<&str>,
+    mut d: Draft,
+    mut errors: FieldErrors,
+) -> PageResult {
+    let lang = v.ctx.lang;
+    let conns = s.hub.store.list_connections().await.or_page(lang)?;
+    let mut cache = HashMap::new();
+    let src = objects_of(s, lang, &d.src_conn, "src_conn", &mut errors, &mut cache).await;
+    let dst = objects_of(s, lang, &d.dst_conn, "dst_conn", &mut errors, &mut cache).await;
+    suggest(&mut d, &src, &dst);
+    // Always one empty row to fill in.
+    d.mapping.push(Row::default());
+    d.keys.push(Row {
+        norm: "nfkc".into(),
+        ..Default::default()
+    });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let connections: Vec<Value> = conns
+        .iter()
+        .map(|c| context! { value => c.id.clone(), label => c.name.clone() })
+        .collect();
+    Ok(page_with_status(
+        s,
+        &v.ctx,
+        Some(&v.user),
+        "flow_form.html",
+        status,
+        context! {
+            nav => "home",
+            id => id,
+            action => id.map(|i| format!("/flows/{i}/edit")).unwrap_or_else(|| "/flows/new".into()),
+            d => &d,
+            connections => connections,
+            src_objects => object_options(lang, &src, &d.src_obj),
+            dst_objects => object_options(lang, &dst, &d.dst_obj),
+            src_fields => field_options(&src, &d.src_obj),
+            dst_fields => field_options(&dst, &d.dst_obj),
+            directions => choices(lang, &DIRECTIONS),
+            conflicts => choices(lang, &CONFLICTS),
+            normalizers => choices(lang, &NORMALIZERS),
+            presets => choices(lang, &PRESETS),
+            errors => errors,
+        },
+    )
+    .await)
+}
+
+pub async fn new_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
+    render_form(&s, &v, None, Draft::default(), FieldErrors::new()).await
+}
+
+pub async fn edit_page(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    Path(id): Path<String>,
+) -> PageResult {
+    let f = s.hub.store.get_flow(&id).await.or_page(v.ctx.lang)?;
+    render_form(
+        &s,
+        &v,
+        Some(&id),
+        Draft::from_spec(&f.spec),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+pub async fn new_submit(State(s): State<AppState>, Admin(v): Admin, form: Form) -> PageResult {
+    submit(&s, &v, None, &form).await
+}
+
+pub async fn edit_submit(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult {
+    submit(&s, &v, Some(&id), &form).await
+}
+
+async fn submit(s: &AppState, v: &Viewer, id: Option<&str>, form: &Form) -> PageResult {
+    let lang = v.ctx.lang;
+    let mut d = Draft::from_form(form);
+    match form.action() {
+        "add_map" => {
+            d.mapping.push(Row::default());
+            return render_form(s, v, id, d, FieldErrors::new()).await;
+        }
+        "add_key" => {
+            d.keys.push(Row::default());
+            return render_form(s, v, id, d, FieldErrors::new()).await;
+        }
+        "reload" => return render_form(s, v, id, d, FieldErrors::new()).await,
+        _ => {}
+    }
+    let base: Option<FlowSpec> = match id {
+        Some(i) => Some(s.hub.store.get_flow(i).await.or_page(lang)?.spec),
+        None => None,
+    };
+    let mut errors = FieldErrors::new();
+    let spec = d.to_spec(lang, base.as_ref(), &mut errors);
+    if errors.is_empty() {
+        let saved = match id {
+            Some(i) => s.hub.update_flow(i, &spec).await.map(|f| f.id),
+            None => s.hub.create_flow(&spec).await,
+        };
+        match saved {
+            Ok(fid) => {
+                tracing::info!(flow = %fid, user = %v.user.username, "flow saved from the UI");
+                session::flash(s, &v.ctx, &tf(lang, "flow.saved", &[("name", &spec.name)])).await;
+                return Ok(see_other(&format!("/flows/{fid}")));
+            }
+            Err(e) => messages::put(&mut errors, lang, &e, &form_field),
+        }
+    }
+    render_form(s, v, id, d, errors).await
+}
+
+/// "2026/11/23(月) 05:00" from the hub's RFC 3339 fire times.
+fn fire_time(lang: Lang, rfc: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc) {
+        Ok(t) => {
+            let day = [
+                "sched.mon",
+                "sched.tue",
+                "sched.wed",
+                "sched.thu",
+                "sched.fri",
+                "sched.sat",
+                "sched.sun",
+            ][t.weekday().num_days_from_monday() as usize];
+            format!(
+                "{}({}) {}",
+                t.format("%Y/%m/%d"),
+                super::i18n::t(lang, day),
+                t.format("%H:%M")
+            )
+        }
+        Err(_) => rfc.to_string(),
+    }
+}
+
+pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
+    render_detail(&s, &v, &id, None).await
+}
+
+/// プレビュー: what a run would do now, writing nothing (the engine's dry run).
+pub async fn preview(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
+    let lang = v.ctx.lang;
+    let (report, plan) = s.hub.preview_flow(&id).await.or_page(lang)?;
+    let changes: Vec<Value> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            context! {
+                record => c.record.clone(),
+                side => if c.side == "source" { t(lang, "run.side_source") } else { t(lang, "run.side_target") },
+                action => t(lang, match c.action {
+                    "create" => "preview.create",
+                    "update" => "preview.update",
+                    "delete" => "preview.delete",
+                    _ => "preview.create_or_update",
+                }),
+            }
+        })
+        .collect();
+    let preview = context! {
+        ok => report.message.is_none(),
+        message => report.message.clone(),
+        counts => report.counts,
+        changes => changes,
+        conflicts => plan.conflicts.clone(),
+        errors => report.errors.iter().map(|e| context! {
+            record => e.record.clone(), code => e.code.clone(), message => e.message.clone(),
+        }).collect::<Vec<_>>(),
+    };
+    render_detail(&s, &v, &id, Some(preview)).await
+}
+
+async fn render_detail(s: &AppState, v: &Viewer, id: &str, preview: Option<Value>) -> PageResult {
+    let id = id.to_string();
+    let lang = v.ctx.lang;
+    let f: Flow = s.hub.store.get_flow(&id).await.or_page(lang)?;
+    let conns = s.hub.store.list_connections().await.or_page(lang)?;
+    let names: HashMap<String, String> = conns
+        .iter()
+        .map(|c| (c.id.clone(), c.name.clone()))
+        .collect();
+    let upcoming: Vec<String> = Hub::upcoming_fires(&f.spec, 5)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| fire_time(lang, r))
+        .collect();
+    let runs = s
+        .hub
+        .store
+        .list_runs(&RunFilter {
+            flow: Some(id.clone()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .or_page(lang)?;
+    let d = Draft::from_spec(&f.spec);
+    let keys: Vec<Value> = d
+        .keys
+        .iter()
+        .map(|k| context! { a => k.a.clone(), b => k.b.clone(), norm => word(lang, &NORMALIZERS, &k.norm) })
+        .collect();
+    Ok(page(
+        s,
+        &v.ctx,
+        Some(&v.user),
+        "flow_detail.html",
+        context! {
+            nav => "home",
+            flow => flow_row(lang, &f, &names),
+            d => &d,
+            direction => word(lang, &DIRECTIONS, &d.direction),
+            conflict => word(lang, &CONFLICTS, &d.conflict),
+            keys => keys,
+            upcoming => upcoming,
+            runs => runs.iter().map(|r| labels::run_row(lang, r, &f.spec.name)).collect::<Vec<_>>(),
+            can_edit => v.is_admin(),
+            preview => preview,
+        },
+    )
+    .await)
+}
+
+pub async fn delete(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = v.ctx.lang;
+    let name = s
+        .hub
+        .store
+        .get_flow(&id)
+        .await
+        .map(|f| f.spec.name)
+        .unwrap_or_default();
+    let text = match s.hub.store.delete_flow(&id).await {
+        Ok(()) => {
+            tracing::info!(flow = %id, user = %v.user.username, "flow deleted");
+            tf(lang, "flow.deleted", &[("name", &name)])
+        }
+        Err(e) => messages::hub_error(lang, &e.into()),
+    };
+    session::flash(&s, &v.ctx, &text).await;
+    see_other("/")
+}

@@ -1,0 +1,29 @@
+//! トラブルシューティング (manual, 付録1–2): the browser clock against the server's (a skew
+//! over five minutes is shown as a warning: it is the manual's first cause of an empty
+//! 連携サービス list), the browser cache, and connection errors.
+
+use axum::extract::State;
+use minijinja::context;
+
+use super::auth::Viewer;
+use super::labels;
+use super::render::{page, PageResult};
+use crate::AppState;
+
+/// The warning threshold, also used by the script on every page.
+pub const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
+
+pub async fn page_handler(State(s): State<AppState>, v: Viewer) -> PageResult {
+    Ok(page(
+        &s,
+        &v.ctx,
+        Some(&v.user),
+        "help.html",
+        context! {
+            nav => "help",
+            server_time => labels::datetime(Some(hub_store::now_ms())),
+            max_skew_ms => MAX_SKEW_MS,
+        },
+    )
+    .await)
+}

@@ -1,0 +1,252 @@
+//! Pages: the embedded minijinja templates (autoescaped, so anything a user typed is shown as
+//! text), the context every page shares (language, CSRF token, signed-in user, server clock),
+//! and the error page. Maps errors to statuses through `crate::error` (the one mapping).
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use hub_core::HubError;
+use hub_store::users::User;
+use minijinja::value::Kwargs;
+use minijinja::{context, Environment, State, Value};
+use std::sync::OnceLock;
+
+use super::i18n::{self, Lang};
+use super::messages;
+use super::session::{self, Ctx};
+use crate::AppState;
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        pub(crate) const TEMPLATES: &[(&str, &str)] = &[
+            $(($name, include_str!(concat!("../../templates/", $name)))),*
+        ];
+    };
+}
+
+templates!(
+    "base.html",
+    "macros.html",
+    "error.html",
+    "login.html",
+    "setup.html",
+    "home.html",
+    "wizard_connector.html",
+    "wizard_signin.html",
+    "wizard_registration.html",
+    "wizard_settings.html",
+    "connection_edit.html",
+    "flow_form.html",
+    "flow_detail.html",
+    "runs.html",
+    "run_detail.html",
+    "tokens.html",
+    "users.html",
+    "contact.html",
+    "help.html",
+);
+
+fn t_fn(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
+    let lang = state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or_default();
+    let mut text = i18n::t(lang, key);
+    for name in kwargs.args() {
+        let v: Value = kwargs.get(name)?;
+        text = text.replace(&format!("{{{name}}}"), &v.to_string());
+    }
+    kwargs.assert_all_used()?;
+    Ok(text)
+}
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, src) in TEMPLATES {
+            if let Err(e) = env.add_template(name, src) {
+                tracing::error!(template = name, error = %e, "template does not compile");
+            }
+        }
+        env.add_function("t", t_fn);
+        env
+    })
+}
+
+/// The language switch: this page with `lang=` set to the other language.
+fn switch_href(path: &str, lang: Lang) -> String {
+    let (p, q) = path.split_once('?').unwrap_or((path, ""));
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(q.as_bytes())
+        .filter(|(k, _)| k != "lang")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.push(("lang".into(), lang.other().as_str().into()));
+    let q = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{p}?{q}")
+}
+
+fn html(lang: Lang, status: StatusCode, name: &str, ctx: Value) -> Response {
+    match env().get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(template = name, error = %e, "page could not be rendered");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html(format!(
+                    "<!doctype html><meta charset=utf-8><p>{}</p>",
+                    i18n::t(lang, "err.internal")
+                )),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn base(ctx: &Ctx, user: Option<&User>, flash: Option<String>) -> Value {
+    context! {
+        lang => ctx.lang.as_str(),
+        other_lang => ctx.lang.other().as_str(),
+        lang_href => switch_href(&ctx.path, ctx.lang),
+        csrf => ctx.csrf(),
+        user => user.map(|u| context! {
+            name => u.username.clone(),
+            is_admin => hub_core::accounts::Role::of(u) == hub_core::accounts::Role::Admin,
+        }),
+        server_now_ms => hub_store::now_ms(),
+        max_skew_ms => super::help::MAX_SKEW_MS,
+        flash => flash,
+    }
+}
+
+/// Renders a page with a 200 status, showing (and clearing) the session's flash message.
+pub async fn page(
+    s: &AppState,
+    ctx: &Ctx,
+    user: Option<&User>,
+    name: &str,
+    extra: Value,
+) -> Response {
+    page_with_status(s, ctx, user, name, StatusCode::OK, extra).await
+}
+
+pub async fn page_with_status(
+    s: &AppState,
+    ctx: &Ctx,
+    user: Option<&User>,
+    name: &str,
+    status: StatusCode,
+    extra: Value,
+) -> Response {
+    // A flash set earlier in this request (the snapshot lacks it) waits for the next page.
+    let flash = ctx
+        .data()
+        .get("flash")
+        .and_then(|v| v.as_str().map(str::to_string));
+    if flash.is_some() {
+        session::update(s, ctx, |d| {
+            d.remove("flash");
+        })
+        .await;
+    }
+    let ctx_value = context! { ..extra, ..base(ctx, user, flash) };
+    html(ctx.lang, status, name, ctx_value)
+}
+
+/// An error page that needs nothing but the language (used before a session is known).
+pub fn plain_error(lang: Lang, status: u16, key: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let ctx = context! {
+        lang => lang.as_str(),
+        status => status.as_u16(),
+        message => i18n::t(lang, key),
+        user => Value::UNDEFINED,
+    };
+    html(lang, status, "error.html", ctx)
+}
+
+/// A failed UI request: rendered as the error page with the status `crate::error` gives.
+#[derive(Debug)]
+pub struct PageError {
+    lang: Lang,
+    status: StatusCode,
+    message: String,
+}
+
+impl PageError {
+    pub fn new(lang: Lang, status: StatusCode, key: &str) -> Self {
+        PageError {
+            lang,
+            status,
+            message: i18n::t(lang, key),
+        }
+    }
+
+    pub fn hub(lang: Lang, e: HubError) -> Self {
+        let message = messages::hub_error(lang, &e);
+        let status = crate::error::ApiError::from(e).status;
+        PageError {
+            lang,
+            status,
+            message,
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let ctx = context! {
+            lang => self.lang.as_str(),
+            status => self.status.as_u16(),
+            message => self.message,
+            user => Value::UNDEFINED,
+        };
+        html(self.lang, self.status, "error.html", ctx)
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// `?` for hub and store results inside page handlers.
+pub trait OrPage<T> {
+    fn or_page(self, lang: Lang) -> Result<T, PageError>;
+}
+
+impl<T> OrPage<T> for Result<T, HubError> {
+    fn or_page(self, lang: Lang) -> Result<T, PageError> {
+        self.map_err(|e| PageError::hub(lang, e))
+    }
+}
+
+impl<T> OrPage<T> for Result<T, hub_store::StoreError> {
+    fn or_page(self, lang: Lang) -> Result<T, PageError> {
+        self.map_err(|e| PageError::hub(lang, HubError::from(e)))
+    }
+}
+
+/// 303 to `to` (after a POST, so a reload does not repeat it).
+pub fn see_other(to: &str) -> Response {
+    axum::response::Redirect::to(to).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        for (name, _) in TEMPLATES {
+            assert!(env().get_template(name).is_ok(), "{name} does not compile");
+        }
+    }
+
+    #[test]
+    fn language_switch_keeps_the_query() {
+        assert_eq!(
+            switch_href("/runs?flow=a&lang=ja", Lang::Ja),
+            "/runs?flow=a&lang=en"
+        );
+        assert_eq!(switch_href("/", Lang::En), "/?lang=ja");
+    }
+}

@@ -1,0 +1,239 @@
+//! Browser sessions, CSRF and the language, for every UI route (one middleware).
+//!
+//! - The session cookie holds 256 random bits; the database keeps only their SHA-256. It is
+//!   HttpOnly, SameSite=Lax, Path=/, and Secure when the page was reached over https.
+//! - Every state-changing request (anything but GET/HEAD/OPTIONS) must carry the session's CSRF
+//!   token, as the form field `_csrf` or the `X-CSRF-Token` header; otherwise 403. Login and
+//!   setup forms get an anonymous session first, so they are covered the same way.
+//! - The language is `?lang=ja|en` (remembered in the `lang` cookie), else the cookie, else ja.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hub_store::users::Session;
+use hub_store::Millis;
+use serde_json::{Map, Value};
+
+use super::i18n::Lang;
+use super::render;
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "renkei_session";
+pub const LANG_COOKIE: &str = "lang";
+pub const CSRF_FIELD: &str = "_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// A signed-in session ends after this long without use.
+pub const SESSION_IDLE_MS: Millis = 8 * 60 * 60 * 1000;
+/// An anonymous session (login form) lasts this long.
+pub const ANON_SESSION_MS: Millis = 2 * 60 * 60 * 1000;
+/// Extending the expiry is a write: done at most this often per session.
+const TOUCH_EVERY_MS: Millis = 5 * 60 * 1000;
+/// Largest form body the CSRF check buffers.
+const MAX_FORM_BYTES: usize = 1 << 20;
+
+/// What every UI handler knows about the request.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub lang: Lang,
+    /// Cookie value and session, when the browser has a live one.
+    pub session: Option<(String, Session)>,
+    /// Whether the browser reached us over https (for the cookie's Secure flag).
+    pub secure: bool,
+    /// Path and query of this request, for the language switch and `next=` after login.
+    pub path: String,
+}
+
+impl Ctx {
+    pub fn csrf(&self) -> &str {
+        self.session
+            .as_ref()
+            .map(|(_, s)| s.csrf_token.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn data(&self) -> Map<String, Value> {
+        self.session
+            .as_ref()
+            .map(|(_, s)| s.data.clone())
+            .unwrap_or_default()
+    }
+}
+
+pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    cookies(headers).find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
+/// The session cookie as sent to the browser.
+pub fn session_cookie(id: &str, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn clear_session_cookie(secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+fn is_secure(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+fn query_lang(query: Option<&str>) -> Option<Lang> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| Lang::parse(&v))
+}
+
+/// Same length and same bytes, without stopping at the first difference.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn csrf_from_form(body: &[u8]) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v.into_owned())
+}
+
+pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let asked = query_lang(parts.uri.query());
+    let lang = asked
+        .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
+        .unwrap_or_default();
+    let secure = is_secure(&parts.headers);
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+
+    let mut session = None;
+    if let Some(id) = cookie(&parts.headers, SESSION_COOKIE).filter(|v| v.len() == 64) {
+        match s.hub.store.get_session(id).await {
+            Ok(Some(sess)) => session = Some((id.to_string(), sess)),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the session");
+                return render::plain_error(lang, 503, "err.database").into_response();
+            }
+        }
+    }
+    if let Some((id, sess)) = &session {
+        let now = hub_store::now_ms();
+        if now - sess.last_seen_at > TOUCH_EVERY_MS {
+            let ttl = if sess.user.is_some() {
+                SESSION_IDLE_MS
+            } else {
+                ANON_SESSION_MS
+            };
+            if let Err(e) = s.hub.store.touch_session(id, now + ttl).await {
+                tracing::warn!(error = %e, "cannot extend the session");
+            }
+        }
+    }
+
+    let body = if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        body
+    } else {
+        let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
+            Ok(b) => b,
+            Err(_) => return render::plain_error(lang, 413, "err.too_large").into_response(),
+        };
+        let is_form = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| {
+                if is_form {
+                    csrf_from_form(&bytes)
+                } else {
+                    None
+                }
+            });
+        let ok = match (&session, sent) {
+            (Some((_, sess)), Some(token)) => constant_time_eq(&sess.csrf_token, &token),
+            _ => false,
+        };
+        if !ok {
+            tracing::info!(path = %parts.uri.path(), "form refused: missing or wrong CSRF token");
+            return render::plain_error(lang, 403, "err.csrf").into_response();
+        }
+        Body::from(bytes)
+    };
+
+    parts.extensions.insert(Ctx {
+        lang,
+        session,
+        secure,
+        path,
+    });
+    let mut resp = next.run(Request::from_parts(parts, body)).await;
+    if let Some(l) = asked {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            l.as_str()
+        )) {
+            resp.headers_mut().append(SET_COOKIE, v);
+        }
+    }
+    // Pages carry a CSRF token and personal data: never cached by the browser or a proxy.
+    resp.headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// Changes the session's data (wizard answers, flash message) as stored now, not as it was
+/// when the request began, so two changes in one request never undo each other.
+pub async fn update(s: &AppState, ctx: &Ctx, change: impl FnOnce(&mut Map<String, Value>)) {
+    let Some((id, snapshot)) = &ctx.session else {
+        return;
+    };
+    let mut data = match s.hub.store.get_session(id).await {
+        Ok(Some(fresh)) => fresh.data,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot re-read the session; using the request's copy");
+            snapshot.data.clone()
+        }
+    };
+    change(&mut data);
+    if let Err(e) = s.hub.store.save_session_data(id, &data).await {
+        tracing::error!(error = %e, "cannot save the session data");
+    }
+}
+
+/// Sets a one-time message shown on the next page.
+pub async fn flash(s: &AppState, ctx: &Ctx, text: &str) {
+    update(s, ctx, |d| {
+        d.insert("flash".into(), Value::String(text.to_string()));
+    })
+    .await;
+}

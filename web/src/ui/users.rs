@@ -1,0 +1,165 @@
+//! システム設定 → ユーザー: admins add users (admin or operator), set a new password, and
+//! remove users. The last admin cannot be removed, so the hub is never left without one.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use hub_core::accounts::{self, Role};
+use minijinja::{context, Value};
+
+use super::auth::Admin;
+use super::form::Form;
+use super::i18n::{t, tf};
+use super::labels;
+use super::messages::{self, FieldErrors};
+use super::passwords::password_hasher;
+use super::render::{page_with_status, see_other, OrPage, PageResult};
+use super::session;
+use crate::AppState;
+
+pub fn role_label(lang: super::i18n::Lang, role: Role) -> String {
+    t(
+        lang,
+        match role {
+            Role::Admin => "role.admin",
+            Role::Operator => "role.operator",
+        },
+    )
+}
+
+async fn render(
+    s: &AppState,
+    v: &super::auth::Viewer,
+    form: Option<&Form>,
+    errors: &FieldErrors,
+) -> PageResult {
+    let lang = v.ctx.lang;
+    let users: Vec<Value> = s
+        .hub
+        .store
+        .list_users()
+        .await
+        .or_page(lang)?
+        .iter()
+        .map(|u| {
+            context! {
+                id => u.id.clone(),
+                name => u.username.clone(),
+                role => role_label(lang, Role::of(u)),
+                last_login => labels::datetime(u.last_login_at),
+                is_me => u.id == v.user.id,
+            }
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok(page_with_status(
+        s,
+        &v.ctx,
+        Some(&v.user),
+        "users.html",
+        status,
+        context! {
+            nav => "settings",
+            users => users,
+            username => form.map(|f| f.get("username").to_string()).unwrap_or_default(),
+            role => form.map(|f| f.get("role").to_string()).unwrap_or_else(|| "operator".into()),
+            roles => vec![
+                context! { value => "operator", label => role_label(lang, Role::Operator) },
+                context! { value => "admin", label => role_label(lang, Role::Admin) },
+            ],
+            errors => errors,
+        },
+    )
+    .await)
+}
+
+pub async fn list(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
+    render(&s, &v, None, &FieldErrors::new()).await
+}
+
+pub async fn create(State(s): State<AppState>, Admin(v): Admin, form: Form) -> PageResult {
+    let lang = v.ctx.lang;
+    let role = Role::parse(form.get("role")).unwrap_or(Role::Operator);
+    let mut errors = FieldErrors::new();
+    match accounts::create_user(
+        &s.hub.store,
+        &password_hasher(),
+        form.get("username"),
+        form.get("password"),
+        role,
+    )
+    .await
+    {
+        Ok(_) => {
+            tracing::info!(user = %form.get("username").trim(), role = role.as_str(), by = %v.user.username, "user created");
+            session::flash(
+                &s,
+                &v.ctx,
+                &tf(
+                    lang,
+                    "users.created",
+                    &[("name", form.get("username").trim())],
+                ),
+            )
+            .await;
+            return Ok(see_other("/settings/users"));
+        }
+        Err(hub_core::HubError::Conflict { .. }) => {
+            errors.insert("username".into(), t(lang, "users.taken"));
+        }
+        Err(e) => messages::put(&mut errors, lang, &e, &|f| f.to_string()),
+    }
+    render(&s, &v, Some(&form), &errors).await
+}
+
+pub async fn set_password(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let lang = v.ctx.lang;
+    let text =
+        match accounts::set_password(&s.hub.store, &password_hasher(), &id, form.get("password"))
+            .await
+        {
+            Ok(()) => t(lang, "users.password_set"),
+            Err(e) => messages::hub_error(lang, &e),
+        };
+    session::flash(&s, &v.ctx, &text).await;
+    see_other(if id == v.user.id {
+        "/login"
+    } else {
+        "/settings/users"
+    })
+}
+
+pub async fn delete(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = v.ctx.lang;
+    let users = s.hub.store.list_users().await.unwrap_or_default();
+    let admins = users.iter().filter(|u| Role::of(u) == Role::Admin).count();
+    let target_is_admin = users
+        .iter()
+        .any(|u| u.id == id && Role::of(u) == Role::Admin);
+    let text = if id == v.user.id || (target_is_admin && admins <= 1) {
+        t(lang, "users.cannot_delete")
+    } else {
+        match s.hub.store.delete_user(&id).await {
+            Ok(()) => {
+                tracing::info!(user = %id, by = %v.user.username, "user deleted");
+                t(lang, "users.deleted")
+            }
+            Err(e) => messages::hub_error(lang, &e.into()),
+        }
+    };
+    session::flash(&s, &v.ctx, &text).await;
+    see_other("/settings/users")
+}

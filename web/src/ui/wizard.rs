@@ -1,0 +1,594 @@
+//! 新しい接続: the wizard, with its answers kept server-side in the (encrypted) session so
+//! going back keeps what was typed. Steps:
+//! 1. コネクタの選択 — from the loaded manifests;
+//! 2. サインイン — the credential form (API token, password; for OAuth the client id/secret and
+//!    the settings its URL templates need); skipped when the connector needs none;
+//! 3. ユーザー登録 — "ユーザー登録はお済みですか？" + 登録しました, then 登録番号 and 電話番号;
+//! 4. 連携設定 — the manifest's settings with 接続テスト. An OAuth connector is signed in from
+//!    here ("保存してサインイン"): the hub needs the saved connection (with its registration
+//!    number and required settings) before it can start the consent step;
+//! 5. saved: back to 連携サービス, where the connection is listed.
+//!
+//! Secrets typed in step 2 stay in the session only until the connection is created.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use connector_sdk::{AuthSpec, Manifest, Secret, SettingField};
+use hub_core::connections::{ConnectionInput, ConnectionUpdate};
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Map;
+use std::collections::BTreeMap;
+
+use super::auth::Admin;
+use super::connections::{check_identity, check_result, public_base};
+use super::fields::{self, text};
+use super::form::Form;
+use super::i18n::{t, tf, Lang};
+use super::messages::{self, FieldErrors};
+use super::render::{page_with_status, see_other, PageResult};
+use super::session::{self, Ctx};
+use crate::AppState;
+
+const KEY: &str = "wizard";
+/// Session key naming where `/oauth/callback` continues.
+pub const OAUTH_RETURN: &str = "oauth_return";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Wizard {
+    pub connector: String,
+    #[serde(default)]
+    pub credentials: BTreeMap<String, String>,
+    #[serde(default)]
+    pub settings: Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub registered: bool,
+    #[serde(default)]
+    pub registration_number: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub name: String,
+    /// Set once the connection exists (after 接続テスト or サインイン).
+    #[serde(default)]
+    pub connection_id: Option<String>,
+    #[serde(default)]
+    pub signed_in: bool,
+}
+
+pub fn load(data: &Map<String, serde_json::Value>) -> Option<Wizard> {
+    data.get(KEY)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+pub async fn save(s: &AppState, ctx: &Ctx, w: Option<&Wizard>, flash: Option<String>) {
+    let value = w.and_then(|w| serde_json::to_value(w).ok());
+    session::update(s, ctx, |data| {
+        match value {
+            Some(v) => data.insert(KEY.into(), v),
+            None => data.remove(KEY),
+        };
+        if let Some(f) = flash {
+            data.insert("flash".into(), serde_json::Value::String(f));
+        }
+    })
+    .await;
+}
+
+fn is_oauth(m: &Manifest) -> bool {
+    matches!(m.auth, AuthSpec::OAuth2 { .. })
+}
+
+fn needs_signin_step(m: &Manifest) -> bool {
+    !matches!(m.auth, AuthSpec::None) || !m.credentials.is_empty()
+}
+
+pub fn auth_label(lang: Lang, m: &Manifest) -> String {
+    t(
+        lang,
+        match m.auth {
+            AuthSpec::None => "wizard.auth_none",
+            AuthSpec::ApiToken => "wizard.auth_api_token",
+            AuthSpec::Password => "wizard.auth_password",
+            AuthSpec::OAuth2 { .. } => "wizard.auth_oauth2",
+        },
+    )
+}
+
+/// The stepper: labels and which one is current (1-based).
+fn steps(lang: Lang, current: usize) -> Value {
+    let names = [
+        "wizard.step_connector",
+        "wizard.step_signin",
+        "wizard.step_registration",
+        "wizard.step_settings",
+        "wizard.step_done",
+    ];
+    let list: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, k)| context! { n => i + 1, label => t(lang, k), current => i + 1 == current, done => i + 1 < current })
+        .collect();
+    Value::from(list)
+}
+
+/// The wizard's state and its connector's manifest; None sends the browser to step 1.
+fn current(s: &AppState, ctx: &Ctx) -> Option<(Wizard, Manifest)> {
+    let w = load(&ctx.data())?;
+    let m = s.hub.plugins.plugin(&w.connector)?.manifest.clone();
+    Some((w, m))
+}
+
+/// Whether a credential is already known (typed earlier, or stored on the created connection).
+async fn stored_keys(s: &AppState, w: &Wizard) -> Vec<String> {
+    let mut keys: Vec<String> = w.credentials.keys().cloned().collect();
+    if let Some(id) = &w.connection_id {
+        if let Ok(c) = s.hub.store.get_connection(id).await {
+            keys.extend(c.credential_keys);
+        }
+    }
+    keys
+}
+
+// ---- step 1 ------------------------------------------------------------------------------
+
+pub async fn connector_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
+    render_connector(&s, &v.ctx, &v.user, None).await
+}
+
+async fn render_connector(
+    s: &AppState,
+    ctx: &Ctx,
+    user: &hub_store::users::User,
+    error: Option<String>,
+) -> PageResult {
+    let lang = ctx.lang;
+    let chosen = load(&ctx.data()).map(|w| w.connector).unwrap_or_default();
+    let connectors: Vec<Value> = s
+        .hub
+        .plugins
+        .loaded()
+        .iter()
+        .map(|p| {
+            context! {
+                id => p.id.clone(),
+                name => text(lang, &p.manifest.name),
+                description => text(lang, &p.manifest.description),
+                auth => auth_label(lang, &p.manifest),
+                version => p.version.clone(),
+                selected => p.id == chosen,
+            }
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok(page_with_status(
+        s,
+        ctx,
+        Some(user),
+        "wizard_connector.html",
+        status,
+        context! { nav => "new", steps => steps(lang, 1), connectors => connectors, error => error },
+    )
+    .await)
+}
+
+pub async fn connector_submit(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    form: Form,
+) -> PageResult {
+    let lang = v.ctx.lang;
+    let id = form.get("connector");
+    let Some(p) = s.hub.plugins.plugin(id) else {
+        return render_connector(
+            &s,
+            &v.ctx,
+            &v.user,
+            Some(t(lang, "wizard.choose_connector")),
+        )
+        .await;
+    };
+    let mut w = load(&v.ctx.data()).unwrap_or_default();
+    if w.connector != p.id {
+        w = Wizard {
+            connector: p.id.clone(),
+            name: text(lang, &p.manifest.name),
+            ..Default::default()
+        };
+    }
+    let next = if needs_signin_step(&p.manifest) {
+        "/connections/new/signin"
+    } else {
+        "/connections/new/registration"
+    };
+    save(&s, &v.ctx, Some(&w), None).await;
+    Ok(see_other(next))
+}
+
+/// 中止: forgets the answers (a connection already created stays, and is listed).
+pub async fn cancel(State(s): State<AppState>, Admin(v): Admin) -> Response {
+    save(&s, &v.ctx, None, None).await;
+    see_other("/")
+}
+
+// ---- step 2 ------------------------------------------------------------------------------
+
+async fn render_signin(
+    s: &AppState,
+    ctx: &Ctx,
+    user: &hub_store::users::User,
+    w: &Wizard,
+    m: &Manifest,
+    errors: &FieldErrors,
+) -> Response {
+    let lang = ctx.lang;
+    let stored = stored_keys(s, w).await;
+    let has = |k: &str| stored.iter().any(|x| x == k);
+    let url_settings = fields::oauth_url_settings(m);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    page_with_status(
+        s,
+        ctx,
+        Some(user),
+        "wizard_signin.html",
+        status,
+        context! {
+            nav => "new",
+            steps => steps(lang, 2),
+            connector => text(lang, &m.name),
+            oauth => is_oauth(m),
+            auth => auth_label(lang, m),
+            credentials => fields::credential_inputs(lang, m, &has, errors),
+            settings => fields::setting_inputs(lang, &url_settings, &w.settings, errors),
+            errors => errors,
+        },
+    )
+    .await
+}
+
+pub async fn signin_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
+    let Some((w, m)) = current(&s, &v.ctx) else {
+        return Ok(see_other("/connections/new"));
+    };
+    if !needs_signin_step(&m) {
+        return Ok(see_other("/connections/new/registration"));
+    }
+    Ok(render_signin(&s, &v.ctx, &v.user, &w, &m, &FieldErrors::new()).await)
+}
+
+pub async fn signin_submit(State(s): State<AppState>, Admin(v): Admin, form: Form) -> PageResult {
+    let lang = v.ctx.lang;
+    let Some((mut w, m)) = current(&s, &v.ctx) else {
+        return Ok(see_other("/connections/new"));
+    };
+    let stored = stored_keys(&s, &w).await;
+    let mut errors = FieldErrors::new();
+    let url_settings = fields::oauth_url_settings(&m);
+    fields::read_credentials(
+        lang,
+        &form,
+        &m,
+        &|k| stored.iter().any(|x| x == k),
+        &mut w.credentials,
+        &mut errors,
+    );
+    fields::read_settings(lang, &form, &url_settings, &mut w.settings, &mut errors);
+    if form.action() == "back" {
+        save(&s, &v.ctx, Some(&w), None).await;
+        return Ok(see_other("/connections/new"));
+    }
+    if !errors.is_empty() {
+        save(&s, &v.ctx, Some(&w), None).await;
+        return Ok(render_signin(&s, &v.ctx, &v.user, &w, &m, &errors).await);
+    }
+    save(&s, &v.ctx, Some(&w), None).await;
+    Ok(see_other("/connections/new/registration"))
+}
+
+// ---- step 3 ------------------------------------------------------------------------------
+
+async fn render_registration(
+    s: &AppState,
+    ctx: &Ctx,
+    user: &hub_store::users::User,
+    w: &Wizard,
+    m: &Manifest,
+    errors: &FieldErrors,
+) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    page_with_status(
+        s,
+        ctx,
+        Some(user),
+        "wizard_registration.html",
+        status,
+        context! {
+            nav => "new",
+            steps => steps(ctx.lang, 3),
+            connector => text(ctx.lang, &m.name),
+            registered => w.registered,
+            registration_number => w.registration_number.clone(),
+            phone => w.phone.clone(),
+            errors => errors,
+        },
+    )
+    .await
+}
+
+pub async fn registration_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
+    let Some((w, m)) = current(&s, &v.ctx) else {
+        return Ok(see_other("/connections/new"));
+    };
+    Ok(render_registration(&s, &v.ctx, &v.user, &w, &m, &FieldErrors::new()).await)
+}
+
+pub async fn registration_submit(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    form: Form,
+) -> PageResult {
+    let lang = v.ctx.lang;
+    let Some((mut w, m)) = current(&s, &v.ctx) else {
+        return Ok(see_other("/connections/new"));
+    };
+    w.registered = form.checked("registered");
+    w.registration_number = form.get("registration_number").trim().to_string();
+    w.phone = form.get("phone").trim().to_string();
+    if form.action() == "back" {
+        save(&s, &v.ctx, Some(&w), None).await;
+        let back = if needs_signin_step(&m) {
+            "/connections/new/signin"
+        } else {
+            "/connections/new"
+        };
+        return Ok(see_other(back));
+    }
+    let mut errors = FieldErrors::new();
+    if !w.registered {
+        errors.insert("registered".into(), t(lang, "wizard.must_register"));
+    }
+    if let Some((reg, phone)) =
+        check_identity(lang, &m, &w.registration_number, &w.phone, &mut errors)
+    {
+        w.registration_number = reg;
+        w.phone = phone;
+    }
+    save(&s, &v.ctx, Some(&w), None).await;
+    if !errors.is_empty() {
+        return Ok(render_registration(&s, &v.ctx, &v.user, &w, &m, &errors).await);
+    }
+    Ok(see_other("/connections/new/settings"))
+}
+
+// ---- step 4 ------------------------------------------------------------------------------
+
+/// The settings asked on step 4: all but those the OAuth sign-in step asked.
+fn step4_fields(m: &Manifest) -> Vec<&SettingField> {
+    let asked = fields::oauth_url_settings(m);
+    m.settings
+        .iter()
+        .filter(|f| !asked.iter().any(|a| a.key == f.key))
+        .collect()
+}
+
+struct Step4<'a> {
+    errors: &'a FieldErrors,
+    check: Option<Value>,
+    status: StatusCode,
+}
+
+async fn render_settings(
+    s: &AppState,
+    ctx: &Ctx,
+    user: &hub_store::users::User,
+    w: &Wizard,
+    m: &Manifest,
+    st: Step4<'_>,
+) -> Response {
+    let lang = ctx.lang;
+    page_with_status(
+        s,
+        ctx,
+        Some(user),
+        "wizard_settings.html",
+        st.status,
+        context! {
+            nav => "new",
+            steps => steps(lang, 4),
+            connector => text(lang, &m.name),
+            name => w.name.clone(),
+            settings => fields::setting_inputs(lang, &step4_fields(m), &w.settings, st.errors),
+            oauth => is_oauth(m),
+            signed_in => w.signed_in,
+            can_test => !is_oauth(m) || w.signed_in,
+            check => st.check,
+            errors => st.errors,
+        },
+    )
+    .await
+}
+
+pub async fn settings_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
+    let Some((w, m)) = current(&s, &v.ctx) else {
+        return Ok(see_other("/connections/new"));
+    };
+    if !w.registered || w.registration_number.is_empty() {
+        return Ok(see_other("/connections/new/registration"));
+    }
+    let errors = FieldErrors::new();
+    let st = Step4 {
+        errors: &errors,
+        check: None,
+        status: StatusCode::OK,
+    };
+    Ok(render_settings(&s, &v.ctx, &v.user, &w, &m, st).await)
+}
+
+/// Creates the connection on first use, updates it afterwards; hub errors go next to fields.
+async fn save_connection(
+    s: &AppState,
+    lang: Lang,
+    w: &mut Wizard,
+    m: &Manifest,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let credentials: BTreeMap<String, Secret> = w
+        .credentials
+        .iter()
+        .map(|(k, v)| (k.clone(), Secret::new(v.clone())))
+        .collect();
+    let result = match &w.connection_id {
+        None => {
+            s.hub
+                .create_connection(ConnectionInput {
+                    connector: m.id.clone(),
+                    name: w.name.clone(),
+                    registration_number: w.registration_number.clone(),
+                    phone: w.phone.clone(),
+                    settings: w.settings.clone(),
+                    credentials,
+                })
+                .await
+        }
+        Some(id) => s
+            .hub
+            .update_connection(
+                id,
+                ConnectionUpdate {
+                    name: Some(w.name.clone()),
+                    registration_number: Some(w.registration_number.clone()),
+                    phone: Some(w.phone.clone()),
+                    settings: Some(w.settings.clone()),
+                    credentials: (!credentials.is_empty()).then_some(credentials),
+                },
+            )
+            .await
+            .map(|c| c.id),
+    };
+    match result {
+        Ok(id) => {
+            w.connection_id = Some(id.clone());
+            // The connection keeps them now (encrypted); the session need not.
+            w.credentials.clear();
+            Some(id)
+        }
+        Err(e) => {
+            let on_page: Vec<String> = step4_fields(m)
+                .iter()
+                .map(|f| format!("{}{}", fields::SETTING_PREFIX, f.key))
+                .chain(["name".to_string()])
+                .collect();
+            let mut found = FieldErrors::new();
+            messages::put(&mut found, lang, &e, &fields::form_name);
+            for (field, msg) in found {
+                if on_page.contains(&field) || field == "_form" {
+                    errors.insert(field, msg);
+                } else {
+                    errors.insert("_form".into(), fields::elsewhere(lang, m, &field, &msg));
+                }
+            }
+            None
+        }
+    }
+}
+
+pub async fn settings_submit(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    headers: HeaderMap,
+    form: Form,
+) -> PageResult {
+    let lang = v.ctx.lang;
+    let Some((mut w, m)) = current(&s, &v.ctx) else {
+        return Ok(see_other("/connections/new"));
+    };
+    let mut errors = FieldErrors::new();
+    w.name = form.get("name").trim().to_string();
+    if let Err(e) = hub_core::validate::text("name", &w.name, 100) {
+        messages::put(&mut errors, lang, &e, &|f| f.to_string());
+    }
+    fields::read_settings(lang, &form, &step4_fields(&m), &mut w.settings, &mut errors);
+    let action = form.action().to_string();
+    if action == "back" {
+        save(&s, &v.ctx, Some(&w), None).await;
+        return Ok(see_other("/connections/new/registration"));
+    }
+    let mut check = None;
+    if errors.is_empty() {
+        if let Some(id) = save_connection(&s, lang, &mut w, &m, &mut errors).await {
+            match action.as_str() {
+                "signin" if is_oauth(&m) => {
+                    let redirect = format!("{}/oauth/callback", public_base(&headers));
+                    match s.hub.begin_authorization(&id, &redirect).await {
+                        Ok(url) => {
+                            let wv = serde_json::to_value(&w).ok();
+                            session::update(&s, &v.ctx, |data| {
+                                if let Some(wv) = wv {
+                                    data.insert(KEY.into(), wv);
+                                }
+                                data.insert(
+                                    OAUTH_RETURN.into(),
+                                    serde_json::json!({"connection": id, "to": "wizard"}),
+                                );
+                            })
+                            .await;
+                            return Ok(see_other(&url));
+                        }
+                        Err(e) => messages::put(&mut errors, lang, &e, &fields::form_name),
+                    }
+                }
+                "test" => check = Some(check_result(&s, lang, &id).await),
+                _ => {
+                    if is_oauth(&m) && !w.signed_in {
+                        errors.insert("_form".into(), t(lang, "wizard.signin_first"));
+                    } else {
+                        let flash = tf(lang, "wizard.saved", &[("name", &w.name)]);
+                        save(&s, &v.ctx, None, Some(flash)).await;
+                        tracing::info!(connection = %id, connector = %m.id, "connection saved from the wizard");
+                        return Ok(see_other("/"));
+                    }
+                }
+            }
+        }
+    }
+    save(&s, &v.ctx, Some(&w), None).await;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let st = Step4 {
+        errors: &errors,
+        check,
+        status,
+    };
+    Ok(render_settings(&s, &v.ctx, &v.user, &w, &m, st).await)
+}
+
+/// After `/oauth/callback`: marks the wizard's connection as signed in.
+pub fn mark_signed_in(data: &mut Map<String, serde_json::Value>, connection_id: &str) -> bool {
+    let Some(mut w) = load(data) else {
+        return false;
+    };
+    if w.connection_id.as_deref() != Some(connection_id) {
+        return false;
+    }
+    w.signed_in = true;
+    if let Ok(v) = serde_json::to_value(&w) {
+        data.insert(KEY.into(), v);
+    }
+    true
+}

@@ -1,0 +1,136 @@
+// Renkei Hub: the little script the pages use. Every page works without it; it adds the clock
+// check, the live character counters, live progress for 今すぐ実行, and conveniences in forms.
+(function () {
+  "use strict";
+
+  // Clock check (manual 付録2): compare this computer's clock with the server's. Exposed so
+  // the check can be run again (the browser tests use it with a simulated skew).
+  var body = document.body;
+  var maxSkew = Number(body.getAttribute("data-max-skew")) || 300000;
+  var checkClock = function (serverNow) {
+    if (!serverNow) return null;
+    // The page was rendered a moment ago; that delay is nothing next to five minutes.
+    var skew = Date.now() - serverNow;
+    var bad = Math.abs(skew) > maxSkew;
+    var minutes = String(Math.round(Math.abs(skew) / 60000));
+    var warn = document.getElementById("clock-warning");
+    if (warn) {
+      warn.textContent = bad ? warn.getAttribute("data-text").replace("{minutes}", minutes) : "";
+      warn.hidden = !bad;
+    }
+    var cell = document.getElementById("clock-skew");
+    if (cell) {
+      var bt = document.getElementById("browser-time");
+      // In Japan time, like the server's time above it.
+      if (bt) {
+        bt.textContent = new Date().toLocaleString(body.getAttribute("data-lang") === "en" ? "en-GB" : "ja-JP", {
+          timeZone: "Asia/Tokyo", hour12: false
+        });
+      }
+      cell.textContent = cell.getAttribute(bad ? "data-bad" : "data-ok").replace("{minutes}", minutes);
+      cell.className = bad ? "field-error" : "";
+    }
+    return skew;
+  };
+  window.RenkeiHub = { checkClock: checkClock };
+  checkClock(Number(body.getAttribute("data-server-now")));
+
+  // Live "0 / 100" counters, counting characters as the server does (code points).
+  document.querySelectorAll("input[data-counter]").forEach(function (input) {
+    var max = Number(input.getAttribute("data-counter"));
+    var out = document.getElementById("count-" + input.name);
+    if (!out) return;
+    var update = function () {
+      var n = Array.from(input.value).length;
+      out.textContent = n + " / " + max;
+      out.classList.toggle("over", n > max);
+    };
+    input.addEventListener("input", update);
+    update();
+  });
+
+  // 今すぐ実行: queue the run, then poll its status until it finishes.
+  var refreshHistory = function () {
+    var box = document.getElementById("recent-runs-box");
+    if (!box) return;
+    fetch(location.pathname, { credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("recent-runs-box");
+        if (fresh) box.innerHTML = fresh.innerHTML;
+      });
+  };
+  var poll = function (url, box, button, failures) {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (s) {
+        box.textContent = s.status_label + " — " + s.progress;
+        box.setAttribute("data-status", s.status);
+        if (s.finished) {
+          box.className = "progress " + (s.status === "success" ? "done-success" : "done-bad");
+          button.disabled = false;
+          refreshHistory();
+        } else {
+          setTimeout(function () { poll(url, box, button, 0); }, 500);
+        }
+      })
+      .catch(function () {
+        if (failures < 10) setTimeout(function () { poll(url, box, button, failures + 1); }, 1500);
+      });
+  };
+  document.querySelectorAll("form.run-now").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      var box = document.getElementById("progress-" + form.getAttribute("data-flow"));
+      if (!box || !window.fetch) return; // the plain form post still works
+      ev.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      box.className = "progress";
+      box.removeAttribute("data-status");
+      box.textContent = box.getAttribute("data-queued-text");
+      fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin"
+      })
+        .then(function (r) {
+          return r.json().then(function (j) { return { ok: r.ok, body: j }; });
+        })
+        .then(function (res) {
+          if (!res.ok) {
+            throw new Error((res.body.error && res.body.error.message) || box.getAttribute("data-error-text"));
+          }
+          poll(res.body.status_url, box, button, 0);
+        })
+        .catch(function (e) {
+          box.className = "progress done-bad";
+          box.textContent = e.message || box.getAttribute("data-error-text");
+          button.disabled = false;
+        });
+    });
+  });
+
+  // Flow editor: choosing a connection or object loads its lists (the 読み込む button).
+  document.querySelectorAll("[data-autoreload]").forEach(function (sel) {
+    sel.addEventListener("change", function () {
+      var b = document.getElementById("flow-reload");
+      if (b) b.click();
+    });
+  });
+  var preset = document.querySelector("[data-cron-preset]");
+  if (preset) {
+    preset.addEventListener("change", function () {
+      if (!preset.value) return;
+      document.getElementById("cron").value = preset.value;
+      var on = document.getElementById("schedule_on");
+      if (on) on.checked = true;
+    });
+  }
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault();
+    });
+  });
+})();
