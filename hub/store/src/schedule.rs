@@ -32,18 +32,38 @@ impl Store {
             .collect()
     }
 
-    /// Runs whose holder stopped renewing the lease (a dead process): back to the queue,
-    /// marked as interrupted in their message, so the next runner resumes from the cursor.
+    /// Runs whose holder stopped renewing the lease (a dead process) are recorded as
+    /// `interrupted`, and a run that resumes from the flow's last checkpoint (its cursor) is
+    /// queued in the same transaction, with trigger `retry` and the same scheduled time.
+    /// Answers how many were interrupted.
     pub async fn requeue_expired_runs(&self, now: Millis) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE runs SET status = 'queued', claimed_by = NULL, lease_until = NULL, attempt = attempt + 1, \
-             message = 'interrupted: the process running it stopped; resumed from the last checkpoint' \
-             WHERE status = 'running' AND lease_until IS NOT NULL AND lease_until < $1",
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "UPDATE runs SET status = 'interrupted', finished_at = $1, lease_until = NULL, \
+             message = 'interrupted: the process running it stopped; a new run resumes from the last checkpoint' \
+             WHERE status = 'running' AND lease_until IS NOT NULL AND lease_until < $1 \
+             RETURNING id, flow_id, attempt, scheduled_for",
         )
         .bind(now)
-        .execute(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(done.rows_affected())
+        for r in &rows {
+            let interrupted: String = get(r, "id")?;
+            sqlx::query(
+                "INSERT INTO runs (id, flow_id, trigger, status, queued_at, attempt, scheduled_for, message) \
+                 VALUES ($1, $2, 'retry', 'queued', $3, $4, $5, $6)",
+            )
+            .bind(new_id())
+            .bind(get::<String>(r, "flow_id")?)
+            .bind(now)
+            .bind(get::<i64>(r, "attempt")? + 1)
+            .bind(get::<Option<i64>>(r, "scheduled_for")?)
+            .bind(format!("resumes interrupted run {interrupted}"))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
     }
 }
 
