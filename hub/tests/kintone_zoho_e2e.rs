@@ -8,23 +8,7 @@ mod support;
 
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 use support::{plugin_dir, TestHub};
-
-fn announcement(hub: &TestHub) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(line) = hub
-            .logs()
-            .lines()
-            .find(|l| l.starts_with('{') && l.contains("\"kintone\""))
-        {
-            return serde_json::from_str(line).unwrap();
-        }
-        assert!(Instant::now() < deadline, "no sandbox announcement");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn stats(base: &str) -> Value {
     Client::new()
@@ -64,7 +48,7 @@ fn thousand_records_kintone_to_zoho_and_back_with_minimum_calls() {
         &plugin_paths,
         env,
     );
-    let a = announcement(&hub);
+    let a = hub.announcement();
     let (kintone, crm) = (
         a["kintone"].as_str().unwrap().to_string(),
         a["zoho_crm"].as_str().unwrap().to_string(),

@@ -8,23 +8,7 @@ mod support;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 use support::{plugin_dir, TestHub};
-
-fn announcement(hub: &TestHub) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(line) = hub
-            .logs()
-            .lines()
-            .find(|l| l.starts_with('{') && l.contains("\"zoho_accounts\""))
-        {
-            return serde_json::from_str(line).unwrap();
-        }
-        assert!(Instant::now() < deadline, "no sandbox announcement");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn token_calls(accounts: &str) -> u64 {
     let stats: Value = reqwest::blocking::get(format!("{accounts}/_sandbox/stats"))
@@ -90,7 +74,7 @@ fn authorization_code_refresh_single_flight_and_reauthorize() {
         &[plugins.path().to_path_buf()],
         &[("HUB_RUNNERS", "0")],
     );
-    let a = announcement(&hub);
+    let a = hub.announcement();
     let accounts = a["zoho_accounts"].as_str().unwrap().to_string();
     let org = a["credentials"]["zoho"]["orgs"][0].clone();
 

@@ -11,21 +11,6 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use support::{plugin_dir, TestHub};
 
-fn announcement(hub: &TestHub) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(line) = hub
-            .logs()
-            .lines()
-            .find(|l| l.starts_with('{') && l.contains("\"zoho_crm\""))
-        {
-            return serde_json::from_str(line).unwrap();
-        }
-        assert!(Instant::now() < deadline, "no sandbox announcement");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn run_and_wait(hub: &TestHub, flow: &str) -> Value {
     let (s, body) = hub.post(&format!("/api/flows/{flow}/run"), &json!({}));
     assert_eq!(s, 202, "{body}");
@@ -69,7 +54,7 @@ fn two_orgs_sync_both_ways_and_no_secret_leaks() {
         &[plugins.path().to_path_buf()],
         &[("HUB_RUNNERS", "1")],
     );
-    let a = announcement(&hub);
+    let a = hub.announcement();
     let crm = a["zoho_crm"].as_str().unwrap().to_string();
     let (_, conns) = hub.get("/api/connections");
     let conns: Vec<Value> = conns

@@ -54,18 +54,36 @@ impl Store {
         row.map(|r| get(&r, "cursor")).transpose()
     }
 
-    /// Links of the given source ids (missing ids are simply absent).
+    /// Links of the given source ids, keyed by source id (missing ids are simply absent).
     pub async fn links_by_source(
         &self,
         flow_id: &str,
         source_ids: &[String],
     ) -> Result<HashMap<String, Link>> {
+        self.links_by(flow_id, "source_id", source_ids).await
+    }
+
+    /// Links of the given target ids, keyed by target id.
+    pub async fn links_by_target(
+        &self,
+        flow_id: &str,
+        target_ids: &[String],
+    ) -> Result<HashMap<String, Link>> {
+        self.links_by(flow_id, "target_id", target_ids).await
+    }
+
+    async fn links_by(
+        &self,
+        flow_id: &str,
+        column: &'static str,
+        ids: &[String],
+    ) -> Result<HashMap<String, Link>> {
         let mut out = HashMap::new();
-        for chunk in source_ids.chunks(200) {
+        for chunk in ids.chunks(200) {
             let placeholders: Vec<String> =
                 (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
-                "SELECT {COLUMNS} FROM links WHERE flow_id = $1 AND source_id IN ({})",
+                "SELECT {COLUMNS} FROM links WHERE flow_id = $1 AND {column} IN ({})",
                 placeholders.join(", ")
             );
             let mut q = sqlx::query(&sql).bind(flow_id);
@@ -74,7 +92,12 @@ impl Store {
             }
             for row in q.fetch_all(&self.pool).await? {
                 let l = link_from_row(&row)?;
-                out.insert(l.source_id.clone(), l);
+                let key = if column == "source_id" {
+                    l.source_id.clone()
+                } else {
+                    l.target_id.clone()
+                };
+                out.insert(key, l);
             }
         }
         Ok(out)
@@ -170,33 +193,5 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-}
-
-impl Store {
-    /// Links of the given target ids, keyed by target id.
-    pub async fn links_by_target(
-        &self,
-        flow_id: &str,
-        target_ids: &[String],
-    ) -> Result<HashMap<String, Link>> {
-        let mut out = HashMap::new();
-        for chunk in target_ids.chunks(200) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT {COLUMNS} FROM links WHERE flow_id = $1 AND target_id IN ({})",
-                placeholders.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(flow_id);
-            for id in chunk {
-                q = q.bind(id);
-            }
-            for row in q.fetch_all(&self.pool).await? {
-                let l = link_from_row(&row)?;
-                out.insert(l.target_id.clone(), l);
-            }
-        }
-        Ok(out)
     }
 }

@@ -256,6 +256,26 @@ impl TestHub {
         logs
     }
 
+    /// The sandbox's announcement line (`hub serve --sandbox`), once it has been printed.
+    pub fn announcement(&self) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(line) = self
+                .logs()
+                .lines()
+                .find(|l| l.starts_with('{') && l.contains("\"zoho_accounts\""))
+            {
+                return serde_json::from_str(line).expect("the announcement is one JSON line");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no sandbox announcement in:\n{}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// What the hub printed so far.
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()
