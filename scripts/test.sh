@@ -3,13 +3,19 @@
 # test plugins, which the tests load as real dynamic libraries), installs the Node packages the
 # official-client tests use, then runs the tests. PostgreSQL variants run when
 # HUB_TEST_POSTGRES_URL is set (e.g. postgres://postgres@127.0.0.1:5432/postgres) and say
-# they were skipped otherwise.
+# they were skipped otherwise. The browser tests need Debian's chromium and chromium-driver
+# (installed here through .ci/install-browser when missing; HUB_SKIP_BROWSER_TESTS=1 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ -f sandbox/node-tests/package-lock.json ] && [ ! -d sandbox/node-tests/node_modules ]; then
   echo "== installing the Node packages of the official-client tests (sandbox/node-tests)"
   npm ci --prefix sandbox/node-tests --no-audit --no-fund
+fi
+
+if [ -z "${HUB_SKIP_BROWSER_TESTS:-}" ] && { [ ! -x /usr/bin/chromedriver ] || ! fc-list 2>/dev/null | grep -qi "ipagothic\|noto sans cjk"; }; then
+  echo "== installing Chromium, its WebDriver and a Japanese font for the browser tests"
+  .ci/install-browser
 fi
 
 echo "== building the workspace"
