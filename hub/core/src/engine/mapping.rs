@@ -5,53 +5,9 @@ use connector_sdk::{Fields, Record};
 use hub_store::FieldMapping;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use unicode_normalization::UnicodeNormalization;
 
-use crate::error::{HubError, HubResult};
-
-/// Transforms available to a business user; anything else is refused when the flow is saved.
-pub const TRANSFORMS: &[&str] = &["copy", "trim", "nfkc", "upper", "lower", "constant"];
-
-#[derive(Debug, Clone)]
-enum Transform {
-    Copy,
-    Trim,
-    Nfkc,
-    Upper,
-    Lower,
-    Constant(Value),
-}
-
-fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
-    Ok(match t {
-        None | Some(Value::Null) => Transform::Copy,
-        Some(Value::String(s)) => match s.as_str() {
-            "" | "copy" => Transform::Copy,
-            "trim" => Transform::Trim,
-            "nfkc" => Transform::Nfkc,
-            "upper" => Transform::Upper,
-            "lower" => Transform::Lower,
-            other => {
-                return Err(HubError::unprocessable(
-                    field,
-                    format!(
-                        "unknown transform '{other}'; available: {}",
-                        TRANSFORMS.join(", ")
-                    ),
-                ))
-            }
-        },
-        Some(Value::Object(o)) if o.contains_key("constant") => {
-            Transform::Constant(o["constant"].clone())
-        }
-        Some(_) => {
-            return Err(HubError::unprocessable(
-                field,
-                "a transform is a name or {\"constant\": value}",
-            ))
-        }
-    })
-}
+use super::transforms::{parse, Transform};
+use crate::error::HubResult;
 
 pub struct Mapper {
     rules: Vec<(String, String, Transform)>,
@@ -76,8 +32,8 @@ impl Mapper {
         let rules = self
             .rules
             .iter()
-            .filter(|(from, _, t)| from != "$id" && !matches!(t, Transform::Constant(_)))
-            .map(|(from, to, t)| (to.clone(), from.clone(), t.clone()))
+            .filter(|(from, _, _)| from != "$id")
+            .filter_map(|(from, to, t)| t.inverse().map(|inv| (to.clone(), from.clone(), inv)))
             .collect();
         Mapper { rules }
     }
@@ -86,8 +42,11 @@ impl Mapper {
     pub fn sources(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for (from, _, t) in &self.rules {
-            if from != "$id" && !matches!(t, Transform::Constant(_)) && !out.contains(from) {
-                out.push(from.clone());
+            let own = (from != "$id" && t.reads_source()).then_some(from);
+            for f in own.into_iter().chain(t.extra_sources()) {
+                if !out.contains(f) {
+                    out.push(f.clone());
+                }
             }
         }
         out
@@ -110,7 +69,7 @@ impl Mapper {
         for (from, to, t) in &self.rules {
             out.insert(
                 to.clone(),
-                apply(t, fields.get(from).cloned().unwrap_or(Value::Null)),
+                t.apply(fields.get(from).cloned().unwrap_or(Value::Null), fields),
             );
         }
         out
@@ -134,24 +93,9 @@ impl Mapper {
             } else {
                 record.fields.get(from).cloned().unwrap_or(Value::Null)
             };
-            out.insert(to.clone(), apply(t, v));
+            out.insert(to.clone(), t.apply(v, &record.fields));
         }
         out
-    }
-}
-
-fn apply(t: &Transform, v: Value) -> Value {
-    let text = |f: &dyn Fn(&str) -> String, v: Value| match v {
-        Value::String(s) => Value::String(f(&s)),
-        other => other,
-    };
-    match t {
-        Transform::Copy => v,
-        Transform::Trim => text(&|s| s.trim().to_string(), v),
-        Transform::Nfkc => text(&|s| s.nfkc().collect(), v),
-        Transform::Upper => text(&|s| s.to_uppercase(), v),
-        Transform::Lower => text(&|s| s.to_lowercase(), v),
-        Transform::Constant(c) => c.clone(),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod client;
 pub mod mapping;
 pub mod matching;
 mod oneway;
+pub mod transforms;
 mod twoway;
 
 use connector_sdk::ConnectorError;

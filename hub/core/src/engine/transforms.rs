@@ -1,0 +1,306 @@
+//! Value transforms a business user can put on a mapping: copy, trim, nfkc, upper, lower,
+//! constant, split a name into 姓/名, concatenate fields, reformat a date, and a value table
+//! (都道府県, status codes). Declared in the flow JSON as a name or an object; an unknown one is
+//! refused (422) when the flow is saved.
+
+use connector_sdk::Fields;
+use serde_json::{Map, Value};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{HubError, HubResult};
+
+pub const TRANSFORMS: &[&str] = &[
+    "copy",
+    "trim",
+    "nfkc",
+    "upper",
+    "lower",
+    "{\"constant\": v}",
+    "{\"split_name\": \"last\"|\"first\"}",
+    "{\"concat\": [fields], \"separator\": s}",
+    "{\"date_format\": \"%Y/%m/%d\"}",
+    "{\"map\": {from: to}, \"default\": v}",
+];
+
+#[derive(Debug, Clone)]
+pub enum Transform {
+    Copy,
+    Trim,
+    Nfkc,
+    Upper,
+    Lower,
+    Constant(Value),
+    /// 姓 (`last`) or 名 (`first`) of a name written "山田 太郎" (half- or full-width space).
+    SplitName {
+        first: bool,
+    },
+    Concat {
+        fields: Vec<String>,
+        separator: String,
+    },
+    DateFormat(String),
+    Table {
+        map: Map<String, Value>,
+        default: Option<Value>,
+    },
+}
+
+fn unknown(field: &str, what: &str) -> HubError {
+    HubError::unprocessable(
+        field,
+        format!(
+            "unknown transform {what}; available: {}",
+            TRANSFORMS.join(", ")
+        ),
+    )
+}
+
+pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
+    Ok(match t {
+        None | Some(Value::Null) => Transform::Copy,
+        Some(Value::String(s)) => match s.as_str() {
+            "" | "copy" => Transform::Copy,
+            "trim" => Transform::Trim,
+            "nfkc" => Transform::Nfkc,
+            "upper" => Transform::Upper,
+            "lower" => Transform::Lower,
+            other => return Err(unknown(field, &format!("'{other}'"))),
+        },
+        Some(Value::Object(o)) => {
+            if let Some(c) = o.get("constant") {
+                Transform::Constant(c.clone())
+            } else if let Some(part) = o.get("split_name") {
+                match part.as_str() {
+                    Some("last") => Transform::SplitName { first: false },
+                    Some("first") => Transform::SplitName { first: true },
+                    _ => {
+                        return Err(HubError::unprocessable(
+                            field,
+                            "split_name is \"last\" (姓) or \"first\" (名)",
+                        ))
+                    }
+                }
+            } else if let Some(list) = o.get("concat") {
+                let fields: Vec<String> = list
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if fields.is_empty() {
+                    return Err(HubError::unprocessable(
+                        field,
+                        "concat needs a list of source fields",
+                    ));
+                }
+                let separator = o
+                    .get("separator")
+                    .and_then(Value::as_str)
+                    .unwrap_or(" ")
+                    .to_string();
+                Transform::Concat { fields, separator }
+            } else if let Some(f) = o.get("date_format") {
+                let f = f.as_str().ok_or_else(|| {
+                    HubError::unprocessable(field, "date_format is a pattern such as \"%Y/%m/%d\"")
+                })?;
+                if chrono::format::StrftimeItems::new(f)
+                    .any(|i| matches!(i, chrono::format::Item::Error))
+                {
+                    return Err(HubError::unprocessable(
+                        field,
+                        format!("date_format '{f}' is not a valid pattern"),
+                    ));
+                }
+                Transform::DateFormat(f.to_string())
+            } else if let Some(m) = o.get("map") {
+                let map = m.as_object().cloned().ok_or_else(|| {
+                    HubError::unprocessable(field, "map is an object of value → value")
+                })?;
+                Transform::Table {
+                    map,
+                    default: o.get("default").cloned(),
+                }
+            } else {
+                return Err(unknown(field, &Value::Object(o.clone()).to_string()));
+            }
+        }
+        Some(other) => return Err(unknown(field, &other.to_string())),
+    })
+}
+
+impl Transform {
+    /// The transform the other way, for two-way flows; `None` when it cannot be undone
+    /// (constants, split names, concatenations and date formats only flow forward).
+    pub fn inverse(&self) -> Option<Transform> {
+        match self {
+            Transform::Copy
+            | Transform::Trim
+            | Transform::Nfkc
+            | Transform::Upper
+            | Transform::Lower => Some(self.clone()),
+            Transform::Table { map, .. } => {
+                let mut back = Map::new();
+                for (k, v) in map {
+                    let key = text(v);
+                    if back.contains_key(&key) {
+                        return None; // two values map to one: not one-to-one
+                    }
+                    back.insert(key, Value::String(k.clone()));
+                }
+                Some(Transform::Table {
+                    map: back,
+                    default: None,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Source fields read besides the rule's `from`.
+    pub fn extra_sources(&self) -> &[String] {
+        match self {
+            Transform::Concat { fields, .. } => fields,
+            _ => &[],
+        }
+    }
+
+    pub fn reads_source(&self) -> bool {
+        !matches!(self, Transform::Constant(_) | Transform::Concat { .. })
+    }
+
+    /// Applies the transform to `v`, the rule's source value; `record` gives other fields.
+    pub fn apply(&self, v: Value, record: &Fields) -> Value {
+        let on_text = |f: &dyn Fn(&str) -> String, v: Value| match v {
+            Value::String(s) => Value::String(f(&s)),
+            other => other,
+        };
+        match self {
+            Transform::Copy => v,
+            Transform::Trim => on_text(&|s| s.trim().to_string(), v),
+            Transform::Nfkc => on_text(&|s| s.nfkc().collect(), v),
+            Transform::Upper => on_text(&|s| s.to_uppercase(), v),
+            Transform::Lower => on_text(&|s| s.to_lowercase(), v),
+            Transform::Constant(c) => c.clone(),
+            Transform::SplitName { first } => on_text(&|s| split_name(s, *first), v),
+            Transform::Concat { fields, separator } => {
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|f| text(record.get(f).unwrap_or(&Value::Null)))
+                    .filter(|p| !p.trim().is_empty())
+                    .collect();
+                Value::String(parts.join(separator))
+            }
+            Transform::DateFormat(f) => {
+                on_text(&|s| reformat_date(s, f).unwrap_or_else(|| s.to_string()), v)
+            }
+            Transform::Table { map, default } => match map.get(&text(&v)) {
+                Some(to) => to.clone(),
+                None => default.clone().unwrap_or(v),
+            },
+        }
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// "山田 太郎" / "山田　太郎" → 姓 "山田", 名 "太郎"; without a space the whole is the 姓.
+fn split_name(s: &str, first: bool) -> String {
+    let s = s.trim();
+    match s.split_once(|c: char| c.is_whitespace()) {
+        Some((_, rest)) if first => rest.trim().to_string(),
+        Some((last, _)) => last.to_string(),
+        None if first => String::new(),
+        None => s.to_string(),
+    }
+}
+
+/// Reads RFC 3339, `YYYY-MM-DD`, `YYYY/M/D` or `YYYYMMDD`, writes with `format`.
+fn reformat_date(s: &str, format: &str) -> Option<String> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.format(format).to_string());
+    }
+    for pattern in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+        if let Ok(d) = chrono::NaiveDate::parse_from_str(s, pattern) {
+            return Some(d.format(format).to_string());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(v: Value) -> Transform {
+        parse(&Some(v), "mapping[0].transform").unwrap()
+    }
+
+    #[test]
+    fn names_dates_tables_and_concatenation() {
+        let none = Fields::new();
+        assert_eq!(
+            t(json!({"split_name": "last"})).apply(json!("山田　太郎"), &none),
+            json!("山田")
+        );
+        assert_eq!(
+            t(json!({"split_name": "first"})).apply(json!("山田 太郎"), &none),
+            json!("太郎")
+        );
+        assert_eq!(
+            t(json!({"split_name": "first"})).apply(json!("山田"), &none),
+            json!("")
+        );
+        assert_eq!(
+            t(json!({"date_format": "%Y/%m/%d"})).apply(json!("2026-04-01T09:00:00+09:00"), &none),
+            json!("2026/04/01")
+        );
+        assert_eq!(
+            t(json!({"date_format": "%Y-%m-%d"})).apply(json!("2026/4/1"), &none),
+            json!("2026-04-01")
+        );
+        let prefs = t(json!({"map": {"13": "東京都", "27": "大阪府"}, "default": "不明"}));
+        assert_eq!(prefs.apply(json!("13"), &none), json!("東京都"));
+        assert_eq!(prefs.apply(json!("99"), &none), json!("不明"));
+        assert_eq!(
+            prefs.inverse().unwrap().apply(json!("大阪府"), &none),
+            json!("27")
+        );
+        let rec = json!({"姓": "山田", "名": "太郎", "部署": ""})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            t(json!({"concat": ["姓", "名", "部署"], "separator": " "})).apply(Value::Null, &rec),
+            json!("山田 太郎")
+        );
+        assert!(t(json!({"split_name": "last"})).inverse().is_none());
+    }
+
+    #[test]
+    fn bad_transforms_name_the_field() {
+        for bad in [
+            json!("rot13"),
+            json!({"split_name": "middle"}),
+            json!({"concat": []}),
+            json!({"date_format": "%Q"}),
+            json!({"map": 3}),
+            json!({"what": 1}),
+        ] {
+            let e = parse(&Some(bad.clone()), "mapping[2].transform").unwrap_err();
+            assert!(
+                e.to_string().starts_with("mapping[2].transform: "),
+                "{bad}: {e}"
+            );
+        }
+    }
+}
