@@ -140,6 +140,36 @@ pub async fn preview(hub: &Hub, flow: &hub_store::Flow) -> (RunReport, Plan) {
     (report, plan)
 }
 
+/// The history entry for a record the connector refused (or found changed since it was read),
+/// and whether trying it again later may help. Messages carry the Japanese text first.
+fn record_error(record: &str, side: &str, r: &connector_sdk::WriteResult) -> (RunError, bool) {
+    let (code, message, retryable) = match &r.error {
+        Some(e) => (
+            e.code.clone(),
+            e.message_ja
+                .clone()
+                .map(|ja| format!("{ja} / {}", e.message))
+                .unwrap_or_else(|| e.message.clone()),
+            e.is_retryable(),
+        ),
+        // A conflict: the record changed since it was read; the next run reads it again.
+        None => (
+            "conflict".into(),
+            "レコードが読み込み後に変更されました / the record changed since it was read".into(),
+            true,
+        ),
+    };
+    (
+        RunError {
+            record: record.to_string(),
+            side: side.to_string(),
+            code,
+            message,
+        },
+        retryable,
+    )
+}
+
 /// Called with the running counts after every page, for live progress.
 pub type Progress<'a> = &'a (dyn Fn(&RunCounts) + Send + Sync);
 

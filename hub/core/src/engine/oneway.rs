@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, native_match, Match, Side, TargetIndex};
-use super::{Fatal, Plan, Progress, RunReport};
+use super::{record_error, Fatal, Plan, Progress, RunReport};
 use crate::Hub;
 
 struct Pending {
@@ -371,28 +371,9 @@ async fn sync(
                     }
                     WriteOutcome::Conflict | WriteOutcome::Error => {
                         counts.failed += 1;
-                        let (code, message, retryable) = match &r.error {
-                            Some(e) => (
-                                e.code.clone(),
-                                e.message_ja
-                                    .clone()
-                                    .map(|ja| format!("{ja} / {}", e.message))
-                                    .unwrap_or_else(|| e.message.clone()),
-                                e.is_retryable(),
-                            ),
-                            None => (
-                                "conflict".into(),
-                                "the record changed in the target since it was read".into(),
-                                false,
-                            ),
-                        };
+                        let (error, retryable) = record_error(&p.source.id, "target", r);
                         retry_page |= retryable;
-                        errors.push(RunError {
-                            record: p.source.id.clone(),
-                            side: "target".into(),
-                            code,
-                            message,
-                        });
+                        errors.push(error);
                     }
                 }
             }

@@ -19,7 +19,7 @@ use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, Match, Side, TargetIndex};
 use super::oneway::{ambiguous, describe, load_index, open_failed, read_fields};
-use super::{Fatal, Plan, Progress, RunReport};
+use super::{record_error, Fatal, Plan, Progress, RunReport};
 use crate::Hub;
 
 struct Change {
@@ -613,28 +613,9 @@ async fn write(
                 _ => {
                     counts.failed += 1;
                     p.failed = true;
-                    let (code, message, retryable) = match &r.error {
-                        Some(e) => (
-                            e.code.clone(),
-                            e.message_ja
-                                .clone()
-                                .map(|ja| format!("{ja} / {}", e.message))
-                                .unwrap_or_else(|| e.message.clone()),
-                            e.is_retryable(),
-                        ),
-                        None => (
-                            "conflict".into(),
-                            "the record changed while it was being synced".into(),
-                            true,
-                        ),
-                    };
+                    let (error, retryable) = record_error(&p.label, side, r);
                     retry |= retryable;
-                    errors.push(RunError {
-                        record: p.label.clone(),
-                        side: side.into(),
-                        code,
-                        message,
-                    });
+                    errors.push(error);
                 }
             }
         }
