@@ -13,7 +13,7 @@ if [ -f sandbox/node-tests/package-lock.json ] && [ ! -d sandbox/node-tests/node
   npm ci --prefix sandbox/node-tests --no-audit --no-fund
 fi
 
-if [ -z "${HUB_SKIP_BROWSER_TESTS:-}" ] && { [ ! -x /usr/bin/chromedriver ] || ! fc-list 2>/dev/null | grep -qi "ipagothic\|noto sans cjk"; }; then
+if [ -z "${HUB_SKIP_BROWSER_TESTS:-}" ] && { [ ! -x /usr/bin/chromedriver ] || ! fc-list 2>/dev/null | grep -i "ipagothic\|noto sans cjk" >/dev/null; }; then
   echo "== installing Chromium, its WebDriver and a Japanese font for the browser tests"
   .ci/install-browser
 fi
