@@ -2,9 +2,10 @@
 //! target — linked records by id, others by match key or created — skipping what is unchanged
 //! since the last sync. Links and the cursor move per page, after the target acknowledged it.
 
+use connector_sdk::protocol::{Call, Reply};
 use connector_sdk::{
-    Fields, MatchKey, ReadPage, ReadRequest, Record, WriteAction, WriteOp, WriteOutcome,
-    WriteRequest,
+    ConnectorError, Fields, MatchKey, ReadPage, ReadRequest, Record, WriteAction, WriteOp,
+    WriteOutcome, WriteRequest,
 };
 use hub_store::links::{Link, PageCommit};
 use hub_store::{now_ms, Flow, MatchKeySpec, RunCounts, RunError};
@@ -36,6 +37,10 @@ pub(super) async fn run(
         .await
         .err();
     RunReport::finish(counts, errors, fatal)
+}
+
+pub(super) fn describe(side: &str, e: &ConnectorError) -> Fatal {
+    Fatal::connector(side, e)
 }
 
 pub(super) fn open_failed(side: &str, e: crate::HubError) -> Fatal {
@@ -105,7 +110,16 @@ async fn sync(
             page_size: Some(source.limits.read_page_size),
             fields: read_fields(&mapper, &spec.match_keys, Side::Source),
         };
-        let page: ReadPage = source.read_page("source", req).await?;
+        let page: ReadPage = match source.call(Call::Read(req)).await {
+            Ok(Reply::Read(p)) => p,
+            Ok(other) => {
+                return Err(Fatal::final_(format!(
+                    "source: {}",
+                    crate::connections::unexpected("read", &other)
+                )))
+            }
+            Err(e) => return Err(describe("source", &e)),
+        };
         let mut records = page.records;
         let mut stop = !page.has_more;
         if let Some(left) = remaining.as_mut() {
@@ -301,15 +315,21 @@ async fn sync(
                 object: spec.target.object.clone(),
                 ops: chunk.iter().map(|(op, _)| op.clone()).collect(),
             };
-            let results = match target.write_batch("target", req).await {
-                Ok(r) => r,
-                Err(fatal) => {
+            let results = match target.call(Call::Write(req)).await {
+                Ok(Reply::Write(r)) => r,
+                Ok(other) => {
+                    return Err(Fatal::final_(format!(
+                        "target: {}",
+                        crate::connections::unexpected("write", &other)
+                    )))
+                }
+                Err(e) => {
                     // Whatever this page committed so far stays; the cursor stays where it was.
                     hub.store
                         .commit_page(&flow.id, &commit)
                         .await
                         .map_err(|e| e.to_string())?;
-                    return Err(fatal);
+                    return Err(describe("target", &e));
                 }
             };
             let by_op: HashMap<&str, _> = results.iter().map(|r| (r.op_id.as_str(), r)).collect();
@@ -432,7 +452,16 @@ pub(super) async fn load_index(
             page_size: Some(target.limits.read_page_size),
             fields: key_fields(keys, side),
         };
-        let page = target.read_page("target", req).await?;
+        let page = match target.call(Call::Read(req)).await {
+            Ok(Reply::Read(p)) => p,
+            Ok(other) => {
+                return Err(Fatal::final_(format!(
+                    "target: {}",
+                    crate::connections::unexpected("read", &other)
+                )))
+            }
+            Err(e) => return Err(describe("target", &e)),
+        };
         for r in &page.records {
             index.add_record(keys, side, r);
         }

@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, Match, Side, TargetIndex};
-use super::oneway::{ambiguous, load_index, open_failed, read_fields};
+use super::oneway::{ambiguous, describe, load_index, open_failed, read_fields};
 use super::{record_error, Fatal, Plan, Progress, RunReport};
 use crate::Hub;
 
@@ -79,7 +79,16 @@ async fn read_all(
             page_size: Some(client.limits.read_page_size),
             fields: fields.clone(),
         };
-        let page = client.read_page(side, req).await?;
+        let page = match client.call(Call::Read(req)).await {
+            Ok(Reply::Read(p)) => p,
+            Ok(other) => {
+                return Err(Fatal::final_(format!(
+                    "{side}: {}",
+                    crate::connections::unexpected("read", &other)
+                )))
+            }
+            Err(e) => return Err(describe(side, &e)),
+        };
         out.extend(page.records);
         if page.next_cursor.is_some() {
             cursor = page.next_cursor;
@@ -520,7 +529,7 @@ async fn sync(
                     message: "the record could not be deleted".into(),
                 });
             }
-            Err(e) => return Err(Fatal::connector(side, &e)),
+            Err(e) => return Err(describe(side, &e)),
         }
     }
     for p in pairs.iter().filter(|p| !p.failed) {
@@ -573,7 +582,16 @@ async fn write(
             object: object.to_string(),
             ops: chunk.iter().map(|(o, _)| o.clone()).collect(),
         };
-        let results = client.write_batch(side, req).await?;
+        let results = match client.call(Call::Write(req)).await {
+            Ok(Reply::Write(r)) => r,
+            Ok(other) => {
+                return Err(Fatal::final_(format!(
+                    "{side}: {}",
+                    crate::connections::unexpected("write", &other)
+                )))
+            }
+            Err(e) => return Err(describe(side, &e)),
+        };
         for ((o, i), r) in chunk.iter().zip(results.iter()) {
             debug_assert_eq!(o.op_id, r.op_id);
             let p = &mut pairs[*i];
