@@ -54,6 +54,8 @@ pub struct Hub {
     pub child: Child,
     pub url: String,
     pub token: String,
+    pub database: String,
+    pub plugins: PathBuf,
 }
 
 impl Hub {
@@ -88,6 +90,8 @@ impl Hub {
             child,
             url: format!("http://127.0.0.1:{port}"),
             token,
+            database: database.to_string(),
+            plugins: plugins.to_path_buf(),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -101,6 +105,10 @@ impl Hub {
         bail!("the hub did not start within 30 s")
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Resident memory of the hub process, in MiB.
     pub fn rss_mib(&self) -> f64 {
         rss_mib(self.child.id())
@@ -109,33 +117,84 @@ impl Hub {
 
 impl Drop for Hub {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_term(&mut self.child);
     }
 }
 
+/// SIGTERM, then SIGKILL after 10 s.
+pub fn kill_term(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 pub fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+    crate::mem::status_mib(pid, "VmRSS:")
+}
+
+/// The value after `--name` in the scenario's options.
+pub fn opt(opts: &[String], name: &str) -> Option<String> {
+    opts.iter()
+        .position(|o| o == name)
+        .and_then(|i| opts.get(i + 1).cloned())
+}
+
+/// A numeric option, or its default.
+pub fn num<T: std::str::FromStr>(opts: &[String], name: &str, default: T) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match opt(opts, name) {
+        Some(v) => v.parse().map_err(|e| anyhow::anyhow!("{name} {v}: {e}")),
+        None => Ok(default),
+    }
+}
+
+/// `--name 10000,100000`.
+pub fn list(opts: &[String], name: &str, default: &[usize]) -> Result<Vec<usize>> {
+    match opt(opts, name) {
+        Some(v) => v
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .replace('_', "")
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("{name} {v}: {e}"))
+            })
+            .collect(),
+        None => Ok(default.to_vec()),
+    }
+}
+
+/// `10k`, `100k`, `1M`.
+pub fn short(n: usize) -> String {
+    if n >= 1_000_000 && n / 1_000_000 * 1_000_000 == n {
+        format!("{}M", n / 1_000_000)
+    } else if n >= 1_000 && n / 1_000 * 1_000 == n {
+        format!("{}k", n / 1_000)
+    } else {
+        n.to_string()
+    }
+}
+
+/// The command line that reproduces a scenario, for its report.
+pub fn command(scenario: &str, opts: &[String]) -> String {
+    let mut c = format!("cargo run --release -p bench -- {scenario}");
+    for o in opts {
+        c.push(' ');
+        c.push_str(o);
+    }
+    c
 }
 
 pub fn percentile(sorted: &[i64], p: f64) -> i64 {
@@ -170,4 +229,18 @@ pub fn machine() -> String {
         .map(|kb| kb / 1024.0 / 1024.0)
         .unwrap_or(0.0);
     format!("{cores} cores ({cpu}), {mem:.0} GiB RAM")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{percentile, short};
+
+    #[test]
+    fn sizes_and_percentiles() {
+        assert_eq!(short(10_000), "10k");
+        assert_eq!(short(1_000_000), "1M");
+        assert_eq!(short(2_500), "2500");
+        assert_eq!(percentile(&[1, 2, 3, 4, 5], 0.5), 3);
+        assert_eq!(percentile(&[], 0.99), 0);
+    }
 }

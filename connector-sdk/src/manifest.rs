@@ -126,6 +126,16 @@ pub struct SelectOption {
 pub struct ActionSpec {
     pub id: String,
     pub label: Text,
+    /// What the action does, shown beside its button on the connection page.
+    #[serde(default)]
+    pub help: Option<Text>,
+    /// The form the connection page renders for the action's input (`{key: value}`); empty for
+    /// an action without input. Secret fields are never echoed back into the page.
+    #[serde(default)]
+    pub inputs: Vec<SettingField>,
+    /// Not offered on the connection page (called by the hub or an agent, e.g. `receive_file`).
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

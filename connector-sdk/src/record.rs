@@ -52,6 +52,19 @@ pub struct ReadPage {
     pub next_cursor: Option<String>,
     /// More records are waiting after `next_cursor` now.
     pub has_more: bool,
+    /// Source rows that could not become records (a CSV line that does not parse, a value that
+    /// cannot be decoded): each is recorded as a failed record in the run's history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<RecordIssue>,
+}
+
+/// A source row the connector could not read, named so that a person can find and fix it
+/// (e.g. record `"取引先.csv:12"`, code `unencodable_character`, message naming the column).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordIssue {
+    pub record: String,
+    pub code: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -87,6 +87,11 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// On the PC where 奉行 writes CSV files: send them to a hub
+    Agent {
+        #[command(subcommand)]
+        action: AgentAction,
+    },
     /// Internal: the process that loads a plugin and serves calls for the hub
     #[command(hide = true)]
     Worker {
@@ -107,6 +112,38 @@ enum AdminAction {
         role: String,
         #[command(flatten)]
         common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentAction {
+    /// Send every file that stopped growing in DIR/<object id>/ to the hub's connection,
+    /// then move it into DIR/<object id>/sent/ (a failed upload is tried again)
+    Watch {
+        /// The hub's URL, e.g. https://hub.example.jp
+        #[arg(long)]
+        server: String,
+        /// The watched folder: one subfolder per object id (e.g. csv_customers)
+        #[arg(long)]
+        dir: PathBuf,
+        /// API token (`hub token create NAME`); or the variable HUB_AGENT_TOKEN
+        #[arg(long, env = "HUB_AGENT_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The connection id the files belong to
+        #[arg(long)]
+        connection: String,
+        /// One pass, then exit (1 if a file could not be sent)
+        #[arg(long)]
+        once: bool,
+        /// Seconds between passes
+        #[arg(long, default_value_t = 10)]
+        interval_secs: u64,
+        /// Milliseconds a file's size must stay the same before it is sent
+        #[arg(long, default_value_t = 2000)]
+        settle_ms: u64,
+        /// Log format: human or json
+        #[arg(long = "log-format")]
+        log_format: Option<String>,
     },
 }
 
@@ -214,6 +251,31 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let cfg = config::load(&flags(&common, None))?;
             logging::init(cfg.json_logs);
             commands::admin::create(&cfg, &name, &role).await
+        }
+        Command::Agent {
+            action:
+                AgentAction::Watch {
+                    server,
+                    dir,
+                    token,
+                    connection,
+                    once,
+                    interval_secs,
+                    settle_ms,
+                    log_format,
+                },
+        } => {
+            logging::init(log_format.as_deref() == Some("json"));
+            commands::agent::watch(commands::agent::WatchArgs {
+                server,
+                dir,
+                token,
+                connection,
+                once,
+                interval: std::time::Duration::from_secs(interval_secs.max(1)),
+                settle: std::time::Duration::from_millis(settle_ms),
+            })
+            .await
         }
         Command::Worker { .. } => Ok(ExitCode::from(2)),
     }

@@ -171,7 +171,7 @@ fn killed_runs_lose_and_duplicate_nothing() {
     let mut rng = rand::thread_rng();
     for i in 0..kills {
         let mut child = s.hub.spawn_cli(&["run", &s.flow], &plugins, ENV);
-        std::thread::sleep(Duration::from_millis(rng.gen_range(30..600)));
+        std::thread::sleep(Duration::from_millis(rng.gen_range(20..500)));
         let _ = child.kill();
         let _ = child.wait();
         if i % 3 == 0 {
@@ -185,7 +185,7 @@ fn killed_runs_lose_and_duplicate_nothing() {
                 &format!("090-{i:04}-{id:04}"),
             );
         }
-        std::thread::sleep(Duration::from_millis(rng.gen_range(0..1200)));
+        std::thread::sleep(Duration::from_millis(rng.gen_range(0..150)));
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

@@ -94,10 +94,12 @@ fn failed_run_posts_webhook_and_mails() {
         json!({"notify": {"on": "failure", "email": ["ops@example.co.jp"],
                           "webhook": {"format": "slack", "url": format!("http://127.0.0.1:{hook_port}{secret_path}")}}}),
     );
-    // Break the flow: its source object does not exist, so the run fails.
-    let (_, mut flow) = p.hub.get(&format!("/api/flows/{}", p.flow));
+    // Saving the flow back as read keeps the stored webhook.
+    let (_, flow) = p.hub.get(&format!("/api/flows/{}", p.flow));
     assert_eq!(flow["notify"]["webhook"]["url"], "[REDACTED]", "{flow}");
-    flow["source"]["object"] = json!("存在しないオブジェクト");
+    // Break the source: its data file is unreadable, so the run fails.
+    std::fs::create_dir_all(&p.a).unwrap();
+    std::fs::write(p.a.join("companies.json"), "壊れたデータ").unwrap();
     let (s, body) = p
         .hub
         .send("PUT", &format!("/api/flows/{}", p.flow), Some(&flow));
@@ -123,7 +125,7 @@ fn failed_run_posts_webhook_and_mails() {
         "{text}"
     );
     assert!(
-        text.contains("存在しないオブジェクト"),
+        text.contains("file store"),
         "the reason is in the message: {text}"
     );
 

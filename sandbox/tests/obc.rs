@@ -253,6 +253,35 @@ async fn login_consent_code_token_refresh_and_reuse_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+
+    // The token API takes RFC 6749 form fields alone (an OAuth client sends no subscription
+    // key), but a wrong key is still refused.
+    let form = |refresh: &str| {
+        vec![
+            ("grant_type".to_string(), "refresh_token".to_string()),
+            ("refresh_token".to_string(), refresh.to_string()),
+            ("client_id".to_string(), o.s(&["client_id"])),
+            ("client_secret".to_string(), o.s(&["client_secret"])),
+        ]
+    };
+    let refresh3 = t3["refresh_token"].as_str().unwrap();
+    let r = o
+        .http
+        .post(format!("{}/oauth2/token", o.base))
+        .header("X-OBC-SubscriptionKey", "00000000000000000000000000000000")
+        .form(&form(refresh3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = o
+        .http
+        .post(format!("{}/oauth2/token", o.base))
+        .form(&form(refresh3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }
 
 #[tokio::test]

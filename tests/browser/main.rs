@@ -6,6 +6,7 @@
 
 mod oauth;
 mod pages;
+mod run_actions;
 mod support;
 
 use serde_json::{json, Map, Value};

@@ -63,6 +63,18 @@ impl From<HubError> for ApiError {
                 message: format!("{field}: {message}"),
                 field: Some(field),
             },
+            // Both languages in one message, as in the run history: "ja / en".
+            HubError::Refused {
+                code,
+                field,
+                message,
+                message_ja,
+            } => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: code.into(),
+                message: format!("{field}: {message_ja} / {message}"),
+                field: Some(field),
+            },
             HubError::NotFound { what, id } => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -24,6 +24,8 @@ pub struct AppState {
     pub hub: Hub,
     /// Woken when a run is queued, so the runner starts it at once instead of at its next poll.
     pub runs_queued: Arc<Notify>,
+    /// Wrong-password counts per user name (sign-in throttling).
+    pub login_limit: Arc<ui::login_limit::LoginLimit>,
 }
 
 pub fn router(state: AppState) -> Router {

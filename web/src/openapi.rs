@@ -109,6 +109,20 @@ pub const ROUTES: &[Route] = &[
     ),
     r(
         "post",
+        "/api/connections/{id}/actions/{action}",
+        "Run a connector action declared in its manifest (e.g. change_password): body = the action's input; answers {result}",
+        "200",
+        true,
+    ),
+    r(
+        "put",
+        "/api/connections/{id}/objects/{object}/files/{name}",
+        "Upload a file into an object's inbox (e.g. a 奉行 CSV into the watched folder): raw body, at most 64 MiB",
+        "201",
+        true,
+    ),
+    r(
+        "post",
         "/api/oauth/complete",
         "Finish OAuth sign-in: body {state, code}",
         "200",
@@ -157,6 +171,20 @@ pub const ROUTES: &[Route] = &[
         "/api/runs/{id}",
         "One run with counts and per-record errors",
         "200",
+        false,
+    ),
+    r(
+        "post",
+        "/api/runs/{id}/undo",
+        "元に戻す: restore what the run wrote; answers {run_id, restored, left_alone}; 409 running, 422 nothing to undo or undone already",
+        "200",
+        false,
+    ),
+    r(
+        "post",
+        "/api/runs/{id}/retry-failed",
+        "失敗分のみ再実行: queue a run of only the run's failed records; 409 running, 422 nothing failed",
+        "202",
         false,
     ),
     r(

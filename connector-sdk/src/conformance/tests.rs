@@ -143,6 +143,7 @@ impl Connector for Toy {
                 .collect(),
             next_cursor: Some(last.to_string()),
             has_more,
+            issues: Vec::new(),
         })
     }
 

@@ -95,6 +95,7 @@ pub fn read(
             records,
             next_cursor: Some(pos.encode()),
             has_more: !complete,
+            issues: Vec::new(),
         });
     }
 
@@ -190,6 +191,7 @@ impl Ctx<'_> {
             records,
             next_cursor: Some(pos.encode()),
             has_more: next,
+            issues: Vec::new(),
         }
     }
 

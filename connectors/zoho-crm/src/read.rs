@@ -62,6 +62,7 @@ pub fn read(api: &Api, cache: &FieldCache, req: &ReadRequest) -> Result<ReadPage
         records,
         next_cursor: Some(cursor.encode()),
         has_more,
+        issues: Vec::new(),
     })
 }
 

@@ -12,6 +12,15 @@ pub enum HubError {
     /// Well-formed but not acceptable (422): an invalid cron expression, an unknown field.
     #[error("{field}: {message}")]
     Unprocessable { field: String, message: String },
+    /// Well-formed but refused (422) with a code of its own (`invalid_mapping`,
+    /// `connection_unreachable`…): names the field, says it in Japanese and English.
+    #[error("{field}: {message}")]
+    Refused {
+        code: &'static str,
+        field: String,
+        message: String,
+        message_ja: String,
+    },
     #[error("{what} '{id}' not found")]
     NotFound { what: &'static str, id: String },
     /// The state forbids it now (409): `already_running`, `in_use`.
@@ -36,6 +45,20 @@ impl HubError {
         HubError::Unprocessable {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    pub fn refused(
+        code: &'static str,
+        field: impl Into<String>,
+        message_ja: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        HubError::Refused {
+            code,
+            field: field.into(),
+            message: message.into(),
+            message_ja: message_ja.into(),
         }
     }
 }

@@ -1,15 +1,29 @@
-//! Flows (連携サービス): validated on save (connections exist, schedule parses), scheduled from
-//! the database, and run on request ("今すぐ実行") by queueing a run.
+//! Flows (連携サービス): validated on save (connections exist, schedule parses, the mapping fits
+//! both objects' schemas, lookups name existing flows), scheduled from the database, and run on
+//! request ("今すぐ実行") by queueing a run.
+//!
+//! The schema check lists both connections' objects through the worker. A connection whose
+//! objects cannot be listed (unreachable, signed out) refuses the save with 422
+//! `connection_unreachable`: a mapping nobody could check is not saved. An update that changes
+//! none of what the check looks at (e.g. only the schedule, or disabling the flow) skips it, so
+//! a flow can be paused while its system is down.
 
-use hub_store::{Flow, FlowSpec, Millis, Trigger};
+use connector_sdk::ObjectSchema;
+use hub_store::{Endpoint, Flow, FlowSpec, Millis, Trigger};
+use std::collections::HashMap;
 
+use crate::engine::transforms::{parse, Transform};
 use crate::error::{HubError, HubResult};
 use crate::schedule::CompiledSchedule;
 use crate::validate;
 use crate::Hub;
 
 impl Hub {
-    async fn check_flow(&self, spec: &FlowSpec) -> HubResult<Option<CompiledSchedule>> {
+    async fn check_flow(
+        &self,
+        spec: &FlowSpec,
+        saved: Option<&FlowSpec>,
+    ) -> HubResult<Option<CompiledSchedule>> {
         validate::text("name", &spec.name, 100)?;
         for (side, ep) in [("source", &spec.source), ("target", &spec.target)] {
             validate::text(&format!("{side}.connection"), &ep.connection, 64)?;
@@ -38,10 +52,98 @@ impl Hub {
             validate::text(&format!("match_keys[{i}].source"), &k.source, 200)?;
             validate::text(&format!("match_keys[{i}].target"), &k.target, 200)?;
         }
-        spec.schedule
+        let schedule = spec
+            .schedule
             .as_ref()
             .map(CompiledSchedule::parse)
-            .transpose()
+            .transpose()?;
+        self.check_lookups(spec).await?;
+        if saved.is_none_or(|old| !same_schema_inputs(old, spec)) {
+            self.check_schemas(spec).await?;
+        }
+        Ok(schedule)
+    }
+
+    /// Every lookup names a flow that exists.
+    async fn check_lookups(&self, spec: &FlowSpec) -> HubResult<()> {
+        for (i, m) in spec.mapping.iter().enumerate() {
+            let field = format!("mapping[{i}].transform");
+            let Transform::Lookup { flow, .. } = parse(&m.transform, &field)? else {
+                continue;
+            };
+            match self.store.get_flow(&flow).await {
+                Ok(_) => {}
+                Err(hub_store::StoreError::NotFound { .. }) => {
+                    return Err(HubError::refused(
+                        crate::validate::schema::INVALID_MAPPING,
+                        field,
+                        format!("参照先の連携サービス「{flow}」がありません（GET /api/flows で一覧できます）"),
+                        format!("no flow '{flow}' to look '{}' up through; GET /api/flows lists them", m.from),
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Both objects' schemas, listed through the worker, against the mapping.
+    async fn check_schemas(&self, spec: &FlowSpec) -> HubResult<()> {
+        let mut listed: HashMap<&str, Vec<ObjectSchema>> = HashMap::new();
+        let mut found = Vec::with_capacity(2);
+        for (side, ep) in [("source", &spec.source), ("target", &spec.target)] {
+            if !listed.contains_key(ep.connection.as_str()) {
+                let objects = match self.connection_objects(&ep.connection).await {
+                    Ok(o) => o,
+                    Err(HubError::Connector(e)) => {
+                        return Err(self.unreachable(side, &ep.connection, &e).await)
+                    }
+                    Err(other) => return Err(other),
+                };
+                listed.insert(&ep.connection, objects);
+            }
+            let objects = &listed[ep.connection.as_str()];
+            let Some(o) = objects.iter().find(|o| o.id == ep.object) else {
+                return Err(unknown_object(side, ep, objects));
+            };
+            found.push(o.clone());
+        }
+        crate::validate::schema::check(spec, &found[0], &found[1])
+    }
+
+    async fn unreachable(
+        &self,
+        side: &str,
+        connection: &str,
+        e: &connector_sdk::ConnectorError,
+    ) -> HubError {
+        let name = self
+            .store
+            .get_connection(connection)
+            .await
+            .map(|c| c.name)
+            .unwrap_or_else(|_| connection.to_string());
+        let (side_ja, reason_ja) = (
+            if side == "source" {
+                "送信元"
+            } else {
+                "送信先"
+            },
+            e.message_ja.as_deref().unwrap_or(&e.message),
+        );
+        HubError::refused(
+            "connection_unreachable",
+            format!("{side}.connection"),
+            format!(
+                "{side_ja}の接続「{name}」からオブジェクトの一覧を取得できないため、項目の対応付けを確認できません（{reason_ja}）。\
+                 接続テストで接続を確認してから保存し直してください"
+            ),
+            format!(
+                "cannot list the objects of {side} connection '{name}' to check the mapping ({} {}); \
+                 check it with POST /api/connections/{connection}/check and save again",
+                e.code, e.message
+            ),
+        )
     }
 
     fn next_fire(
@@ -56,14 +158,14 @@ impl Hub {
     }
 
     pub async fn create_flow(&self, spec: &FlowSpec) -> HubResult<String> {
-        let schedule = self.check_flow(spec).await?;
+        let schedule = self.check_flow(spec, None).await?;
         let next = Self::next_fire(spec, schedule.as_ref(), hub_store::now_ms());
         Ok(self.store.insert_flow(spec, next).await?)
     }
 
     pub async fn update_flow(&self, id: &str, spec: &FlowSpec) -> HubResult<Flow> {
-        self.store.get_flow(id).await?;
-        let schedule = self.check_flow(spec).await?;
+        let saved = self.store.get_flow(id).await?;
+        let schedule = self.check_flow(spec, Some(&saved.spec)).await?;
         let next = Self::next_fire(spec, schedule.as_ref(), hub_store::now_ms());
         Ok(self.store.update_flow(id, spec, next).await?)
     }
@@ -86,6 +188,38 @@ impl Hub {
             .map(|t| t.to_rfc3339())
             .collect())
     }
+}
+
+/// Whether the schema check would look at the same things in both specs.
+fn same_schema_inputs(a: &FlowSpec, b: &FlowSpec) -> bool {
+    a.source == b.source
+        && a.target == b.target
+        && a.direction == b.direction
+        && a.mapping == b.mapping
+        && a.match_keys == b.match_keys
+        && a.options.create_missing == b.options.create_missing
+}
+
+fn unknown_object(side: &str, ep: &Endpoint, objects: &[ObjectSchema]) -> HubError {
+    let known: Vec<&str> = objects.iter().map(|o| o.id.as_str()).collect();
+    let known = known.join(", ");
+    let side_ja = if side == "source" {
+        "送信元"
+    } else {
+        "送信先"
+    };
+    HubError::refused(
+        "unknown_object",
+        format!("{side}.object"),
+        format!(
+            "{side_ja}の接続にオブジェクト「{}」はありません（オブジェクト: {known}）",
+            ep.object
+        ),
+        format!(
+            "{side} connection has no object '{}' (objects: {known})",
+            ep.object
+        ),
+    )
 }
 
 impl Hub {

@@ -3,6 +3,7 @@
 //! name: everything connector-specific comes from the plugins' manifests.
 
 pub mod accounts;
+pub mod actions;
 pub mod connections;
 pub mod engine;
 pub mod error;

@@ -290,6 +290,11 @@ impl Hub {
             return Ok(());
         }
         let secrets = self.store.connection_secrets(connection_id).await?;
+        // Never signed in: nothing to refresh. The connector may still serve what needs no
+        // token (a watched folder) and answers auth_failed for what does.
+        if secrets.access_token.is_none() && secrets.refresh_token.is_none() {
+            return Ok(());
+        }
         let fresh = secrets.access_token.is_some()
             && secrets
                 .token_expires_at

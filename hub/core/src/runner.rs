@@ -66,21 +66,31 @@ impl Runner {
         let report = engine::execute(&self.hub, run, &progress).await;
         let _ = stop_tx.send(true);
         let _ = heartbeat.await;
-        if let Err(e) = self.hub.store.add_run_errors(&run.id, &report.errors).await {
-            tracing::error!(run = %run.id, error = %e, "cannot record the run's errors");
-        }
-        if let Err(e) = self
-            .hub
-            .store
-            .finish_run(
-                &run.id,
-                report.status,
-                &report.counts,
-                report.message.as_deref(),
-            )
-            .await
-        {
-            tracing::error!(run = %run.id, error = %e, "cannot record the run's result");
+        // Retried briefly: a run whose result is not recorded would sit as running until its
+        // lease expires and then be resumed for nothing.
+        for attempt in 1..=5u32 {
+            match self
+                .hub
+                .store
+                .finish_run(
+                    &run.id,
+                    report.status,
+                    &report.counts,
+                    report.message.as_deref(),
+                    &report.errors,
+                )
+                .await
+            {
+                Ok(()) => break,
+                Err(e) if attempt < 5 => {
+                    tracing::warn!(run = %run.id, error = %e, attempt, "cannot record the run's result yet; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
+                        .await;
+                }
+                Err(e) => {
+                    tracing::error!(run = %run.id, error = %e, "cannot record the run's result")
+                }
+            }
         }
         // Awaited (each channel has its own time-out) so `hub run` does not exit before sending.
         if let Ok(flow) = self.hub.store.get_flow(&run.flow_id).await {

@@ -1,5 +1,8 @@
 //! Input checks shared by the API and the UI. Each returns `HubError::Invalid` naming the field,
-//! with a message that says what is expected.
+//! with a message that says what is expected; a flow's mapping against the objects' schemas
+//! is [`schema`].
+
+pub mod schema;
 
 use crate::error::{HubError, HubResult};
 use regex::Regex;

@@ -1,6 +1,7 @@
 //! The subcommands' bodies.
 
 pub mod admin;
+pub mod agent;
 pub mod connectors;
 pub mod run;
 pub mod sandbox;

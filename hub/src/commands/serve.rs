@@ -57,6 +57,7 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
     let app = web::router(web::AppState {
         hub: hub.clone(),
         runs_queued: wake,
+        login_limit: Arc::default(),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

@@ -83,7 +83,7 @@ impl Store {
     }
 
     pub async fn update_connection(&self, id: &str, patch: &ConnectionPatch) -> Result<Connection> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT credentials_enc FROM connections WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)

@@ -17,7 +17,7 @@ pub struct SeenConnector {
 
 impl Store {
     pub async fn record_connectors(&self, seen: &[SeenConnector]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
         for c in seen {
             sqlx::query(

@@ -133,7 +133,7 @@ impl Store {
 
     /// Deletes a flow with its runs, links and cursors; refused while a run is queued or running.
     pub async fn delete_flow(&self, id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let active: i64 = get(
             &sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE flow_id = $1 AND status IN ('queued', 'running')")
                 .bind(id)

@@ -6,6 +6,7 @@
 //! Secrets are encrypted before they reach SQL (see [`secrets`]); nothing here logs values.
 
 mod api_tokens;
+pub mod changes;
 mod connections;
 pub mod connectors;
 mod flows;
@@ -79,6 +80,17 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// A transaction that writes. On SQLite it takes the write lock at BEGIN: a deferred
+    /// transaction that reads first cannot upgrade while another process writes (it fails with
+    /// SQLITE_BUSY at once, whatever the busy timeout), and `hub run` shares the file with a
+    /// serving hub.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Connects (creating a SQLite file and its directory if missing) and applies migrations.
     pub async fn open(url: &str, cipher: Cipher) -> Result<Store> {
         let store = Store::connect(url, cipher).await?;

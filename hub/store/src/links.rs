@@ -6,10 +6,11 @@
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
+use crate::changes::{insert_changes, mark_undone, RunChange, Undone};
 use crate::model::*;
 use crate::{get, Result, Store};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Link {
     pub source_id: String,
     pub target_id: String,
@@ -42,6 +43,10 @@ pub struct PageCommit {
     pub delete_links_by_source: Vec<String>,
     /// `(side, cursor)` to save.
     pub cursors: Vec<(String, String)>,
+    /// What the page's writes changed, kept for undo (`changes.rs`).
+    pub changes: Vec<RunChange>,
+    /// Change rows an undo restored.
+    pub undone: Vec<Undone>,
 }
 
 impl Store {
@@ -126,7 +131,7 @@ impl Store {
 
     pub async fn commit_page(&self, flow_id: &str, page: &PageCommit) -> Result<()> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for source_id in &page.delete_links_by_source {
             sqlx::query("DELETE FROM links WHERE flow_id = $1 AND source_id = $2")
                 .bind(flow_id)
@@ -176,6 +181,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        insert_changes(&mut tx, &page.changes).await?;
+        mark_undone(&mut tx, &page.undone).await?;
         tx.commit().await?;
         Ok(())
     }

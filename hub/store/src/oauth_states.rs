@@ -36,7 +36,7 @@ impl Store {
 
     /// Removes and returns the pending authorization for `state`, if any.
     pub async fn take_oauth_state(&self, state: &str) -> Result<Option<PendingAuthorization>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT connection_id, redirect_uri, pkce_verifier_enc, created_at FROM oauth_states WHERE state = $1")
             .bind(state)
             .fetch_optional(&mut *tx)

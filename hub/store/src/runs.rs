@@ -132,13 +132,19 @@ impl Store {
         Ok(())
     }
 
+    /// Records a run's result and its per-record errors in one transaction. The UPDATE comes
+    /// first so that SQLite takes the write lock at once: a deferred transaction that read first
+    /// could not upgrade while another process (a serving hub beside `hub run`) writes, and would
+    /// fail with SQLITE_BUSY whatever the busy timeout.
     pub async fn finish_run(
         &self,
         run_id: &str,
         status: RunStatus,
         counts: &RunCounts,
         message: Option<&str>,
+        errors: &[RunError],
     ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE runs SET status = $1, finished_at = $2, count_read = $3, count_created = $4, count_updated = $5, \
              count_unchanged = $6, count_skipped = $7, count_failed = $8, message = $9, lease_until = NULL WHERE id = $10",
@@ -153,34 +159,9 @@ impl Store {
         .bind(counts.failed)
         .bind(message)
         .bind(run_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
-    }
-
-    pub async fn add_run_errors(&self, run_id: &str, errors: &[RunError]) -> Result<()> {
-        if errors.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await?;
-        let next: i64 = get(
-            &sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM run_errors WHERE run_id = $1")
-                .bind(run_id)
-                .fetch_one(&mut *tx)
-                .await?,
-            "n",
-        )?;
-        for (i, e) in errors.iter().enumerate() {
-            sqlx::query("INSERT INTO run_errors (run_id, seq, record, side, code, message) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(run_id)
-                .bind(next + 1 + i as i64)
-                .bind(&e.record)
-                .bind(&e.side)
-                .bind(&e.code)
-                .bind(&e.message)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_run_errors(&mut tx, run_id, errors).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -338,4 +319,34 @@ impl Store {
             queued,
         })
     }
+}
+
+/// Appends errors after those the run already has (a resumed run keeps its earlier ones).
+async fn insert_run_errors(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    run_id: &str,
+    errors: &[RunError],
+) -> Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let next: i64 = get(
+        &sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM run_errors WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_one(&mut **tx)
+            .await?,
+        "n",
+    )?;
+    for (i, e) in errors.iter().enumerate() {
+        sqlx::query("INSERT INTO run_errors (run_id, seq, record, side, code, message) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(run_id)
+            .bind(next + 1 + i as i64)
+            .bind(&e.record)
+            .bind(&e.side)
+            .bind(&e.code)
+            .bind(&e.message)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

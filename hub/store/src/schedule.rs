@@ -37,7 +37,7 @@ impl Store {
     /// queued in the same transaction, with trigger `retry` and the same scheduled time.
     /// Answers how many were interrupted.
     pub async fn requeue_expired_runs(&self, now: Millis) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "UPDATE runs SET status = 'interrupted', finished_at = $1, lease_until = NULL, \
              message = 'interrupted: the process running it stopped; a new run resumes from the last checkpoint' \
@@ -120,7 +120,7 @@ impl Store {
     /// queued or skipped. All or nothing: a process killed half-way leaves every occurrence to be
     /// taken again, so none is lost and none is taken twice.
     pub async fn take_occurrences(&self, batch: &[Occurrence]) -> Result<Vec<Taken>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
         let mut out = Vec::with_capacity(batch.len());
         for o in batch {

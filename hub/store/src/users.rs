@@ -162,7 +162,7 @@ impl Store {
     /// Sets a new password hash and ends the user's sessions (a changed password must lock out
     /// whoever knew the old one).
     pub async fn set_user_password(&self, user_id: &str, password_hash: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user_id)
@@ -183,7 +183,7 @@ impl Store {
     }
 
     pub async fn delete_user(&self, user_id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)

@@ -193,7 +193,7 @@ async fn flows_round_trip_and_delete() {
             s.delete_flow(&id).await,
             Err(StoreError::AlreadyRunning { .. })
         ));
-        s.finish_run(&run, RunStatus::Success, &RunCounts::default(), None)
+        s.finish_run(&run, RunStatus::Success, &RunCounts::default(), None, &[])
             .await
             .unwrap();
         s.delete_flow(&id).await.unwrap();
@@ -256,8 +256,11 @@ async fn one_active_run_per_flow_and_history() {
             skipped: 0,
             failed: 1,
         };
-        s.add_run_errors(
+        s.finish_run(
             &r1,
+            RunStatus::Partial,
+            &counts,
+            Some("1 record failed"),
             &[RunError {
                 record: "42".into(),
                 side: "target".into(),
@@ -267,9 +270,6 @@ async fn one_active_run_per_flow_and_history() {
         )
         .await
         .unwrap();
-        s.finish_run(&r1, RunStatus::Partial, &counts, Some("1 record failed"))
-            .await
-            .unwrap();
         let run = s.get_run(&r1).await.unwrap();
         assert_eq!(run.counts, counts);
         assert_eq!(run.status, RunStatus::Partial);
@@ -319,9 +319,15 @@ async fn one_active_run_per_flow_and_history() {
             .await
             .unwrap()
             .unwrap();
-        s.finish_run(&run.id, RunStatus::Success, &RunCounts::default(), None)
-            .await
-            .unwrap();
+        s.finish_run(
+            &run.id,
+            RunStatus::Success,
+            &RunCounts::default(),
+            None,
+            &[],
+        )
+        .await
+        .unwrap();
         assert!(s
             .enqueue_run(&flow, Trigger::Schedule, Some(1_000))
             .await

@@ -64,14 +64,13 @@ pub async fn gateway(State(st): State<Shared>, mut req: Request, next: Next) -> 
         .map(|m| m.as_str().to_string())
         .unwrap_or_default();
     let is_token = route == assumed::TOKEN_PATH;
-    if !is_token || assumed::TOKEN_NEEDS_SUBSCRIPTION_KEY {
-        match header_value(req.headers(), assumed::SUBSCRIPTION_KEY_HEADER) {
-            None => return error(StatusCode::UNAUTHORIZED, assumed::MSG_MISSING_KEY),
-            Some(k) if !st.read(|s| s.subscription_keys.iter().any(|x| x == k)) => {
-                return error(StatusCode::UNAUTHORIZED, assumed::MSG_INVALID_KEY)
-            }
-            Some(_) => {}
+    match header_value(req.headers(), assumed::SUBSCRIPTION_KEY_HEADER) {
+        None if is_token && !assumed::TOKEN_NEEDS_SUBSCRIPTION_KEY => {}
+        None => return error(StatusCode::UNAUTHORIZED, assumed::MSG_MISSING_KEY),
+        Some(k) if !st.read(|s| s.subscription_keys.iter().any(|x| x == k)) => {
+            return error(StatusCode::UNAUTHORIZED, assumed::MSG_INVALID_KEY)
         }
+        Some(_) => {}
     }
     if is_token {
         return next.run(req).await;

@@ -1,5 +1,6 @@
 //! `/api`: every route needs `Authorization: Bearer TOKEN` (API.md).
 
+mod actions;
 mod connections;
 mod connectors;
 mod flows;
@@ -39,6 +40,13 @@ pub fn routes(state: AppState) -> Router {
             "/api/connections/{id}/authorize",
             post(connections::authorize),
         )
+        .route("/api/connections/{id}/actions/{action}", post(actions::run))
+        .route(
+            "/api/connections/{id}/objects/{object}/files/{name}",
+            axum::routing::put(actions::upload).layer(axum::extract::DefaultBodyLimit::max(
+                actions::MAX_UPLOAD_BYTES,
+            )),
+        )
         .route(
             "/api/oauth/complete",
             post(connections::complete_authorization),
@@ -52,6 +60,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/flows/{id}/preview", post(flows::preview))
         .route("/api/runs", get(runs::list))
         .route("/api/runs/{id}", get(runs::get_one))
+        .route("/api/runs/{id}/undo", post(runs::undo))
+        .route("/api/runs/{id}/retry-failed", post(runs::retry_failed))
         .route(
             "/api/inquiries",
             get(inquiries::list).post(inquiries::create),

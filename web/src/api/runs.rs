@@ -1,9 +1,11 @@
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
+use hub_store::changes::RunKind;
 use hub_store::runs::RunFilter;
 use hub_store::{RunStatus, Trigger};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::{views, AppState};
@@ -74,5 +76,64 @@ pub async fn get_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiRe
         .run_errors(&id, 1000)
         .await
         .map_err(hub_core::HubError::from)?;
-    Ok(Json(views::run(&run, Some(&errors))))
+    let mut v = views::run(&run, Some(&errors));
+    // Runs acting on another run say which (`undo_of`, `retry_of`); an undone run says by which.
+    let store = &s.hub.store;
+    if let Some(req) = store
+        .run_request(&id)
+        .await
+        .map_err(hub_core::HubError::from)?
+    {
+        let key = match req.kind {
+            RunKind::Undo => "undo_of",
+            RunKind::RetryFailed => "retry_of",
+        };
+        v[key] = json!(req.of_run);
+    }
+    let later = store
+        .requests_of(&id)
+        .await
+        .map_err(hub_core::HubError::from)?;
+    v["undone_by"] = json!(later
+        .iter()
+        .filter(|r| r.kind == RunKind::Undo)
+        .map(|r| r.run_id.clone())
+        .collect::<Vec<_>>());
+    v["retried_by"] = json!(later
+        .iter()
+        .filter(|r| r.kind == RunKind::RetryFailed)
+        .map(|r| r.run_id.clone())
+        .collect::<Vec<_>>());
+    Ok(Json(v))
+}
+
+/// 元に戻す: restores what the run wrote, as a run of its own, and answers when it is done:
+/// `{"run_id", "status", "restored", "left_alone": [{"record", "side", "reason", "message"}]}`.
+/// 409 while the flow has a run queued or running; 422 when there is nothing (left) to undo.
+pub async fn undo(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let out = s.hub.undo_run(&id, Trigger::Api).await?;
+    let left: Vec<Value> = out
+        .left_alone
+        .iter()
+        .map(
+            |e| json!({"record": e.record, "side": e.side, "reason": e.code, "message": e.message}),
+        )
+        .collect();
+    Ok(Json(json!({
+        "run_id": out.run.id,
+        "status": out.run.status,
+        "restored": out.restored,
+        "left_alone": left,
+    })))
+}
+
+/// 失敗分のみ再実行: queues a run (trigger `retry`) of only the run's failed records → 202
+/// `{"run_id"}`; 409 while the flow has a run queued or running; 422 when nothing failed.
+pub async fn retry_failed(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let run_id = s.hub.retry_failed(&id).await?;
+    s.runs_queued.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
 }

@@ -175,25 +175,36 @@ pub async fn login_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> Pa
     let username = form.get("username").trim().to_string();
     let password = form.get("password");
     let next = safe_next(form.get("next")).to_string();
+    let now = std::time::Instant::now();
+    let refused = |key: &str, status: StatusCode| {
+        let mut errors = FieldErrors::new();
+        errors.insert("_form".into(), t(ctx.lang, key));
+        page_with_status(
+            &s,
+            &ctx,
+            None,
+            "login.html",
+            status,
+            context! { next => next, username => username, errors => errors },
+        )
+    };
+    if !s.login_limit.allowed(&username, now) {
+        tracing::warn!(user = %username, "sign-in refused: too many failed attempts");
+        return Ok(refused("login.locked", StatusCode::TOO_MANY_REQUESTS).await);
+    }
     let hasher = password_hasher();
     match accounts::authenticate(&s.hub.store, &hasher, &username, password)
         .await
         .or_page(ctx.lang)?
     {
-        Some(user) => sign_in(&s, &ctx, &user, &next).await,
+        Some(user) => {
+            s.login_limit.succeeded(&username);
+            sign_in(&s, &ctx, &user, &next).await
+        }
         None => {
             tracing::info!(user = %username, "sign-in refused");
-            let mut errors = FieldErrors::new();
-            errors.insert("_form".into(), t(ctx.lang, "login.failed"));
-            Ok(page_with_status(
-                &s,
-                &ctx,
-                None,
-                "login.html",
-                StatusCode::UNAUTHORIZED,
-                context! { next => next, username => username, errors => errors },
-            )
-            .await)
+            s.login_limit.failed(&username, now);
+            Ok(refused("login.failed", StatusCode::UNAUTHORIZED).await)
         }
     }
 }

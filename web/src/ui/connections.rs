@@ -84,14 +84,17 @@ pub fn public_base(headers: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-struct View<'a> {
-    errors: &'a FieldErrors,
-    check: Option<Value>,
+pub(super) struct View<'a> {
+    pub errors: &'a FieldErrors,
+    pub check: Option<Value>,
     /// Typed values to show again after a failed save.
-    typed: Option<&'a Form>,
+    pub typed: Option<&'a Form>,
+    /// The action whose form was sent, with its input errors.
+    pub action: Option<(&'a str, &'a FieldErrors)>,
+    pub action_result: Option<Value>,
 }
 
-async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -> PageResult {
+pub(super) async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -> PageResult {
     let lang = v.ctx.lang;
     let c = s.hub.store.get_connection(id).await.or_page(lang)?;
     let manifest = s
@@ -129,6 +132,12 @@ async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -> PageResul
         }
         None => (vec![], vec![], false),
     };
+    let no_errors = FieldErrors::new();
+    let (acted, action_errors) = view.action.unzip();
+    let actions = manifest
+        .as_ref()
+        .map(|m| super::actions::forms(lang, m, acted, action_errors.unwrap_or(&no_errors)))
+        .unwrap_or_default();
     let status = if view.errors.is_empty() {
         StatusCode::OK
     } else {
@@ -160,6 +169,8 @@ async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -> PageResul
             can_edit => v.is_admin(),
             check => view.check,
             errors => view.errors,
+            actions => actions,
+            action_result => view.action_result,
         },
     )
     .await)
@@ -175,6 +186,8 @@ pub async fn edit_page(State(s): State<AppState>, v: Viewer, Path(id): Path<Stri
             errors: &errors,
             check: None,
             typed: None,
+            action: None,
+            action_result: None,
         },
     )
     .await
@@ -207,6 +220,8 @@ pub async fn edit_submit(
                 errors: &errors,
                 check,
                 typed: None,
+                action: None,
+                action_result: None,
             },
         )
         .await;
@@ -274,6 +289,8 @@ pub async fn edit_submit(
                             errors: &errors,
                             check,
                             typed: None,
+                            action: None,
+                            action_result: None,
                         },
                     )
                     .await;
@@ -292,6 +309,8 @@ pub async fn edit_submit(
             errors: &errors,
             check: None,
             typed: Some(&form),
+            action: None,
+            action_result: None,
         },
     )
     .await

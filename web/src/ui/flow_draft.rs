@@ -377,4 +377,37 @@ mod tests {
         assert_eq!(form_field("schedule.cron"), "cron");
         assert_eq!(form_field("mapping[3].to"), "mapping");
     }
+
+    #[test]
+    fn schema_refusals_show_at_their_field_in_the_page_language() {
+        let e = hub_core::HubError::refused(
+            "invalid_mapping",
+            "mapping[1].to",
+            "送信先「取引先」(Accounts)に項目「Street」はありません",
+            "target object 'Accounts' has no field 'Street'",
+        );
+        for (lang, want) in [
+            (
+                Lang::Ja,
+                "送信先「取引先」(Accounts)に項目「Street」はありません",
+            ),
+            (Lang::En, "target object 'Accounts' has no field 'Street'"),
+        ] {
+            let mut errors = FieldErrors::new();
+            super::super::messages::put(&mut errors, lang, &e, &form_field);
+            assert_eq!(errors.get("mapping").map(String::as_str), Some(want));
+        }
+        let unreachable = hub_core::HubError::refused(
+            "connection_unreachable",
+            "source.connection",
+            "接続できません",
+            "cannot connect",
+        );
+        let mut errors = FieldErrors::new();
+        super::super::messages::put(&mut errors, Lang::Ja, &unreachable, &form_field);
+        assert_eq!(
+            errors.get("src_conn").map(String::as_str),
+            Some("接続できません")
+        );
+    }
 }

@@ -71,12 +71,22 @@ pub fn connector_message(lang: Lang, e: &ConnectorError) -> String {
     }
 }
 
+/// A refusal's own words in the page's language.
+fn refused_message(lang: Lang, e: &HubError) -> String {
+    match (e, lang) {
+        (HubError::Refused { message_ja, .. }, Lang::Ja) => message_ja.clone(),
+        (HubError::Refused { message, .. }, _) => message.clone(),
+        (other, _) => other.to_string(),
+    }
+}
+
 /// Any hub error as a sentence for the error page or a banner.
 pub fn hub_error(lang: Lang, e: &HubError) -> String {
     match e {
         HubError::Invalid { field, message } | HubError::Unprocessable { field, message } => {
             format!("{field}: {}", field_message(lang, message))
         }
+        HubError::Refused { field, .. } => format!("{field}: {}", refused_message(lang, e)),
         HubError::NotFound { .. } => t(lang, "err.not_found"),
         HubError::Conflict { code, message } => match *code {
             "already_running" => t(lang, "err.already_running"),
@@ -96,6 +106,11 @@ pub fn put(errors: &mut FieldErrors, lang: Lang, e: &HubError, rename: &dyn Fn(&
             errors
                 .entry(rename(field))
                 .or_insert_with(|| field_message(lang, message));
+        }
+        HubError::Refused { field, .. } => {
+            errors
+                .entry(rename(field))
+                .or_insert_with(|| refused_message(lang, e));
         }
         other => {
             errors

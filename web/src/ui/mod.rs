@@ -3,6 +3,7 @@
 //! default and English on request. Every route goes through [`session::layer`] (session,
 //! CSRF, language); pages that need a user take [`auth::Viewer`], changes take [`auth::Admin`].
 
+mod actions;
 mod assets;
 pub mod auth;
 mod chart;
@@ -16,6 +17,7 @@ mod help;
 mod home;
 pub mod i18n;
 mod labels;
+pub mod login_limit;
 pub mod messages;
 mod passwords;
 pub mod render;
@@ -65,6 +67,7 @@ pub fn routes(state: AppState) -> Router {
             get(connections::edit_page).post(connections::edit_submit),
         )
         .route("/connections/{id}/delete", post(connections::delete))
+        .route("/connections/{id}/actions/{action}", post(actions::run))
         .route("/connections/{id}/refresh", post(tokens::refresh))
         .route("/connections/{id}/reauthorize", post(tokens::reauthorize))
         .route("/oauth/callback", get(tokens::callback))
@@ -79,6 +82,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/flows/{id}/delete", post(flows::delete))
         .route("/runs", get(runs::list))
         .route("/runs/{id}", get(runs::detail))
+        .route("/runs/{id}/undo", post(runs::undo))
+        .route("/runs/{id}/retry-failed", post(runs::retry_failed))
         .route("/ui/runs/{id}/status", get(home::run_status))
         .route(
             "/settings",

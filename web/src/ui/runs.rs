@@ -1,9 +1,13 @@
 //! 処理履歴: every run with filters (連携サービス, 結果, 実行種別, 日付), its counts, a chart of
-//! runs per day by result, and a run's page with エラー詳細 and what to do about each error.
+//! runs per day by result, and a run's page with エラー詳細 and what to do about each error,
+//! 失敗分のみ再実行 and 元に戻す (operators may, as 今すぐ実行).
 
 use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Asia::Tokyo;
+use hub_core::HubError;
+use hub_store::changes::RunKind;
 use hub_store::runs::RunFilter;
 use hub_store::{Millis, Run, RunStatus, Trigger};
 use minijinja::{context, Value};
@@ -14,7 +18,7 @@ use super::auth::Viewer;
 use super::chart;
 use super::i18n::{t, Lang};
 use super::labels;
-use super::render::{page, OrPage, PageResult};
+use super::render::{page, see_other, OrPage, PageResult};
 use crate::AppState;
 
 const DAY_MS: Millis = 86_400_000;
@@ -136,6 +140,12 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<RunsQuer
 pub fn hint_key(code: &str) -> &'static str {
     let c = code.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| c.contains(w));
+    match c.as_str() {
+        "changed_since" => return "run_actions.hint_changed_since",
+        "before_unknown" | "before_unreadable" => return "run_actions.hint_before_unknown",
+        "not_read_again" => return "run_actions.hint_not_read_again",
+        _ => {}
+    }
     if has(&["ambiguous"]) {
         "hint.ambiguous"
     } else if has(&[
@@ -214,6 +224,7 @@ pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>
         .collect();
     let run_hint = (run.status == RunStatus::Failed)
         .then(|| t(lang, hint_key(run.message.as_deref().unwrap_or(""))));
+    let actions = actions(&s, &run, errors.len()).await.or_page(lang)?;
     Ok(page(
         &s,
         &v.ctx,
@@ -224,9 +235,106 @@ pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>
             run => labels::run_row(lang, &run, &flow_name),
             errors => error_rows,
             run_hint => run_hint,
+            actions => actions,
         },
     )
     .await)
+}
+
+/// What the run's page offers and tells about 元に戻す and 失敗分のみ再実行.
+async fn actions(s: &AppState, run: &Run, errors: usize) -> Result<Value, HubError> {
+    let store = &s.hub.store;
+    let request = store.run_request(&run.id).await?;
+    let later = store.requests_of(&run.id).await?;
+    let (_, open) = store.count_run_changes(&run.id).await?;
+    let mut undone_by = Vec::new();
+    for r in later.iter().filter(|r| r.kind == RunKind::Undo) {
+        if matches!(
+            store.get_run(&r.run_id).await?.status,
+            RunStatus::Success | RunStatus::Partial
+        ) {
+            undone_by.push(r.run_id.clone());
+        }
+    }
+    let retried_by: Vec<String> = later
+        .iter()
+        .filter(|r| r.kind == RunKind::RetryFailed)
+        .map(|r| r.run_id.clone())
+        .collect();
+    let is_undo = request.as_ref().is_some_and(|r| r.kind == RunKind::Undo);
+    let finished = run.status.is_finished();
+    Ok(context! {
+        can_retry => finished && errors > 0 && !is_undo,
+        failed => errors,
+        can_undo => finished && open > 0 && undone_by.is_empty(),
+        changes => open,
+        undo_of => request.as_ref().filter(|r| r.kind == RunKind::Undo).map(|r| r.of_run.clone()),
+        retry_of => request.as_ref().filter(|r| r.kind == RunKind::RetryFailed).map(|r| r.of_run.clone()),
+        undone_by => undone_by,
+        retried_by => retried_by,
+    })
+}
+
+/// The sentence for a refused undo or retry, in the page's language.
+fn refusal(lang: Lang, e: &HubError) -> String {
+    match (e, lang) {
+        (HubError::Refused { message_ja, .. }, Lang::Ja) => message_ja.clone(),
+        (HubError::Refused { message, .. }, _) => message.clone(),
+        _ => super::messages::hub_error(lang, e),
+    }
+}
+
+/// 元に戻す: restores what the run wrote and shows the undo run, with what was left alone.
+pub async fn undo(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let lang = v.ctx.lang;
+    match s.hub.undo_run(&id, Trigger::Manual).await {
+        Ok(out) => {
+            tracing::info!(run = %id, undo = %out.run.id, user = %v.user.username, restored = out.restored, "run undone from the UI");
+            let restored = out.restored.to_string();
+            let mut text = super::i18n::tf(lang, "run_actions.undone", &[("restored", &restored)]);
+            if !out.left_alone.is_empty() {
+                let names: Vec<&str> = out
+                    .left_alone
+                    .iter()
+                    .take(10)
+                    .map(|e| e.record.as_str())
+                    .collect();
+                let n = out.left_alone.len().to_string();
+                text += &super::i18n::tf(
+                    lang,
+                    "run_actions.left_alone",
+                    &[("n", &n), ("records", &names.join(", "))],
+                );
+            }
+            super::session::flash(&s, &v.ctx, &text).await;
+            see_other(&format!("/runs/{}", out.run.id))
+        }
+        Err(e) => {
+            super::session::flash(&s, &v.ctx, &refusal(lang, &e)).await;
+            see_other(&format!("/runs/{id}"))
+        }
+    }
+}
+
+/// 失敗分のみ再実行: queues the retry and shows its page (which follows it until it ends).
+pub async fn retry_failed(
+    State(s): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = v.ctx.lang;
+    match s.hub.retry_failed(&id).await {
+        Ok(run_id) => {
+            s.runs_queued.notify_one();
+            tracing::info!(run = %id, retry = %run_id, user = %v.user.username, "retry of failed records queued from the UI");
+            super::session::flash(&s, &v.ctx, &t(lang, "run_actions.retry_queued")).await;
+            see_other(&format!("/runs/{run_id}"))
+        }
+        Err(e) => {
+            super::session::flash(&s, &v.ctx, &refusal(lang, &e)).await;
+            see_other(&format!("/runs/{id}"))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ async fn hub() -> TestHub {
     let state = AppState {
         hub: Hub::new(store.clone(), plugins),
         runs_queued: Arc::default(),
+        login_limit: Arc::default(),
     };
     TestHub {
         app: crate::router(state),
@@ -338,4 +339,46 @@ async fn english_is_one_switch_away_and_remembered() {
         page.contains("処理時間（開始 - 終了）"),
         "Japanese by default"
     );
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_name_for_a_while() {
+    let h = hub().await;
+    let hasher = super::passwords::password_hasher();
+    hub_core::accounts::create_first_admin(&h.store, &hasher, "admin", "long enough pw")
+        .await
+        .unwrap();
+    let (_, headers, page) = send(&h.app, get("/login", None)).await;
+    let anon = headers
+        .iter()
+        .find(|c| c.starts_with("renkei_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("renkei_session=")
+        .to_string();
+    let csrf = page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let login = |pw: &str| format!("_csrf={csrf}&username=admin&password={}", enc(pw));
+    for _ in 0..super::login_limit::MAX_FAILURES {
+        let (status, _, page) =
+            send(&h.app, post("/login", Some(&anon), &login("wrong one"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(page.contains("ユーザー名またはパスワードが違います"));
+    }
+    // Now even the right password is refused, with a message that says why and for how long.
+    let (status, headers, page) = send(
+        &h.app,
+        post("/login", Some(&anon), &login("long enough pw")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{headers:?}");
+    assert!(page.contains("15分間ログインできません"), "{page}");
 }

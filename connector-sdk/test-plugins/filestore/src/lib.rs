@@ -208,6 +208,7 @@ impl Connector for FileStore {
             records,
             next_cursor: next,
             has_more,
+            issues: Vec::new(),
         })
     }
 

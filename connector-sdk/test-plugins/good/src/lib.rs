@@ -59,6 +59,15 @@ fn parse_cursor(cursor: Option<&str>) -> Result<u64, ConnectorError> {
 }
 
 impl Connector for Good {
+    fn action(
+        &self,
+        conn: &Connection,
+        action: &str,
+        input: &serde_json::Value,
+    ) -> Result<serde_json::Value, ConnectorError> {
+        self.run_action(conn, action, input)
+    }
+
     fn manifest(&self) -> Manifest {
         Manifest {
             id: "good".into(),
@@ -108,7 +117,30 @@ impl Connector for Good {
                 requests_per_second: None,
                 daily_quota: None,
             },
-            actions: vec![],
+            actions: vec![
+                ActionSpec {
+                    id: "set_token".into(),
+                    label: Text::new("トークンの変更", "Change token"),
+                    help: None,
+                    inputs: vec![SettingField {
+                        key: "token".into(),
+                        label: Text::new("新しいトークン", "New token"),
+                        kind: SettingKind::Secret,
+                        required: true,
+                        pattern: None,
+                        help: None,
+                        default: None,
+                    }],
+                    hidden: false,
+                },
+                ActionSpec {
+                    id: "tables".into(),
+                    label: Text::new("テーブル一覧", "Tables"),
+                    help: None,
+                    inputs: vec![],
+                    hidden: false,
+                },
+            ],
             sandbox: vec![],
         }
     }
@@ -166,6 +198,7 @@ impl Connector for Good {
                 records,
                 next_cursor: Some(format!("seq:{last}")),
                 has_more,
+                issues: Vec::new(),
             })
         })
     }
@@ -189,6 +222,56 @@ impl Connector for Good {
         Ok(store::with_tenant(&tenant, |t| {
             req.ops.iter().map(|op| write::apply(t, def, op)).collect()
         }))
+    }
+}
+
+impl Good {
+    /// `set_token` hands a new token to the hub to store; `tables` answers rows for a table.
+    fn run_action(
+        &self,
+        conn: &Connection,
+        action: &str,
+        input: &serde_json::Value,
+    ) -> Result<serde_json::Value, ConnectorError> {
+        match action {
+            "set_token" => {
+                let token = input.get("token").and_then(|t| t.as_str()).unwrap_or("");
+                if token.is_empty() || token == "wrong" {
+                    return Err(ConnectorError::new(
+                        ErrorKind::InvalidData,
+                        "the new token was refused",
+                    )
+                    .with_ja("新しいトークンは使えません"));
+                }
+                Ok(serde_json::json!({
+                    "message": {"ja": "トークンを変更しました", "en": "Token changed"},
+                    "store_credentials": {"api_token": token},
+                }))
+            }
+            "tables" => {
+                let tenant = authorize(conn)?;
+                let rows: Vec<serde_json::Value> = objects::OBJECTS
+                    .iter()
+                    .map(|o| {
+                        let n = store::with_tenant(&tenant, |t| {
+                            t.tables.get(o.id).map_or(0, |tb| tb.records.len())
+                        });
+                        serde_json::json!({"object": o.id, "records": n})
+                    })
+                    .collect();
+                Ok(serde_json::json!({
+                    "columns": [
+                        {"key": "object", "label": {"ja": "オブジェクト", "en": "Object"}},
+                        {"key": "records", "label": {"ja": "件数", "en": "Records"}},
+                    ],
+                    "rows": rows,
+                }))
+            }
+            other => Err(ConnectorError::new(
+                ErrorKind::Unsupported,
+                format!("no action '{other}'"),
+            )),
+        }
     }
 }
 

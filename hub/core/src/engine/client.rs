@@ -5,11 +5,13 @@
 
 use connector_sdk::protocol::{Call, Reply};
 use connector_sdk::{
-    Connection as PluginConnection, ConnectorError, ErrorKind, Limits, WriteAction,
+    Connection as PluginConnection, ConnectorError, ErrorKind, Limits, ReadPage, ReadRequest,
+    WriteAction, WriteRequest, WriteResult,
 };
 use rand::Rng;
 use std::time::{Duration, Instant};
 
+use super::Fatal;
 use crate::error::HubResult;
 use crate::plugins::PluginSession;
 use crate::Hub;
@@ -150,6 +152,37 @@ impl ConnectorClient {
                 continue;
             }
             return Err(err);
+        }
+    }
+}
+
+impl ConnectorClient {
+    /// One page of `req`; a wrong reply or a connector error becomes the run's fatal error,
+    /// named by `side` (`source` / `target`).
+    pub async fn read_page(&mut self, side: &str, req: ReadRequest) -> Result<ReadPage, Fatal> {
+        match self.call(Call::Read(req)).await {
+            Ok(Reply::Read(p)) => Ok(p),
+            Ok(other) => Err(Fatal::final_(format!(
+                "{side}: {}",
+                crate::connections::unexpected("read", &other)
+            ))),
+            Err(e) => Err(Fatal::connector(side, &e)),
+        }
+    }
+
+    /// One batch of writes; one result per op, or the run's fatal error named by `side`.
+    pub async fn write_batch(
+        &mut self,
+        side: &str,
+        req: WriteRequest,
+    ) -> Result<Vec<WriteResult>, Fatal> {
+        match self.call(Call::Write(req)).await {
+            Ok(Reply::Write(r)) => Ok(r),
+            Ok(other) => Err(Fatal::final_(format!(
+                "{side}: {}",
+                crate::connections::unexpected("write", &other)
+            ))),
+            Err(e) => Err(Fatal::connector(side, &e)),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Field mapping: each target field from a source field, through an optional transform. The
 //! fingerprint of the mapped fields decides whether anything changed since the last sync.
+//! Lookups through another flow's links come resolved for the page (`lookup.rs`).
 
 use connector_sdk::{Fields, Record};
 use hub_store::FieldMapping;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::lookup::Resolved;
 use super::transforms::{parse, Transform};
 use crate::error::HubResult;
 
@@ -86,16 +88,44 @@ impl Mapper {
 
     /// The target fields for one source record. `$id` names the source record's id.
     pub fn map(&self, record: &Record) -> Fields {
+        self.map_with(record, &Resolved::default())
+    }
+
+    /// [`Mapper::map`] with the page's lookups resolved.
+    pub fn map_with(&self, record: &Record, resolved: &Resolved) -> Fields {
         let mut out = Fields::new();
-        for (from, to, t) in &self.rules {
-            let v = if from == "$id" {
-                Value::String(record.id.clone())
-            } else {
-                record.fields.get(from).cloned().unwrap_or(Value::Null)
+        for (i, (from, to, t)) in self.rules.iter().enumerate() {
+            let v = source_value(record, from);
+            let v = match t {
+                Transform::Lookup { .. } => resolved.value(i, &v),
+                _ => t.apply(v, &record.fields),
             };
-            out.insert(to.clone(), t.apply(v, &record.fields));
+            out.insert(to.clone(), v);
         }
         out
+    }
+
+    /// The rules that look their value up through another flow's links:
+    /// `(rule index, source field, flow id, reverse)`.
+    pub fn lookups(&self) -> impl Iterator<Item = (usize, &str, &str, bool)> {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (from, _, t))| match t {
+                Transform::Lookup { flow, reverse } => {
+                    Some((i, from.as_str(), flow.as_str(), *reverse))
+                }
+                _ => None,
+            })
+    }
+}
+
+/// A rule's source value: `$id` names the record's id.
+pub fn source_value(record: &Record, from: &str) -> Value {
+    if from == "$id" {
+        Value::String(record.id.clone())
+    } else {
+        record.fields.get(from).cloned().unwrap_or(Value::Null)
     }
 }
 

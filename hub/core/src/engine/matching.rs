@@ -109,6 +109,9 @@ pub fn key_of(keys: &[MatchKeySpec], side: Side, fields: &Fields) -> Option<Stri
 #[derive(Debug, Default)]
 pub struct TargetIndex {
     by_key: HashMap<String, Vec<String>>,
+    /// The mapped fields of each record as read (JSON), kept when the run records
+    /// before-images for undo: what a record matched by key held before the run wrote it.
+    images: HashMap<String, String>,
 }
 
 pub enum Match {
@@ -133,6 +136,17 @@ impl TargetIndex {
         if let Some(k) = key_of(keys, side, &r.fields) {
             self.add(k, r.id.clone());
         }
+    }
+
+    pub fn add_image(&mut self, id: &str, fields: &Fields) {
+        if let Ok(json) = serde_json::to_string(fields) {
+            self.images.insert(id.to_string(), json);
+        }
+    }
+
+    /// A record's mapped fields as read while indexing (JSON), if they were kept.
+    pub fn image(&self, id: &str) -> Option<String> {
+        self.images.get(id).cloned()
     }
 
     pub fn find(&self, key: &str) -> Match {

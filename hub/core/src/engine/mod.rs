@@ -1,15 +1,23 @@
 //! The sync engine: executes one run of a flow (DESIGN.md "Sync semantics"). Connector-agnostic:
 //! it speaks only the SDK's read/write calls, through [`client::ConnectorClient`].
 
+mod changelog;
 pub mod client;
+pub mod lookup;
 pub mod mapping;
 pub mod matching;
 mod oneway;
+pub mod retry;
 pub mod transforms;
 mod twoway;
+mod twoway_pairs;
+pub mod undo;
 
 use connector_sdk::ConnectorError;
+use hub_store::changes::RunKind;
 use hub_store::{Direction, Run, RunCounts, RunError, RunStatus};
+
+pub(crate) use changelog::RunCtx;
 
 use crate::Hub;
 
@@ -134,14 +142,31 @@ pub async fn preview(hub: &Hub, flow: &hub_store::Flow) -> (RunReport, Plan) {
     let mut plan = Plan::default();
     let noop = |_: &RunCounts| {};
     let report = match flow.spec.direction {
-        Direction::OneWay => oneway::run(hub, flow, &noop, Some(&mut plan)).await,
-        Direction::TwoWay => twoway::run(hub, flow, &noop, Some(&mut plan)).await,
+        Direction::OneWay => {
+            oneway::run(hub, flow, &RunCtx::default(), &noop, Some(&mut plan)).await
+        }
+        Direction::TwoWay => {
+            twoway::run(hub, flow, &RunCtx::default(), &noop, Some(&mut plan)).await
+        }
     };
     (report, plan)
 }
 
 /// The history entry for a record the connector refused (or found changed since it was read),
 /// and whether trying it again later may help. Messages carry the Japanese text first.
+/// Rows the connector could not read become failed records of the run, on their side.
+fn read_issues(side: &str, issues: &[connector_sdk::RecordIssue]) -> Vec<RunError> {
+    issues
+        .iter()
+        .map(|i| RunError {
+            record: i.record.clone(),
+            side: side.to_string(),
+            code: i.code.clone(),
+            message: i.message.clone(),
+        })
+        .collect()
+}
+
 fn record_error(record: &str, side: &str, r: &connector_sdk::WriteResult) -> (RunError, bool) {
     let (code, message, retryable) = match &r.error {
         Some(e) => (
@@ -181,8 +206,33 @@ pub async fn execute(hub: &Hub, run: &Run, progress: Progress<'_>) -> RunReport 
             return RunReport::finish(RunCounts::default(), vec![], Some(fatal));
         }
     };
+    // Runs queued to act on another run (元に戻す, 失敗分のみ再実行) have a request row.
+    match hub.store.run_request(&run.id).await {
+        Ok(Some(req)) => match req.kind {
+            RunKind::Undo => undo::execute(hub, &flow, run, &req.of_run, progress).await,
+            RunKind::RetryFailed => retry::execute(hub, &flow, run, &req.of_run, progress).await,
+        },
+        Ok(None) => {
+            retry::save_start_cursors(hub, &flow, &run.id).await;
+            sync(hub, &flow, &RunCtx::recording(&run.id), progress).await
+        }
+        Err(e) => RunReport::finish(
+            RunCounts::default(),
+            vec![],
+            Some(Fatal::from(format!("run {}: {e}", run.id))),
+        ),
+    }
+}
+
+/// One sync of the flow, as far as `ctx` allows.
+async fn sync(
+    hub: &Hub,
+    flow: &hub_store::Flow,
+    ctx: &RunCtx,
+    progress: Progress<'_>,
+) -> RunReport {
     match flow.spec.direction {
-        Direction::OneWay => oneway::run(hub, &flow, progress, None).await,
-        Direction::TwoWay => twoway::run(hub, &flow, progress, None).await,
+        Direction::OneWay => oneway::run(hub, flow, ctx, progress, None).await,
+        Direction::TwoWay => twoway::run(hub, flow, ctx, progress, None).await,
     }
 }

@@ -2,20 +2,21 @@
 //! target — linked records by id, others by match key or created — skipping what is unchanged
 //! since the last sync. Links and the cursor move per page, after the target acknowledged it.
 
-use connector_sdk::protocol::{Call, Reply};
 use connector_sdk::{
-    ConnectorError, Fields, MatchKey, ReadPage, ReadRequest, Record, WriteAction, WriteOp,
-    WriteOutcome, WriteRequest,
+    Fields, MatchKey, ReadPage, ReadRequest, Record, WriteAction, WriteOp, WriteOutcome,
+    WriteRequest,
 };
 use hub_store::links::{Link, PageCommit};
 use hub_store::{now_ms, Flow, MatchKeySpec, RunCounts, RunError};
 use serde_json::Value;
 use std::collections::HashMap;
 
+use super::changelog::Written;
 use super::client::ConnectorClient;
+use super::lookup::Lookups;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, native_match, Match, Side, TargetIndex};
-use super::{record_error, Fatal, Plan, Progress, RunReport};
+use super::{read_issues, record_error, Fatal, Plan, Progress, RunCtx, RunReport};
 use crate::Hub;
 
 struct Pending {
@@ -28,19 +29,16 @@ struct Pending {
 pub(super) async fn run(
     hub: &Hub,
     flow: &Flow,
+    ctx: &RunCtx,
     progress: Progress<'_>,
     plan: Option<&mut Plan>,
 ) -> RunReport {
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
-    let fatal = sync(hub, flow, progress, &mut counts, &mut errors, plan)
+    let fatal = sync(hub, flow, ctx, progress, &mut counts, &mut errors, plan)
         .await
         .err();
     RunReport::finish(counts, errors, fatal)
-}
-
-pub(super) fn describe(side: &str, e: &ConnectorError) -> Fatal {
-    Fatal::connector(side, e)
 }
 
 pub(super) fn open_failed(side: &str, e: crate::HubError) -> Fatal {
@@ -54,6 +52,7 @@ pub(super) fn open_failed(side: &str, e: crate::HubError) -> Fatal {
 async fn sync(
     hub: &Hub,
     flow: &Flow,
+    ctx: &RunCtx,
     progress: Progress<'_>,
     counts: &mut RunCounts,
     errors: &mut Vec<RunError>,
@@ -61,18 +60,23 @@ async fn sync(
 ) -> Result<(), Fatal> {
     let spec = &flow.spec;
     let mapper = Mapper::new(&spec.mapping).map_err(|e| Fatal::final_(e.to_string()))?;
+    let lookups = Lookups::prepare(hub, &mapper).await?;
     let mut source = ConnectorClient::open(hub, &spec.source.connection)
         .await
         .map_err(|e| open_failed("source", e))?;
     let mut target = ConnectorClient::open(hub, &spec.target.connection)
         .await
         .map_err(|e| open_failed("target", e))?;
-    let stored_cursor = hub
-        .store
-        .get_cursor(&flow.id, "source")
-        .await
-        .map_err(|e| e.to_string())?;
-    let first_run = stored_cursor.is_none();
+    // A retry of failed records reads again from where the failed run started.
+    let stored_cursor = match &ctx.scope {
+        Some(scope) => scope.cursor("source"),
+        None => hub
+            .store
+            .get_cursor(&flow.id, "source")
+            .await
+            .map_err(|e| e.to_string())?,
+    };
+    let first_run = stored_cursor.is_none() && ctx.scope.is_none();
     let since = match (first_run, spec.filters.modified_within_days) {
         (true, Some(days)) => {
             chrono::DateTime::from_timestamp_millis(now_ms() - i64::from(days) * 86_400_000)
@@ -110,17 +114,12 @@ async fn sync(
             page_size: Some(source.limits.read_page_size),
             fields: read_fields(&mapper, &spec.match_keys, Side::Source),
         };
-        let page: ReadPage = match source.call(Call::Read(req)).await {
-            Ok(Reply::Read(p)) => p,
-            Ok(other) => {
-                return Err(Fatal::final_(format!(
-                    "source: {}",
-                    crate::connections::unexpected("read", &other)
-                )))
-            }
-            Err(e) => return Err(describe("source", &e)),
-        };
-        let mut records = page.records;
+        let mut page: ReadPage = source.read_page("source", req).await?;
+        page.issues.retain(|i| ctx.admits(&i.record));
+        counts.failed += page.issues.len() as i64;
+        errors.extend(read_issues("source", &page.issues));
+        let mut records = std::mem::take(&mut page.records);
+        records.retain(|r| ctx.admits(&r.id));
         let mut stop = !page.has_more;
         if let Some(left) = remaining.as_mut() {
             if records.len() as u64 >= *left {
@@ -137,6 +136,7 @@ async fn sync(
             .links_by_source(&flow.id, &ids)
             .await
             .map_err(|e| e.to_string())?;
+        let resolved = lookups.resolve(hub, &records).await?;
         for rec in records {
             let link = links.get(&rec.id).cloned();
             if rec.private && spec.filters.skip_private {
@@ -168,7 +168,12 @@ async fn sync(
                 }
                 continue;
             }
-            let mapped = mapper.map(&rec);
+            if let Some(e) = resolved.missing(&rec) {
+                counts.failed += 1;
+                errors.push(e);
+                continue;
+            }
+            let mapped = mapper.map_with(&rec, &resolved);
             let fp = fingerprint(&mapped);
             if link.as_ref().and_then(|l| l.source_fingerprint.as_deref()) == Some(fp.as_str()) {
                 counts.unchanged += 1;
@@ -225,6 +230,7 @@ async fn sync(
                                 &spec.target.object,
                                 &spec.match_keys,
                                 Side::Target,
+                                (ctx.run_id.is_some() && plan.is_none()).then_some(&mapper),
                             )
                             .await?,
                         );
@@ -315,21 +321,15 @@ async fn sync(
                 object: spec.target.object.clone(),
                 ops: chunk.iter().map(|(op, _)| op.clone()).collect(),
             };
-            let results = match target.call(Call::Write(req)).await {
-                Ok(Reply::Write(r)) => r,
-                Ok(other) => {
-                    return Err(Fatal::final_(format!(
-                        "target: {}",
-                        crate::connections::unexpected("write", &other)
-                    )))
-                }
-                Err(e) => {
+            let results = match target.write_batch("target", req).await {
+                Ok(r) => r,
+                Err(fatal) => {
                     // Whatever this page committed so far stays; the cursor stays where it was.
                     hub.store
                         .commit_page(&flow.id, &commit)
                         .await
                         .map_err(|e| e.to_string())?;
-                    return Err(describe("target", &e));
+                    return Err(fatal);
                 }
             };
             let by_op: HashMap<&str, _> = results.iter().map(|r| (r.op_id.as_str(), r)).collect();
@@ -344,6 +344,23 @@ async fn sync(
                     });
                     continue;
                 };
+                // Kept for undo: what the target record held before (the last synced copy, or
+                // the record as read while matching).
+                let before = match &p.link {
+                    Some(l) => l.synced_copy.clone(),
+                    None => op
+                        .id
+                        .as_deref()
+                        .and_then(|t| index.as_ref().and_then(|i| i.image(t))),
+                };
+                let written = Written {
+                    side: "target",
+                    object: &spec.target.object,
+                    label: &p.source.id,
+                    before,
+                    prior: p.link.as_ref(),
+                };
+                commit.changes.extend(ctx.change(written, op, r));
                 match r.outcome {
                     WriteOutcome::Created | WriteOutcome::Updated | WriteOutcome::Unchanged => {
                         match r.outcome {
@@ -378,7 +395,7 @@ async fn sync(
                 }
             }
         }
-        if !retry_page {
+        if !retry_page && ctx.scope.is_none() {
             if let Some(c) = pending_cursor.take() {
                 commit.cursors.push(("source".into(), c));
             }
@@ -388,7 +405,8 @@ async fn sync(
             .await
             .map_err(|e| e.to_string())?;
         progress(counts);
-        if last || retry_page {
+        // A retry of failed records moves no cursor, so it reads on past a retryable failure.
+        if last || (retry_page && ctx.scope.is_none()) {
             break;
         }
         cursor = page.next_cursor;
@@ -435,35 +453,43 @@ pub(super) fn ambiguous(record: &str, detail: &str) -> RunError {
     }
 }
 
-/// Reads the whole target object once to match by normalized keys.
+/// Reads the whole target object once to match by normalized keys. With `images`, also keeps
+/// each record's fields as that mapping writes them (the before-images undo restores).
 pub(super) async fn load_index(
     target: &mut ConnectorClient,
     object: &str,
     keys: &[MatchKeySpec],
     side: Side,
+    images: Option<&Mapper>,
 ) -> Result<TargetIndex, Fatal> {
     let mut index = TargetIndex::default();
     let mut cursor = None;
+    let fields = match images {
+        Some(m) => {
+            let mut f = m.targets();
+            for k in key_fields(keys, side).unwrap_or_default() {
+                if !f.contains(&k) {
+                    f.push(k);
+                }
+            }
+            (!f.is_empty()).then_some(f)
+        }
+        None => key_fields(keys, side),
+    };
     loop {
         let req = ReadRequest {
             object: object.to_string(),
             cursor: cursor.clone(),
             since: None,
             page_size: Some(target.limits.read_page_size),
-            fields: key_fields(keys, side),
+            fields: fields.clone(),
         };
-        let page = match target.call(Call::Read(req)).await {
-            Ok(Reply::Read(p)) => p,
-            Ok(other) => {
-                return Err(Fatal::final_(format!(
-                    "target: {}",
-                    crate::connections::unexpected("read", &other)
-                )))
-            }
-            Err(e) => return Err(describe("target", &e)),
-        };
+        let page = target.read_page("target", req).await?;
         for r in &page.records {
             index.add_record(keys, side, r);
+            if let Some(m) = images.filter(|_| !r.deleted) {
+                index.add_image(&r.id, &m.project(&r.fields));
+            }
         }
         if !page.has_more || page.next_cursor.is_none() {
             return Ok(index);

@@ -1,9 +1,10 @@
 //! Value transforms a business user can put on a mapping: copy, trim, nfkc, upper, lower,
-//! constant, split a name into 姓/名, concatenate fields, reformat a date, and a value table
-//! (都道府県, status codes). Declared in the flow JSON as a name or an object; an unknown one is
-//! refused (422) when the flow is saved.
+//! constant, split a name into 姓/名, concatenate fields, reformat a date, a value table
+//! (都道府県, status codes), and an id looked up through another flow's links (`lookup.rs`).
+//! Declared in the flow JSON as a name or an object; an unknown one is refused (422) when the
+//! flow is saved, and so is one that does not fit the fields' types ([`Transform::accepts`]).
 
-use connector_sdk::Fields;
+use connector_sdk::{FieldType, Fields};
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
@@ -20,6 +21,8 @@ pub const TRANSFORMS: &[&str] = &[
     "{\"concat\": [fields], \"separator\": s}",
     "{\"date_format\": \"%Y/%m/%d\"}",
     "{\"map\": {from: to}, \"default\": v}",
+    "{\"lookup\": FLOW_ID}",
+    "{\"lookup_reverse\": FLOW_ID}",
 ];
 
 #[derive(Debug, Clone)]
@@ -43,6 +46,13 @@ pub enum Transform {
         map: Map<String, Value>,
         default: Option<Value>,
     },
+    /// The record id this value has on the other side of another flow's links: `lookup`
+    /// takes that flow's source id to its target id, `lookup_reverse` the target id back.
+    /// Resolved a page at a time by the engine (`lookup.rs`), not by [`Transform::apply`].
+    Lookup {
+        flow: String,
+        reverse: bool,
+    },
 }
 
 fn unknown(field: &str, what: &str) -> HubError {
@@ -64,6 +74,12 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
             "nfkc" => Transform::Nfkc,
             "upper" => Transform::Upper,
             "lower" => Transform::Lower,
+            other if other.starts_with("lookup") => {
+                return Err(HubError::unprocessable(
+                    field,
+                    "a lookup names its flow in an object: {\"lookup\": \"FLOW_ID\"} or {\"lookup_reverse\": \"FLOW_ID\"}",
+                ))
+            }
             other => return Err(unknown(field, &format!("'{other}'"))),
         },
         Some(Value::Object(o)) => {
@@ -114,6 +130,22 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
                     ));
                 }
                 Transform::DateFormat(f.to_string())
+            } else if let Some((key, flow)) = ["lookup", "lookup_reverse"]
+                .iter()
+                .find_map(|k| o.get(*k).map(|v| (*k, v)))
+            {
+                match flow.as_str().map(str::trim) {
+                    Some(id) if !id.is_empty() => Transform::Lookup {
+                        flow: id.to_string(),
+                        reverse: key == "lookup_reverse",
+                    },
+                    _ => {
+                        return Err(HubError::unprocessable(
+                            field,
+                            format!("{key} is the id of another flow: {{\"{key}\": \"FLOW_ID\"}}"),
+                        ))
+                    }
+                }
             } else if let Some(m) = o.get("map") {
                 let map = m.as_object().cloned().ok_or_else(|| {
                     HubError::unprocessable(field, "map is an object of value → value")
@@ -199,6 +231,76 @@ impl Transform {
                 Some(to) => to.clone(),
                 None => default.clone().unwrap_or(v),
             },
+            // Only the engine can resolve it (through the store); `Mapper::map_with` does.
+            Transform::Lookup { .. } => Value::Null,
+        }
+    }
+}
+
+/// What the transforms take and give, checked against both objects' schemas when a flow is
+/// saved. The types of values written into fields are judged by `FieldType::fits_into`.
+impl Transform {
+    /// Whether the transform can take a value of type `t`; `Other` (unknown) is not judged.
+    pub fn accepts(&self, t: FieldType) -> bool {
+        use FieldType::*;
+        let text = matches!(t, Text | LongText | Email | Phone | Url | Picklist | Other);
+        match self {
+            Transform::Copy
+            | Transform::Constant(_)
+            | Transform::Concat { .. }
+            | Transform::Table { .. } => true,
+            Transform::Trim
+            | Transform::Nfkc
+            | Transform::Upper
+            | Transform::Lower
+            | Transform::SplitName { .. } => text,
+            Transform::DateFormat(_) => matches!(t, Date | DateTime | Text | LongText | Other),
+            // An id: one value, written as text or a number.
+            Transform::Lookup { .. } => text || matches!(t, Number | Lookup),
+        }
+    }
+
+    /// What the transform takes, in words for the refusal (Japanese, English).
+    pub fn takes(&self) -> (&'static str, &'static str) {
+        match self {
+            Transform::DateFormat(_) => (
+                "日付・日時・文字列の項目",
+                "a date, date-time or text field",
+            ),
+            Transform::Lookup { .. } => (
+                "レコードIDを持つ文字列・数値・ルックアップの項目",
+                "a text, number or lookup field holding a record id",
+            ),
+            _ => ("文字列の項目", "a text field"),
+        }
+    }
+
+    /// The type of the value the transform gives for a value of type `input`.
+    pub fn output(&self, input: FieldType) -> FieldType {
+        match self {
+            Transform::Copy
+            | Transform::Trim
+            | Transform::Nfkc
+            | Transform::Upper
+            | Transform::Lower => input,
+            Transform::Constant(v) => match v {
+                Value::Bool(_) => FieldType::Boolean,
+                Value::Number(_) => FieldType::Number,
+                Value::String(_) => FieldType::Text,
+                Value::Array(_) => FieldType::MultiPicklist,
+                _ => FieldType::Other,
+            },
+            Transform::SplitName { .. }
+            | Transform::Concat { .. }
+            | Transform::DateFormat(_)
+            | Transform::Lookup { .. } => FieldType::Text,
+            Transform::Table { map, default } => {
+                if map.values().chain(default.iter()).all(Value::is_string) {
+                    FieldType::Text
+                } else {
+                    FieldType::Other
+                }
+            }
         }
     }
 }
@@ -295,6 +397,9 @@ mod tests {
             json!({"date_format": "%Q"}),
             json!({"map": 3}),
             json!({"what": 1}),
+            json!({"lookup": ""}),
+            json!({"lookup_reverse": 7}),
+            json!("lookup:abc"),
         ] {
             let e = parse(&Some(bad.clone()), "mapping[2].transform").unwrap_err();
             assert!(

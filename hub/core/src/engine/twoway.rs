@@ -12,46 +12,28 @@ use connector_sdk::{
     Fields, ReadRequest, Record, WriteAction, WriteOp, WriteOutcome, WriteRequest,
 };
 use hub_store::links::{Link, PageCommit};
-use hub_store::{now_ms, ConflictPolicy, Flow, FlowSpec, RunCounts, RunError};
+use hub_store::{now_ms, Flow, FlowSpec, RunCounts, RunError};
 use std::collections::{HashMap, HashSet};
 
+use super::changelog::Written;
 use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, Match, Side, TargetIndex};
-use super::oneway::{ambiguous, describe, load_index, open_failed, read_fields};
-use super::{record_error, Fatal, Plan, Progress, RunReport};
+use super::oneway::{ambiguous, load_index, open_failed, read_fields};
+use super::twoway_pairs::{op, resolve, write, Change, Pair};
+use super::{read_issues, Fatal, Plan, Progress, RunCtx, RunReport};
 use crate::Hub;
-
-struct Change {
-    rec: Record,
-    /// The record in the target's field space.
-    space: Fields,
-    link: Option<Link>,
-}
-
-/// One pair being synced: what each side should end up with, and what we know of each.
-#[derive(Default, Clone)]
-struct Pair {
-    source_id: Option<String>,
-    target_id: Option<String>,
-    source_version: Option<String>,
-    target_version: Option<String>,
-    /// The agreed content, in the target's field space.
-    agreed: Fields,
-    /// Which record the errors name.
-    label: String,
-    failed: bool,
-}
 
 pub(super) async fn run(
     hub: &Hub,
     flow: &Flow,
+    ctx: &RunCtx,
     progress: Progress<'_>,
     plan: Option<&mut Plan>,
 ) -> RunReport {
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
-    let fatal = sync(hub, flow, progress, &mut counts, &mut errors, plan)
+    let fatal = sync(hub, flow, ctx, progress, &mut counts, &mut errors, plan)
         .await
         .err();
     RunReport::finish(counts, errors, fatal)
@@ -64,6 +46,7 @@ async fn read_all(
     cursor: Option<String>,
     since: Option<String>,
     fields: Option<Vec<String>>,
+    issues: &mut Vec<RunError>,
 ) -> Result<(Vec<Record>, Option<String>), Fatal> {
     let mut out = Vec::new();
     let mut cursor = cursor;
@@ -79,16 +62,8 @@ async fn read_all(
             page_size: Some(client.limits.read_page_size),
             fields: fields.clone(),
         };
-        let page = match client.call(Call::Read(req)).await {
-            Ok(Reply::Read(p)) => p,
-            Ok(other) => {
-                return Err(Fatal::final_(format!(
-                    "{side}: {}",
-                    crate::connections::unexpected("read", &other)
-                )))
-            }
-            Err(e) => return Err(describe(side, &e)),
-        };
+        let page = client.read_page(side, req).await?;
+        issues.extend(read_issues(side, &page.issues));
         out.extend(page.records);
         if page.next_cursor.is_some() {
             cursor = page.next_cursor;
@@ -99,62 +74,10 @@ async fn read_all(
     }
 }
 
-fn modified(r: &Record) -> i64 {
-    r.modified_at
-        .as_deref()
-        .and_then(|m| chrono::DateTime::parse_from_rfc3339(m).ok())
-        .map(|t| t.timestamp_millis())
-        .unwrap_or(i64::MIN)
-}
-
-/// The content both sides should have after a conflict.
-fn resolve(policy: ConflictPolicy, a: &Change, b: &Change, base: Option<&Fields>) -> Fields {
-    let a_newer = modified(&a.rec) >= modified(&b.rec);
-    match policy {
-        ConflictPolicy::SourceWins => a.space.clone(),
-        ConflictPolicy::TargetWins => b.space.clone(),
-        ConflictPolicy::NewestWins => {
-            if a_newer {
-                a.space.clone()
-            } else {
-                b.space.clone()
-            }
-        }
-        ConflictPolicy::FieldMerge => {
-            let mut out = Fields::new();
-            for (k, av) in &a.space {
-                let bv = b.space.get(k).unwrap_or(&serde_json::Value::Null);
-                let basev = base.and_then(|b| b.get(k));
-                // Take the target's value only if the source did not change this field (it is still
-                // the base) or both changed it and the target is newer; otherwise the source's.
-                let source_unchanged = basev == Some(av) && av != bv;
-                let both_changed = basev != Some(av) && basev != Some(bv);
-                let v = if source_unchanged || (both_changed && !a_newer) {
-                    bv
-                } else {
-                    av
-                };
-                out.insert(k.clone(), v.clone());
-            }
-            out
-        }
-    }
-}
-
-fn op(op_id: String, action: WriteAction, id: Option<String>, fields: Fields) -> WriteOp {
-    WriteOp {
-        op_id,
-        action,
-        id,
-        match_key: None,
-        expected_version: None,
-        fields,
-    }
-}
-
 async fn sync(
     hub: &Hub,
     flow: &Flow,
+    ctx: &RunCtx,
     progress: Progress<'_>,
     counts: &mut RunCounts,
     errors: &mut Vec<RunError>,
@@ -169,18 +92,23 @@ async fn sync(
     let mut b = ConnectorClient::open(hub, &spec.target.connection)
         .await
         .map_err(|e| open_failed("target", e))?;
-    let cur_a = hub
-        .store
-        .get_cursor(&flow.id, "source")
-        .await
-        .map_err(|e| e.to_string())?;
-    let cur_b = hub
-        .store
-        .get_cursor(&flow.id, "target")
-        .await
-        .map_err(|e| e.to_string())?;
+    let (cur_a, cur_b) = match &ctx.scope {
+        // A retry of failed records reads again from where the failed run started.
+        Some(scope) => (scope.cursor("source"), scope.cursor("target")),
+        None => (
+            hub.store
+                .get_cursor(&flow.id, "source")
+                .await
+                .map_err(|e| e.to_string())?,
+            hub.store
+                .get_cursor(&flow.id, "target")
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+    };
+    let images = ctx.run_id.is_some() && plan.is_none();
     let since = match (
-        cur_a.is_none() && cur_b.is_none(),
+        cur_a.is_none() && cur_b.is_none() && ctx.scope.is_none(),
         spec.filters.modified_within_days,
     ) {
         (true, Some(days)) => {
@@ -189,6 +117,7 @@ async fn sync(
         }
         _ => None,
     };
+    let mut issues = Vec::new();
     let (recs_a, next_a) = read_all(
         &mut a,
         "source",
@@ -196,6 +125,7 @@ async fn sync(
         cur_a,
         since.clone(),
         read_fields(&fwd, &spec.match_keys, Side::Source),
+        &mut issues,
     )
     .await?;
     let (recs_b, next_b) = read_all(
@@ -205,8 +135,12 @@ async fn sync(
         cur_b,
         since,
         read_fields(&fwd, &spec.match_keys, Side::Target),
+        &mut issues,
     )
     .await?;
+    issues.retain(|e| ctx.admits(&e.record));
+    counts.failed += issues.len() as i64;
+    errors.append(&mut issues);
     counts.read += (recs_a.len() + recs_b.len()) as i64;
 
     let ids_a: Vec<String> = recs_a.iter().map(|r| r.id.clone()).collect();
@@ -221,6 +155,10 @@ async fn sync(
         .links_by_target(&flow.id, &ids_b)
         .await
         .map_err(|e| e.to_string())?;
+    let (recs_a, recs_b) = match &ctx.scope {
+        Some(scope) => scope.narrow(recs_a, &links_a, recs_b, &links_b, counts),
+        None => (recs_a, recs_b),
+    };
 
     // What really changed on each side (not private, not our own write coming back).
     let mut changed_a = Vec::new();
@@ -297,9 +235,16 @@ async fn sync(
                     continue;
                 };
                 if index_b.is_none() {
+                    let keep = images.then_some(&fwd);
                     index_b = Some(
-                        load_index(&mut b, &spec.target.object, &spec.match_keys, Side::Target)
-                            .await?,
+                        load_index(
+                            &mut b,
+                            &spec.target.object,
+                            &spec.match_keys,
+                            Side::Target,
+                            keep,
+                        )
+                        .await?,
                     );
                 }
                 match index_b
@@ -307,6 +252,11 @@ async fn sync(
                     .map(|i| i.find(&key))
                     .unwrap_or(Match::None)
                 {
+                    // A retry leaves a pair whose other record changed outside it to a later run.
+                    Match::One(t) if ctx.leaves("target", &t) => {
+                        counts.skipped += 1;
+                        continue;
+                    }
                     Match::One(t) if claimed.insert(format!("t:{t}")) => (Some(t), None),
                     Match::One(t) => {
                         counts.failed += 1;
@@ -333,12 +283,20 @@ async fn sync(
             source_id: Some(ca.rec.id.clone()),
             source_version: ca.rec.version.clone(),
             label,
+            before_a: serde_json::to_string(&rev.project(&ca.rec.fields)).ok(),
+            before_b: match (&ca.link, &target_id) {
+                (Some(l), _) => l.synced_copy.clone(),
+                (None, Some(t)) => index_b.as_ref().and_then(|i| i.image(t)),
+                (None, None) => None,
+            },
+            prior: ca.link.clone(),
             ..Default::default()
         };
         match target_id {
             Some(t) => {
                 pair.target_id = Some(t.clone());
                 if let Some(cb) = changed_b.remove(&t) {
+                    pair.before_b = serde_json::to_string(&cb.space).ok();
                     // Changed on both sides since the last sync (or first met now): a conflict.
                     if ca.link.is_some() {
                         conflicts.push(format!("{} ⇄ {}", ca.rec.id, cb.rec.id));
@@ -409,9 +367,16 @@ async fn sync(
                     continue;
                 };
                 if index_a.is_none() {
+                    let keep = images.then_some(&rev);
                     index_a = Some(
-                        load_index(&mut a, &spec.source.object, &spec.match_keys, Side::Source)
-                            .await?,
+                        load_index(
+                            &mut a,
+                            &spec.source.object,
+                            &spec.match_keys,
+                            Side::Source,
+                            keep,
+                        )
+                        .await?,
                     );
                 }
                 match index_a
@@ -419,6 +384,10 @@ async fn sync(
                     .map(|i| i.find(&key))
                     .unwrap_or(Match::None)
                 {
+                    Match::One(s) if ctx.leaves("source", &s) => {
+                        counts.skipped += 1;
+                        continue;
+                    }
                     Match::One(s) if claimed.insert(format!("s:{s}")) => Some(s),
                     Match::One(s) => {
                         counts.failed += 1;
@@ -447,6 +416,16 @@ async fn sync(
             target_version: cb.rec.version.clone(),
             agreed: cb.space.clone(),
             label,
+            before_a: match (&cb.link, &source_id) {
+                (Some(l), _) => l
+                    .synced_copy
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str::<Fields>(c).ok())
+                    .and_then(|c| serde_json::to_string(&rev.map_fields(&c)).ok()),
+                (None, Some(s)) => index_a.as_ref().and_then(|i| i.image(s)),
+                (None, None) => None,
+            },
+            prior: cb.link.clone(),
             ..Default::default()
         };
         match source_id {
@@ -508,9 +487,10 @@ async fn sync(
         } else {
             (&mut a, &spec.source.object, l.source_id.clone())
         };
+        let del = op("d".into(), WriteAction::Delete, Some(id), Fields::new());
         let req = WriteRequest {
             object: object.clone(),
-            ops: vec![op("d".into(), WriteAction::Delete, Some(id), Fields::new())],
+            ops: vec![del.clone()],
         };
         match client.call(Call::Write(req)).await {
             Ok(Reply::Write(r))
@@ -519,6 +499,24 @@ async fn sync(
             {
                 counts.updated += 1;
                 commit.delete_links_by_source.push(l.source_id.clone());
+                let synced = l
+                    .synced_copy
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str::<Fields>(c).ok());
+                let before = match side {
+                    "target" => l.synced_copy.clone(),
+                    _ => synced.and_then(|c| serde_json::to_string(&rev.map_fields(&c)).ok()),
+                };
+                let written = Written {
+                    side,
+                    object,
+                    label: &l.source_id,
+                    before,
+                    prior: Some(&l),
+                };
+                commit
+                    .changes
+                    .extend(r.first().and_then(|r| ctx.change(written, &del, r)));
             }
             Ok(_) => {
                 counts.failed += 1;
@@ -529,7 +527,24 @@ async fn sync(
                     message: "the record could not be deleted".into(),
                 });
             }
-            Err(e) => return Err(describe(side, &e)),
+            Err(e) => return Err(Fatal::connector(side, &e)),
+        }
+    }
+    // Every acknowledged write is kept for undo, also in a pair that failed on its other side.
+    for p in &pairs {
+        for (side, o, r) in &p.written {
+            let (object, before) = match *side {
+                "target" => (&spec.target.object, p.before_b.clone()),
+                _ => (&spec.source.object, p.before_a.clone()),
+            };
+            let written = Written {
+                side,
+                object,
+                label: &p.label,
+                before,
+                prior: p.prior.as_ref(),
+            };
+            commit.changes.extend(ctx.change(written, o, r));
         }
     }
     for p in pairs.iter().filter(|p| !p.failed) {
@@ -547,7 +562,7 @@ async fn sync(
             synced_copy: serde_json::to_string(&p.agreed).ok(),
         });
     }
-    if !retry {
+    if !retry && ctx.scope.is_none() {
         if let Some(c) = next_a {
             commit.cursors.push(("source".into(), c));
         }
@@ -561,64 +576,4 @@ async fn sync(
         .map_err(|e| e.to_string())?;
     progress(counts);
     Ok(())
-}
-
-/// Writes one side's ops in batches and records ids and versions on the pairs. Answers whether
-/// a record failed for a reason that may pass (then the cursors stay, to read it again).
-async fn write(
-    client: &mut ConnectorClient,
-    side: &str,
-    object: &str,
-    mut ops: Vec<(WriteOp, usize)>,
-    pairs: &mut [Pair],
-    counts: &mut RunCounts,
-    errors: &mut Vec<RunError>,
-) -> Result<bool, Fatal> {
-    let batch = client.limits.write_batch_size.max(1) as usize;
-    let mut retry = false;
-    while !ops.is_empty() {
-        let chunk: Vec<(WriteOp, usize)> = ops.drain(..batch.min(ops.len())).collect();
-        let req = WriteRequest {
-            object: object.to_string(),
-            ops: chunk.iter().map(|(o, _)| o.clone()).collect(),
-        };
-        let results = match client.call(Call::Write(req)).await {
-            Ok(Reply::Write(r)) => r,
-            Ok(other) => {
-                return Err(Fatal::final_(format!(
-                    "{side}: {}",
-                    crate::connections::unexpected("write", &other)
-                )))
-            }
-            Err(e) => return Err(describe(side, &e)),
-        };
-        for ((o, i), r) in chunk.iter().zip(results.iter()) {
-            debug_assert_eq!(o.op_id, r.op_id);
-            let p = &mut pairs[*i];
-            match r.outcome {
-                WriteOutcome::Created | WriteOutcome::Updated | WriteOutcome::Unchanged => {
-                    match r.outcome {
-                        WriteOutcome::Created => counts.created += 1,
-                        WriteOutcome::Updated => counts.updated += 1,
-                        _ => counts.unchanged += 1,
-                    }
-                    if side == "target" {
-                        p.target_id = r.id.clone().or(p.target_id.take());
-                        p.target_version = r.version.clone().or(p.target_version.take());
-                    } else {
-                        p.source_id = r.id.clone().or(p.source_id.take());
-                        p.source_version = r.version.clone().or(p.source_version.take());
-                    }
-                }
-                _ => {
-                    counts.failed += 1;
-                    p.failed = true;
-                    let (error, retryable) = record_error(&p.label, side, r);
-                    retry |= retryable;
-                    errors.push(error);
-                }
-            }
-        }
-    }
-    Ok(retry)
 }

@@ -1,0 +1,269 @@
+//! 失敗分のみ再実行: a run that syncs again only the records an earlier run failed on.
+//!
+//! The SDK has no read-by-id, so the retry reads again the range the failed run read: every
+//! run records where each side's read started (`run_start_cursors`), and the retry starts
+//! there, keeps only the failed records (and, two-way, the records paired with them, so a
+//! change made since on the other side is still seen as a conflict) and sends them through the
+//! ordinary engine: current data, lookups, matching and links as any run. It never moves a
+//! cursor. Replaying a snapshot taken at failure time would cost no reads, but could write data
+//! older than the source holds now (and, two-way, overwrite a newer change on the other side),
+//! and has nothing to replay for rows the source could not read.
+
+use connector_sdk::Record;
+use hub_store::changes::RunKind;
+use hub_store::links::Link;
+use hub_store::{Flow, Run, RunCounts, RunError, RunStatus, Trigger};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use super::{Fatal, Progress, RunCtx, RunReport};
+use crate::error::{HubError, HubResult};
+use crate::Hub;
+
+/// Most errors of one run a retry takes up.
+const MAX_RECORDS: i64 = 100_000;
+
+/// The records a retry may touch, and where its reads start.
+pub struct Scope {
+    ids: HashSet<String>,
+    cursors: HashMap<String, Option<String>>,
+    seen: Mutex<HashSet<String>>,
+    /// Records read but not this retry's, per side: a record matched to one of them is left
+    /// to the next ordinary run rather than written without its own change being seen.
+    left_source: Mutex<HashSet<String>>,
+    left_target: Mutex<HashSet<String>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Scope {
+    /// Failed records named by a run's errors (two-way names target records `target:ID`).
+    pub fn new(errors: &[RunError], cursors: HashMap<String, Option<String>>) -> Self {
+        let ids = errors
+            .iter()
+            .map(|e| {
+                e.record
+                    .strip_prefix("target:")
+                    .unwrap_or(&e.record)
+                    .to_string()
+            })
+            .collect();
+        Scope {
+            ids,
+            cursors,
+            seen: Mutex::default(),
+            left_source: Mutex::default(),
+            left_target: Mutex::default(),
+        }
+    }
+
+    /// Where the failed run's read of `side` started (`None`: from the beginning).
+    pub fn cursor(&self, side: &str) -> Option<String> {
+        self.cursors.get(side).cloned().flatten()
+    }
+
+    /// Whether the record is one to retry (noting that it was read again).
+    pub fn admit(&self, id: &str) -> bool {
+        let ours = self.ids.contains(id);
+        if ours {
+            lock(&self.seen).insert(id.to_string());
+        }
+        ours
+    }
+
+    pub fn left(&self, side: &str, id: &str) -> bool {
+        let set = if side == "source" {
+            &self.left_source
+        } else {
+            &self.left_target
+        };
+        lock(set).contains(id)
+    }
+
+    /// Failed records the retry did not read again.
+    pub fn unseen(&self) -> Vec<String> {
+        let seen = lock(&self.seen);
+        let mut out: Vec<String> = self
+            .ids
+            .iter()
+            .filter(|id| !seen.contains(*id))
+            .cloned()
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Two-way: keeps the records of both sides that belong to a failed pair (by either id),
+    /// and takes the others out of the run's read count.
+    pub(super) fn narrow(
+        &self,
+        recs_a: Vec<Record>,
+        links_a: &HashMap<String, Link>,
+        recs_b: Vec<Record>,
+        links_b: &HashMap<String, Link>,
+        counts: &mut RunCounts,
+    ) -> (Vec<Record>, Vec<Record>) {
+        let mut keep = |recs: Vec<Record>,
+                        partner: &dyn Fn(&str) -> Option<String>,
+                        left: &Mutex<HashSet<String>>| {
+            let mut out = Vec::new();
+            for r in recs {
+                let own = self.admit(&r.id);
+                if own || partner(&r.id).is_some_and(|p| self.ids.contains(&p)) {
+                    out.push(r);
+                } else {
+                    counts.read -= 1;
+                    lock(left).insert(r.id);
+                }
+            }
+            out
+        };
+        let a = keep(
+            recs_a,
+            &|id| links_a.get(id).map(|l| l.target_id.clone()),
+            &self.left_source,
+        );
+        let b = keep(
+            recs_b,
+            &|id| links_b.get(id).map(|l| l.source_id.clone()),
+            &self.left_target,
+        );
+        (a, b)
+    }
+}
+
+/// Records where each side's read starts as an ordinary run begins. A failure here only makes
+/// a later retry of this run read from the beginning.
+pub(super) async fn save_start_cursors(hub: &Hub, flow: &Flow, run_id: &str) {
+    let mut cursors = Vec::new();
+    for side in ["source", "target"] {
+        match hub.store.get_cursor(&flow.id, side).await {
+            Ok(c) => cursors.push((side, c)),
+            Err(e) => {
+                tracing::warn!(run = %run_id, error = %e, "cannot read the flow's cursor");
+                return;
+            }
+        }
+    }
+    if let Err(e) = hub.store.save_start_cursors(run_id, &cursors).await {
+        tracing::warn!(run = %run_id, error = %e, "cannot record where the run's reads start");
+    }
+}
+
+pub(super) async fn execute(
+    hub: &Hub,
+    flow: &Flow,
+    run: &Run,
+    of_run: &str,
+    progress: Progress<'_>,
+) -> RunReport {
+    let scope = match prepare(hub, run, of_run).await {
+        Ok(s) => s,
+        Err(fatal) => {
+            let mut r = RunReport::finish(RunCounts::default(), vec![], Some(fatal));
+            r.retryable = false;
+            return r;
+        }
+    };
+    let wanted = scope.ids.len();
+    let ctx = RunCtx {
+        run_id: Some(run.id.clone()),
+        scope: Some(scope),
+    };
+    let report = super::sync(hub, flow, &ctx, progress).await;
+    let mut errors = report.errors;
+    let mut counts = report.counts;
+    let fatal = report.message.clone().map(|m| Fatal {
+        message: m,
+        retryable: false,
+    });
+    if report.status != RunStatus::Failed {
+        for id in ctx.scope.as_ref().map(Scope::unseen).unwrap_or_default() {
+            counts.failed += 1;
+            errors.push(RunError {
+                record: id,
+                side: "source".into(),
+                code: "not_read_again".into(),
+                message: "再実行で読み込めませんでした（削除されたか、別のデータに直された可能性があります） / \
+                          not read again (deleted, or fixed into a different record)"
+                    .into(),
+            });
+        }
+    }
+    let mut out = RunReport::finish(counts, errors, fatal);
+    // An automatic retry would be an ordinary run, not this one: a person presses again.
+    out.retryable = false;
+    if out.message.is_none() {
+        out.message = Some(format!(
+            "失敗分のみ再実行: 処理 {of_run} の失敗データ {wanted} 件 / retry of the {wanted} failed records of run {of_run}"
+        ));
+    }
+    out
+}
+
+async fn prepare(hub: &Hub, run: &Run, of_run: &str) -> Result<Scope, Fatal> {
+    let errors = hub
+        .store
+        .run_errors(of_run, MAX_RECORDS)
+        .await
+        .map_err(|e| format!("run {of_run}: {e}"))?;
+    let cursors = hub
+        .store
+        .start_cursors(of_run)
+        .await
+        .map_err(|e| format!("run {of_run}: {e}"))?;
+    // This run reads the same range, so a retry of this retry does too.
+    let mine: Vec<(&str, Option<String>)> = cursors
+        .iter()
+        .map(|(side, c)| (side.as_str(), c.clone()))
+        .collect();
+    if let Err(e) = hub.store.save_start_cursors(&run.id, &mine).await {
+        tracing::warn!(run = %run.id, error = %e, "cannot record where the run's reads start");
+    }
+    Ok(Scope::new(&errors, cursors))
+}
+
+impl Hub {
+    /// 失敗分のみ再実行: queues a run (trigger `retry`) of only the records run `run_id` failed on.
+    /// 409 while the flow has a run queued or running; 422 when the run has no failed records
+    /// or is itself an undo.
+    pub async fn retry_failed(&self, run_id: &str) -> HubResult<String> {
+        let of = self.store.get_run(run_id).await?;
+        if !of.status.is_finished() {
+            return Err(HubError::Conflict {
+                code: "already_running",
+                message: format!("run {run_id} has not finished yet; wait for it to finish"),
+            });
+        }
+        if let Some(req) = self.store.run_request(run_id).await? {
+            if req.kind == RunKind::Undo {
+                return Err(HubError::refused(
+                    "not_retryable",
+                    "run",
+                    "元に戻す処理は再実行できません",
+                    "an undo run cannot be retried",
+                ));
+            }
+        }
+        if self.store.run_errors(run_id, 1).await?.is_empty() {
+            return Err(HubError::refused(
+                "nothing_to_retry",
+                "run",
+                format!("処理 {run_id} に失敗したデータはありません"),
+                format!("run {run_id} has no failed records"),
+            ));
+        }
+        Ok(self
+            .store
+            .enqueue_request(
+                &of.flow_id,
+                Trigger::Retry,
+                RunKind::RetryFailed,
+                run_id,
+                &format!("retry of the failed records of run {run_id}"),
+            )
+            .await?)
+    }
+}

@@ -1,0 +1,437 @@
+//! The seed manuals' scenarios through the HTTP API, with the real plugins against the sandbox:
+//!
+//! - (a) kintone 顧客管理 → Zoho 取引先 (seeds/004): the first run takes at most 3,000 customers
+//!   updated in the last 60 days, never an older one; later runs read only what is new since.
+//! - (b) activity write-back (seeds/004): Zoho タスク → kintone 活動履歴, each activity tied to
+//!   the customer's record number through flow (a)'s links (`lookup_reverse`); an activity of a
+//!   customer flow (a) never linked is not written and is reported (`lookup_missing`).
+//! - (c) Zoho org A ⇄ org B (seeds/003) is `zoho_orgs_full_run.rs`.
+
+mod support;
+
+use chrono::{DateTime, Duration as Days, Utc};
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+use support::{plugin_dir, TestHub};
+
+struct Env {
+    hub: TestHub,
+    _plugins: tempfile::TempDir,
+    kintone: String,
+    crm: String,
+    zoho_accounts: String,
+    /// API tokens of kintone apps 1 (顧客管理) and 2 (活動履歴).
+    tokens: BTreeMap<String, String>,
+    customers: String,
+    activities: String,
+    zoho_a: String,
+}
+
+fn start() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let plugins = plugin_dir(&["connector-kintone", "connector-zoho-crm"]);
+    let hub = TestHub::start_env(
+        &db,
+        dir,
+        &["--sandbox"],
+        &[plugins.path().to_path_buf()],
+        &[("HUB_RUNNERS", "1")],
+    );
+    let a = hub.announcement();
+    let tokens = a["credentials"]["kintone"]["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|app| {
+            (
+                app["id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| app["id"].to_string()),
+                app["api_token"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let (_, conns) = hub.get("/api/connections");
+    let find = |part: &str| -> String {
+        conns
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"].as_str().unwrap().contains(part))
+            .and_then(|c| c["id"].as_str())
+            .unwrap_or_else(|| panic!("no connection named like {part}: {conns}"))
+            .to_string()
+    };
+    Env {
+        kintone: a["kintone"].as_str().unwrap().to_string(),
+        crm: a["zoho_crm"].as_str().unwrap().to_string(),
+        zoho_accounts: a["zoho_accounts"].as_str().unwrap().to_string(),
+        tokens,
+        customers: find("顧客管理"),
+        activities: find("活動履歴"),
+        zoho_a: find("組織A"),
+        hub,
+        _plugins: plugins,
+    }
+}
+
+impl Env {
+    /// Runs a flow through the API and waits for its result.
+    fn run(&self, flow: &str) -> Value {
+        let (s, body) = self.hub.post(&format!("/api/flows/{flow}/run"), &json!({}));
+        assert_eq!(s, 202, "{body}");
+        let run = body["run_id"].as_str().unwrap().to_string();
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let (_, r) = self.hub.get(&format!("/api/runs/{run}"));
+            if !matches!(r["status"].as_str(), Some("queued" | "running")) {
+                return r;
+            }
+            assert!(Instant::now() < deadline, "the run did not finish: {r}");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// A kintone REST call with the app's API token.
+    fn kintone(&self, method: &str, path: &str, app: &str, body: Value) -> Value {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = Client::new()
+            .request(m, format!("{}/k/v1/{path}.json", self.kintone))
+            .header("X-Cybozu-API-Token", &self.tokens[app])
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().unwrap();
+        assert!(status.is_success(), "{method} {path}: {v}");
+        v
+    }
+
+    /// Every record of a kintone app (offset paging is fine for a test's few thousand).
+    fn kintone_records(&self, app: &str, fields: &[&str]) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let q = format!("order by $id asc limit 500 offset {}", out.len());
+            let page = self.kintone(
+                "GET",
+                "records",
+                app,
+                json!({"app": app, "query": q, "fields": fields}),
+            );
+            let records = page["records"].as_array().unwrap().clone();
+            let n = records.len();
+            out.extend(records);
+            if n < 500 {
+                return out;
+            }
+        }
+    }
+
+    /// Every record of a Zoho module of org A, as the emulator keeps it.
+    fn zoho_records(&self, module: &str) -> Vec<Value> {
+        let v: Value = Client::new()
+            .get(format!(
+                "{}/_sandbox/zoho/orgs/A/modules/{module}/records",
+                self.crm
+            ))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["data"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn zoho_token(&self) -> String {
+        let t: Value = Client::new()
+            .post(format!("{}/_sandbox/zoho/tokens", self.zoho_accounts))
+            .json(&json!({"org": "A"}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        t["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Flow (a): kintone 顧客管理 → Zoho 取引先, matched by company name, with the first-run
+    /// window of the seed manual.
+    fn customers_flow(&self) -> String {
+        let (s, body) = self.hub.post(
+            "/api/flows",
+            &json!({"name": "kintone 顧客管理 → Zoho 取引先", "source": {"connection": self.customers, "object": "1"},
+                    "target": {"connection": self.zoho_a, "object": "Accounts"},
+                    "mapping": [{"from": "会社名", "to": "Account_Name"}, {"from": "電話番号", "to": "Phone"},
+                                {"from": "郵便番号", "to": "Billing_Code"}, {"from": "都道府県", "to": "Billing_State"},
+                                {"from": "住所", "to": "Billing_Street"}],
+                    "match_keys": [{"source": "会社名", "target": "Account_Name", "normalize": "company_name"}],
+                    "filters": {"modified_within_days": 60},
+                    "options": {"initial_max_records": 3000},
+                    "schedule": {"cron": "0 5 * * *", "timezone": "Asia/Tokyo"}}),
+        );
+        assert_eq!(s, 201, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+}
+
+fn value<'a>(record: &'a Value, code: &str) -> &'a Value {
+    &record[code]["value"]
+}
+
+fn text(record: &Value, code: &str) -> String {
+    value(record, code).as_str().unwrap_or_default().to_string()
+}
+
+fn counts(r: &Value) -> (i64, i64, i64, i64) {
+    let c = &r["counts"];
+    let n = |k: &str| c[k].as_i64().unwrap();
+    (n("read"), n("created"), n("updated"), n("failed"))
+}
+
+fn account_names(env: &Env) -> BTreeSet<String> {
+    env.zoho_records("Accounts")
+        .iter()
+        .filter_map(|a| a["Account_Name"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn first_run_takes_at_most_3000_recent_customers_then_only_what_is_new() {
+    let env = start();
+    // 3,100 more customers, all updated within the last 30 days, beside the 30 seeded ones of
+    // which some were last updated more than 60 days ago.
+    let r: Value = Client::new()
+        .post(format!("{}/_sandbox/kintone/apps/1/records", env.kintone))
+        .json(&json!({"records": [], "generate": 3100}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(r["generated"], 3100, "{r}");
+
+    // Which customers the 60-day window takes, with ten minutes of margin either side so that
+    // the boundary passing during the test cannot make it flaky.
+    let customers = env.kintone_records("1", &["$id", "会社名", "更新日時"]);
+    let boundary = Utc::now() - Days::days(60);
+    let margin = Days::minutes(10);
+    let (mut recent, mut old, mut borderline) = (Vec::new(), Vec::new(), 0);
+    for c in &customers {
+        let updated: DateTime<Utc> = text(c, "更新日時").parse().unwrap();
+        if updated > boundary + margin {
+            recent.push(c.clone());
+        } else if updated < boundary - margin {
+            old.push(c.clone());
+        } else {
+            borderline += 1;
+        }
+    }
+    assert!(customers.len() > 3000, "{}", customers.len());
+    assert!(
+        recent.len() > 3000 && !old.is_empty(),
+        "recent {} old {}",
+        recent.len(),
+        old.len()
+    );
+    let old_names: BTreeSet<String> = old.iter().map(|c| text(c, "会社名")).collect();
+    let before = account_names(&env);
+
+    let flow = env.customers_flow();
+    let first = env.run(&flow);
+    assert_eq!(first["status"], "success", "{first}");
+    let (read, created, updated, _) = counts(&first);
+    assert_eq!(read, 3000, "the first run takes at most 3,000: {first}");
+    assert_eq!(created + updated, 3000, "{first}");
+    let after_first = account_names(&env);
+    assert_eq!(after_first.difference(&before).count() as i64, created);
+    let leaked: Vec<&String> = after_first.intersection(&old_names).collect();
+    assert!(
+        leaked.is_empty(),
+        "customers older than 60 days were taken: {leaked:?}"
+    );
+
+    // Later runs read from where the first stopped. Whether the rest of the first window
+    // comes with the next run depends on where the cap fell in a page (see the report of
+    // issue #7); what holds either way: never more than the rest, never an old customer.
+    let second = env.run(&flow);
+    assert_eq!(second["status"], "success", "{second}");
+    let (read, created, updated, _) = counts(&second);
+    let rest = recent.len() as i64 - 3000 + borderline;
+    assert!(
+        read <= rest && created + updated == read,
+        "at most the {rest} left of the window: {second}"
+    );
+    let after_second = account_names(&env);
+    assert!(after_second.intersection(&old_names).next().is_none());
+
+    // Idle.
+    let idle = env.run(&flow);
+    assert_eq!(counts(&idle), (0, 0, 0, 0), "{idle}");
+
+    // An old customer edited now is new since: only it is read, and it reaches Zoho.
+    let edited = &old[0];
+    let name = text(edited, "会社名");
+    env.kintone(
+        "PUT",
+        "record",
+        "1",
+        json!({"app": "1", "id": text(edited, "$id"), "record": {"電話番号": {"value": "03-9999-0000"}}}),
+    );
+    let later = env.run(&flow);
+    let (read, created, updated, failed) = counts(&later);
+    assert_eq!((read, created + updated, failed), (1, 1, 0), "{later}");
+    assert!(
+        env.zoho_records("Accounts")
+            .iter()
+            .any(|a| a["Account_Name"] == name.as_str() && a["Phone"] == "03-9999-0000"),
+        "{name} did not reach Zoho"
+    );
+}
+
+#[test]
+fn activities_are_written_back_to_the_customer_record_they_belong_to() {
+    let env = start();
+    // A kintone lookup is written with the referenced app's token too (kintone checks that
+    // the caller may view 顧客管理): the 活動履歴 connection carries both apps' tokens.
+    let both = format!("{},{}", env.tokens["2"], env.tokens["1"]);
+    let (s, body) = env.hub.send(
+        "PUT",
+        &format!("/api/connections/{}", env.activities),
+        Some(&json!({"credentials": {"api_token": both}})),
+    );
+    assert_eq!(s, 200, "{body}");
+    let customers_flow = env.customers_flow();
+    let first = env.run(&customers_flow);
+    assert_eq!(first["status"], "success", "{first}");
+
+    // Zoho accounts by name after flow (a): kintone customers it created, and the seeded ones.
+    let accounts: BTreeMap<String, String> = env
+        .zoho_records("Accounts")
+        .iter()
+        .map(|a| {
+            (
+                a["Account_Name"].as_str().unwrap().to_string(),
+                a["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let customers = env.kintone_records("1", &["$id", "会社名", "更新日時"]);
+    let customer_id = |name: &str| -> String {
+        customers
+            .iter()
+            .find(|c| text(c, "会社名") == name)
+            .map(|c| text(c, "$id"))
+            .unwrap_or_else(|| panic!("no kintone customer {name}"))
+    };
+    // 株式会社サンプル was created in Zoho by flow (a); 北海道フーズ was already there and
+    // matched by name; 株式会社山田製作所 exists only in Zoho, so no link leads to kintone.
+    let (sample, hokkaido, yamada) = (
+        "株式会社サンプル",
+        "北海道フーズ株式会社",
+        "株式会社山田製作所",
+    );
+    for n in [sample, hokkaido, yamada] {
+        assert!(
+            accounts.contains_key(n),
+            "no Zoho account {n}: {accounts:?}"
+        );
+    }
+
+    // Only the test's activities: the seeded tasks go first.
+    let token = env.zoho_token();
+    let http = Client::new();
+    let seeded: Vec<String> = env
+        .zoho_records("Tasks")
+        .iter()
+        .filter_map(|t| t["id"].as_str().map(str::to_string))
+        .collect();
+    let r = http
+        .delete(format!("{}/crm/v8/Tasks?ids={}", env.crm, seeded.join(",")))
+        .header("Authorization", format!("Zoho-oauthtoken {token}"))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().unwrap());
+    let task = |subject: &str, account: Option<&str>| {
+        let mut t = json!({"Subject": subject, "Due_Date": "2026-04-15",
+                           "Description": format!("{subject}の記録")});
+        if let Some(a) = account {
+            t["What_Id"] = json!({"id": accounts[a]});
+        }
+        t
+    };
+    let r: Value = http
+        .post(format!("{}/crm/v8/Tasks", env.crm))
+        .header("Authorization", format!("Zoho-oauthtoken {token}"))
+        .json(&json!({"data": [
+            task("見積書の送付", Some(sample)),
+            task("冬季配送の打ち合わせ", Some(hokkaido)),
+            task("部品共同購買の相談", Some(yamada)),
+            task("社内勉強会", None),
+        ]}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let ids: Vec<String> = r["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["details"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 4, "{r}");
+
+    let (s, body) = env.hub.post(
+        "/api/flows",
+        &json!({"name": "Zoho タスク → kintone 活動履歴", "source": {"connection": env.zoho_a, "object": "Tasks"},
+                "target": {"connection": env.activities, "object": "2"},
+                "mapping": [{"from": "Subject", "to": "件名"}, {"from": "Due_Date", "to": "活動日"},
+                            {"from": "Description", "to": "内容"},
+                            {"from": "What_Id", "to": "顧客レコード番号", "transform": {"lookup_reverse": customers_flow}}]}),
+    );
+    assert_eq!(s, 201, "{body}");
+    let activity_flow = body["id"].as_str().unwrap().to_string();
+    let run = env.run(&activity_flow);
+    assert_eq!(run["status"], "partial", "{run}");
+    // (The deleted seeded tasks may be read too, and skipped: they were never linked.)
+    let (_, created, _, failed) = counts(&run);
+    assert_eq!((created, failed), (3, 1), "{run}");
+    let errors = run["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{run}");
+    assert_eq!(
+        (errors[0]["record"].as_str(), errors[0]["code"].as_str()),
+        (Some(ids[2].as_str()), Some("lookup_missing")),
+        "{run}"
+    );
+    let msg = errors[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&accounts[yamada]) && msg.contains("kintone 顧客管理 → Zoho 取引先"),
+        "names the value and the flow: {msg}"
+    );
+
+    // In 活動履歴, each activity points at its customer's record number, and kintone's own
+    // lookup copied the company name from that record.
+    let activities = env.kintone_records(
+        "2",
+        &["$id", "件名", "顧客レコード番号", "会社名", "活動日"],
+    );
+    let by_subject = |s: &str| activities.iter().find(|a| text(a, "件名") == s).cloned();
+    let a = by_subject("見積書の送付").expect("the activity of 株式会社サンプル");
+    assert_eq!(text(&a, "顧客レコード番号"), customer_id(sample), "{a}");
+    assert_eq!(text(&a, "会社名"), sample, "{a}");
+    assert_eq!(text(&a, "活動日"), "2026-04-15", "{a}");
+    let h = by_subject("冬季配送の打ち合わせ").expect("the activity of 北海道フーズ");
+    assert_eq!(text(&h, "顧客レコード番号"), customer_id(hokkaido), "{h}");
+    assert_eq!(text(&h, "会社名"), hokkaido, "{h}");
+    let own = by_subject("社内勉強会").expect("an activity without customer");
+    assert_eq!(text(&own, "顧客レコード番号"), "", "{own}");
+    assert!(
+        by_subject("部品共同購買の相談").is_none(),
+        "written without its customer"
+    );
+
+    // Idle: nothing is written again.
+    let idle = env.run(&activity_flow);
+    let (read, created, updated, _) = counts(&idle);
+    assert_eq!((created, updated), (0, 0), "{idle} (read {read})");
+}
