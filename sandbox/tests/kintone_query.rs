@@ -202,3 +202,45 @@ async fn bad_queries_are_validation_errors() {
         assert!(v["errors"]["query"]["messages"][0].is_string(), "{q}: {v}");
     }
 }
+
+#[tokio::test]
+async fn seek_pages_by_updated_time_and_id_walk_every_record_once_in_order() {
+    let k = start().await;
+    let (_, all) = k.query(1, "order by $id asc limit 500").await;
+    let mut expected: Vec<(String, u64)> = all["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                value(r, "更新日時").to_string(),
+                value(r, "$id").parse().unwrap(),
+            )
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(expected.len(), 30);
+
+    let mut walked: Vec<(String, u64)> = Vec::new();
+    loop {
+        let seek = match walked.last() {
+            Some((t, id)) => format!(r#"(更新日時 > "{t}" or (更新日時 = "{t}" and $id > {id})) "#),
+            None => String::new(),
+        };
+        let (s, v) = k
+            .query(1, &format!("{seek}order by 更新日時 asc, $id asc limit 7"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let page = v["records"].as_array().unwrap().clone();
+        walked.extend(page.iter().map(|r| {
+            (
+                value(r, "更新日時").to_string(),
+                value(r, "$id").parse().unwrap(),
+            )
+        }));
+        if page.len() < 7 {
+            break;
+        }
+    }
+    assert_eq!(walked, expected);
+}

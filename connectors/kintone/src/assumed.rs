@@ -8,22 +8,9 @@ pub const DAILY_LIMIT_CODES: &[&str] = &["GAIA_DA03", "CB_DA01"];
 /// Words in an error message that mean the same, for a 429/403 without a known code.
 pub const DAILY_LIMIT_WORDS: &[&str] = &["daily", "1日", "一日"];
 
-/// `GAIA_TM12` (too many live cursors, §4): cursors expire 10 minutes after creation, so the hub
-/// waits this long before trying again.
+/// `GAIA_TM12` (too many live cursors, §4; the hub opens none, other tools may): cursors expire
+/// 10 minutes after creation, so the hub waits this long before trying again.
 pub const CURSOR_LIMIT_RETRY_MS: u64 = 60_000;
-
-/// The reference gives no code for a cursor that expired or was deleted. A GET of a saved cursor
-/// that answers any 4xx other than an auth or permission failure is taken as "the cursor is
-/// gone": the read starts a new one from the watermark, so nothing is lost.
-pub fn is_gone_cursor(status: u16, code: &str) -> bool {
-    (400..500).contains(&status)
-        && status != 401
-        && status != 429
-        && !matches!(
-            code,
-            "CB_AU01" | "GAIA_IA02" | "GAIA_AP15" | "CB_NO02" | "GAIA_NO01"
-        )
-}
 
 /// kintone keeps `更新日時` to the minute (values end in `:00Z`), so a watermark cannot be a
 /// strict `>` bound: records updated later in the same minute would be missed. The read asks

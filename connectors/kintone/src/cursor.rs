@@ -1,20 +1,23 @@
 //! The SDK cursor of a kintone read: a durable watermark the hub can save and resume from in a
-//! later run, plus the live kintone cursor of the read in progress.
+//! later run, plus the seek key of the listing in progress. It holds no server-side state, so a
+//! page read again with the same cursor (a run killed before it acknowledged the page) answers
+//! the same records.
 //!
 //! Serialized as compact JSON, e.g.
-//! `{"v":1,"w":"2024-05-01T01:02:00Z","seen":{"17":["4","2024-05-01T01:02:00Z"]},"kc":"9a97…","cut":"2024-05-01T01:05:00Z","more":true}`:
+//! `{"v":2,"w":"2024-05-01T01:02:00Z","seen":{"17":["4","2024-05-01T01:02:00Z"]},"cut":"2024-05-01T01:05:00Z","after":["2024-05-01T01:03:00Z","42"]}`:
 //! - `w`: every record last updated before `w` (UTC) has been delivered;
 //! - `seen`: records delivered with `更新日時 >= w`, id → [revision, updated]. `更新日時` has
 //!   minute precision, so the next read asks `>= w` and drops these when unchanged: nothing
 //!   updated later in the same minute is missed, and nothing unchanged is delivered twice;
-//! - `kc`: the kintone cursor being read (expires after 10 minutes; if it is gone the read
-//!   starts a new one from `w`, so the saved cursor never depends on it);
-//! - `cut`: the server's clock (to the minute) when the listing was taken. The listing is
-//!   ordered by `更新日時` as it was then; a record updated while it is read moves to a later
-//!   time, so only records updated before `cut` may advance `w`;
-//! - `more`: a records.json page came back full; the rest is read through a kintone cursor;
-//! - `n`: records of the listing read so far (so every page's cursor differs from the last,
-//!   even when all its records were already delivered and none is returned).
+//! - `cut`: the server's clock (to the minute) when the listing's first page was asked. A
+//!   record updated while the listing is read moves to a later time (possibly behind the seek
+//!   key), so only records updated before `cut` may advance `w`, and the listing's end moves
+//!   `w` to `cut`: what changed since is read again by the next listing;
+//! - `after`: (`更新日時`, `$id`) of the last record of the listing read so far; the next page
+//!   asks for what sorts after it.
+//!
+//! Format 1 also carried a live kintone cursor (`kc`, `more`, `n`); such a saved cursor resumes
+//! from its watermark, which re-reads at most one listing and loses nothing.
 
 use chrono::{DateTime, Timelike, Utc};
 use connector_sdk::{ConnectorError, ErrorKind, Record};
@@ -23,7 +26,8 @@ use std::collections::BTreeMap;
 
 use crate::assumed::SEEN_CAP;
 
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+const FORMAT_WITH_KINTONE_CURSOR: u32 = 1;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Position {
@@ -34,17 +38,9 @@ pub struct Position {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub seen: BTreeMap<String, (String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kc: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub more: bool,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub n: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<(String, u64)>,
 }
 
 /// A time as kintone writes it in UTC: `2024-05-01T01:02:00Z`.
@@ -76,9 +72,11 @@ impl Position {
     /// The hub's saved cursor, or a fresh start from `since` (only records modified after it).
     pub fn start(cursor: Option<&str>, since: Option<&str>) -> Result<Self, ConnectorError> {
         if let Some(c) = cursor {
-            let p: Position = serde_json::from_str(c)
+            let mut p: Position = serde_json::from_str(c)
                 .ok()
-                .filter(|p: &Position| p.format == FORMAT)
+                .filter(|p: &Position| {
+                    p.format == FORMAT || p.format == FORMAT_WITH_KINTONE_CURSOR
+                })
                 .ok_or_else(|| {
                     ConnectorError::new(
                         ErrorKind::InvalidData,
@@ -87,6 +85,12 @@ impl Position {
                     .with_code("bad_cursor")
                     .with_ja("保存された読み取り位置が読み取れません。連携の読み取り位置をリセットしてください")
                 })?;
+            if p.format == FORMAT_WITH_KINTONE_CURSOR {
+                // Its listing went through a kintone cursor: start that listing again.
+                p.format = FORMAT;
+                p.cut = None;
+                p.after = None;
+            }
             return Ok(p);
         }
         let w = match since {
@@ -110,13 +114,28 @@ impl Position {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// The kintone query (without limit) of the listing from the watermark.
-    pub fn query(&self, updated: &str) -> String {
-        let order = format!("order by {updated} asc, $id asc");
-        match &self.w {
-            Some(w) => format!("{updated} >= \"{w}\" {order}"),
-            None => order,
+    /// The kintone query of the next page of the listing from the watermark.
+    pub fn query(&self, updated: &str, limit: usize) -> String {
+        let mut conditions = Vec::new();
+        if let Some(w) = &self.w {
+            conditions.push(format!("{updated} >= \"{w}\""));
         }
+        if let Some((ts, id)) = &self.after {
+            conditions.push(format!(
+                "({updated} > \"{ts}\" or ({updated} = \"{ts}\" and $id > {id}))"
+            ));
+        }
+        let order = format!("order by {updated} asc, $id asc limit {limit}");
+        if conditions.is_empty() {
+            order
+        } else {
+            format!("{} {order}", conditions.join(" and "))
+        }
+    }
+
+    /// Whether the next page is the first of a listing.
+    pub fn starts_listing(&self) -> bool {
+        self.after.is_none()
     }
 
     /// Whether `r` is new to the hub; moves the watermark past it when that is safe.
@@ -144,9 +163,7 @@ impl Position {
                 self.w = Some(c);
             }
         }
-        self.kc = None;
-        self.more = false;
-        self.n = 0;
+        self.after = None;
         self.prune();
     }
 
@@ -196,9 +213,16 @@ mod tests {
         p.finish();
         assert_eq!(p.w.as_deref(), Some("2024-05-01T10:00:00Z"));
         assert_eq!(
-            p.query("更新日時"),
-            "更新日時 >= \"2024-05-01T10:00:00Z\" order by 更新日時 asc, $id asc"
+            p.query("更新日時", 500),
+            "更新日時 >= \"2024-05-01T10:00:00Z\" order by 更新日時 asc, $id asc limit 500"
         );
+        p.after = Some(("2024-05-01T10:03:00Z".into(), 42));
+        assert_eq!(
+            p.query("更新日時", 7),
+            "更新日時 >= \"2024-05-01T10:00:00Z\" and (更新日時 > \"2024-05-01T10:03:00Z\" or \
+             (更新日時 = \"2024-05-01T10:03:00Z\" and $id > 42)) order by 更新日時 asc, $id asc limit 7"
+        );
+        p.finish();
         // Saved and resumed: the record seen at 10:03 is not delivered again, a new revision is.
         let mut q = Position::start(Some(&p.encode()), None).unwrap();
         assert!(!q.accept(&rec("2", "5", "2024-05-01T10:03:00Z")));
@@ -217,5 +241,15 @@ mod tests {
             cut_from(Some("Wed, 01 May 2024 10:07:31 GMT")),
             "2024-05-01T10:07:00Z"
         );
+    }
+
+    #[test]
+    fn a_format_1_cursor_restarts_its_listing_from_the_watermark() {
+        let old = r#"{"v":1,"w":"2024-05-01T10:00:00Z","seen":{"2":["5","2024-05-01T10:03:00Z"]},"kc":"9a97","cut":"2024-05-01T10:05:00Z","more":true,"n":500}"#;
+        let p = Position::start(Some(old), None).unwrap();
+        assert_eq!(p.format, FORMAT);
+        assert_eq!(p.w.as_deref(), Some("2024-05-01T10:00:00Z"));
+        assert_eq!(p.seen.len(), 1);
+        assert!(p.starts_listing() && p.cut.is_none());
     }
 }

@@ -1,6 +1,6 @@
 //! Renkei Hub connector for kintone. A translator between kintone's REST API and the SDK's
 //! types: each configured app is an object, its field codes (Japanese included) are the field
-//! ids, reads go by `更新日時` through the cursor API, writes go as few records.json /
+//! ids, reads seek by (`更新日時`, `$id`) through records.json, writes go as few records.json /
 //! bulkRequest calls as possible. The hub owns retries and limits. See README.md.
 
 pub mod assumed;

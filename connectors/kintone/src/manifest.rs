@@ -19,7 +19,7 @@ pub const USERNAME: &str = "username";
 pub const PASSWORD: &str = "password";
 pub const BASIC_AUTH_PASSWORD: &str = "basic_auth_password";
 
-/// The cursor API's maximum page (reference §4).
+/// records.json's maximum `limit` (reference: GET limits).
 pub const READ_PAGE_SIZE: u32 = 500;
 /// A records.json call takes 100 records and a bulkRequest 20 calls (§3, §5): a batch of up to
 /// 2,000 ops goes out as one bulkRequest (the hub's batches are also bounded by its read page).

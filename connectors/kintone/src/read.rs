@@ -1,17 +1,14 @@
-//! Reads: one bounded page per call, ordered by `更新日時, $id`.
-//! - A full read (no watermark) goes through the cursor API (size ≤ 500): one POST, then one
-//!   GET per page; kintone drops a cursor read to its end, and one left on error is deleted.
-//! - A read from a watermark (`since`, or a saved cursor) asks records.json for the first page
-//!   (`更新日時 >= "w" … limit`, the limit raised by what was already delivered at `w`): an idle
-//!   or small incremental run costs one call and opens no cursor. When more is waiting, the
-//!   rest comes through a cursor. Never offset paging.
+//! Reads: one bounded page per call through records.json, ordered by `更新日時, $id` and
+//! walked by seek (`(更新日時, $id)` after the last record of the previous page, as the official
+//! clients walk `$id > N … limit 500`). No kintone cursor is opened: a page read again with the
+//! same SDK cursor answers the same records, so a run killed between reading a page and saving
+//! its cursor loses nothing, and no cursor is left counting against the domain's 10. An idle or
+//! small incremental run costs one call. Never offset paging (kintone caps offsets at 10,000).
 
-use connector_sdk::{Connection, ConnectorError, ReadPage, ReadRequest, Record};
+use connector_sdk::{Connection, ConnectorError, ErrorKind, ReadPage, ReadRequest};
 use serde_json::{json, Value};
 
-use crate::assumed;
-use crate::cursor::{cut_from, Position};
-use crate::errors::ApiError;
+use crate::cursor::{cut_from, normalize_time, Position};
 use crate::form::{Form, FormCache, ID, REVISION};
 use crate::http::{require_app, Api};
 use crate::manifest::READ_PAGE_SIZE;
@@ -32,103 +29,54 @@ pub fn read(
         .clamp(1, READ_PAGE_SIZE) as usize;
     let fields = requested_fields(&form, req.fields.as_deref(), &updated)?;
     let mut pos = Position::start(req.cursor.as_deref(), req.since.as_deref())?;
-    let ctx = Ctx {
-        api,
-        updated: &updated,
-    };
 
-    if let Some(kc) = pos.kc.clone() {
-        match ctx.next_page(&kc) {
-            Ok((raw, next)) => return Ok(ctx.page(&mut pos, &raw, next)),
-            Err(e) if assumed::is_gone_cursor(e.status(), e.code()) => {
-                // Expired (10 minutes) or deleted: start again from the watermark below.
-                pos.kc = None;
-                pos.cut = None;
-                pos.more = true;
-            }
-            Err(e) => {
-                let ce = e.to_connector(Some(&app));
-                if !ce.is_retryable() {
-                    ctx.drop_cursor(&kc);
-                }
-                return Err(ce);
-            }
-        }
-    }
-
-    if pos.w.is_some() && !pos.more {
-        // Ask for the records already delivered at the watermark on top of a page, so they
-        // do not crowd out new ones; deliver at most a page.
-        let limit = (size + pos.seen.len()).min(READ_PAGE_SIZE as usize);
-        let mut params = json!({
-            "app": app,
-            "query": format!("{} limit {limit}", pos.query(&updated)),
-        });
-        if let Some(f) = &fields {
-            params["fields"] = json!(f);
-        }
-        let answer = api
-            .get("records", &params)
-            .map_err(|e| e.to_connector(Some(&app)))?;
-        pos.cut = Some(cut_from(answer.date.as_deref()));
-        let raw = list(&answer.body, "records");
-        let mut records = Vec::new();
-        let mut consumed = 0;
-        for r in raw.iter().filter_map(|r| to_record(r, Some(&updated))) {
-            if records.len() == size {
-                break;
-            }
-            consumed += 1;
-            if pos.accept(&r) {
-                records.push(r);
-            }
-        }
-        let complete = raw.len() < limit && consumed == raw.len();
-        if complete {
-            pos.finish();
-        } else {
-            // The rest through a cursor from the moved watermark (the overlap is `seen`).
-            pos.cut = None;
-            pos.more = true;
-        }
-        return Ok(ReadPage {
-            records,
-            next_cursor: Some(pos.encode()),
-            has_more: !complete,
-            issues: Vec::new(),
-        });
-    }
-
-    let mut body = json!({ "app": app, "query": pos.query(&updated), "size": size });
+    let mut params = json!({ "app": app, "query": pos.query(&updated, size) });
     if let Some(f) = &fields {
-        body["fields"] = json!(f);
+        params["fields"] = json!(f);
     }
-    let created = api
-        .post("records/cursor", &body)
+    let answer = api
+        .get("records", &params)
         .map_err(|e| e.to_connector(Some(&app)))?;
-    let kc = created
-        .body
-        .get("id")
-        .and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-        .ok_or_else(|| {
-            ApiError::http(200, None, "cursor answer without id", "kintone")
-                .to_connector(Some(&app))
-        })?;
-    pos.kc = Some(kc.clone());
-    pos.cut = Some(cut_from(created.date.as_deref()));
-    pos.n = 0;
-    match ctx.next_page(&kc) {
-        Ok((raw, next)) => Ok(ctx.page(&mut pos, &raw, next)),
-        Err(e) => {
-            // A retry would open another cursor: do not leave this one counting.
-            ctx.drop_cursor(&kc);
-            Err(e.to_connector(Some(&app)))
+    if pos.starts_listing() {
+        pos.cut = Some(cut_from(answer.date.as_deref()));
+    }
+    let raw = list(&answer.body, "records");
+    let mut records = Vec::new();
+    for r in &raw {
+        pos.after = Some(seek_key(r, &updated).ok_or_else(|| {
+            ConnectorError::new(
+                ErrorKind::InvalidData,
+                format!("app {app} answered a record without a record number or {updated}"),
+            )
+            .with_code("bad_record")
+            .with_ja(format!(
+                "アプリ{app}の応答に、レコード番号または{updated}のないレコードがありました"
+            ))
+        })?);
+        if let Some(rec) = to_record(r, Some(&updated)) {
+            if pos.accept(&rec) {
+                records.push(rec);
+            }
         }
     }
+    let complete = raw.len() < size;
+    if complete {
+        pos.finish();
+    }
+    Ok(ReadPage {
+        records,
+        next_cursor: Some(pos.encode()),
+        has_more: !complete,
+        issues: Vec::new(),
+    })
+}
+
+/// (`更新日時` in UTC, `$id`) of a raw record: where the next page starts.
+fn seek_key(raw: &Value, updated: &str) -> Option<(String, u64)> {
+    let value = |code: &str| raw.get(code)?.get("value")?.as_str();
+    let id = value(ID)?.trim().parse().ok()?;
+    let ts = normalize_time(value(updated)?)?;
+    Some((ts, id))
 }
 
 /// The `fields` parameter: `None` for all, else the asked codes plus what a read needs.
@@ -162,48 +110,4 @@ fn list(body: &Value, key: &str) -> Vec<Value> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default()
-}
-
-struct Ctx<'a> {
-    api: &'a Api<'a>,
-    updated: &'a str,
-}
-
-impl Ctx<'_> {
-    fn next_page(&self, kc: &str) -> Result<(Vec<Value>, bool), ApiError> {
-        let a = self.api.get("records/cursor", &json!({ "id": kc }))?;
-        let next = match a.body.get("next") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s == "true",
-            _ => false,
-        };
-        Ok((list(&a.body, "records"), next))
-    }
-
-    fn page(&self, pos: &mut Position, raw: &[Value], next: bool) -> ReadPage {
-        pos.n += raw.len() as u64;
-        let records = self.deliver(pos, raw);
-        if !next {
-            // kintone deletes a cursor read to its end.
-            pos.finish();
-        }
-        ReadPage {
-            records,
-            next_cursor: Some(pos.encode()),
-            has_more: next,
-            issues: Vec::new(),
-        }
-    }
-
-    fn deliver(&self, pos: &mut Position, raw: &[Value]) -> Vec<Record> {
-        raw.iter()
-            .filter_map(|r| to_record(r, Some(self.updated)))
-            .filter(|r| pos.accept(r))
-            .collect()
-    }
-
-    /// Best effort: a cursor left open counts against the domain's 10 until it expires.
-    fn drop_cursor(&self, kc: &str) {
-        let _ = self.api.delete("records/cursor", &json!({ "id": kc }));
-    }
 }

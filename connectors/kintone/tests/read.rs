@@ -8,7 +8,6 @@ use connector_sdk::{Connector, FieldType, ReadRequest, WriteAction, WriteOp, Wri
 use serde_json::json;
 use std::collections::HashSet;
 
-const CURSOR_GET: &str = "GET /k/v1/records/cursor.json";
 const CURSOR_POST: &str = "POST /k/v1/records/cursor.json";
 const RECORDS_GET: &str = "GET /k/v1/records.json";
 
@@ -94,7 +93,7 @@ fn objects_keep_japanese_field_codes_types_and_lookups() {
 }
 
 #[test]
-fn full_read_uses_one_cursor_and_one_request_per_500_records() {
+fn full_read_is_one_request_per_500_records_and_opens_no_cursor() {
     let env = Env::start();
     env.generate_customers(1170); // 30 seeded + 1,170 = 1,200 records
     let k = Kintone::new();
@@ -107,10 +106,10 @@ fn full_read_uses_one_cursor_and_one_request_per_500_records() {
     assert_eq!(pages, 3);
     let ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), 1200, "no record twice");
-    assert_eq!(env.calls(CURSOR_POST), 1);
-    assert_eq!(env.calls(CURSOR_GET), 3); // ceil(1200 / 500)
-    assert_eq!(env.total_calls(), 4, "{:?}", env.stats());
-    assert_eq!(env.live_cursors(), 0, "the cursor read to its end is gone");
+    assert_eq!(env.calls(RECORDS_GET), 3); // ceil(1200 / 500)
+    assert_eq!(env.total_calls(), 3, "{:?}", env.stats());
+    assert_eq!(env.calls(CURSOR_POST), 0);
+    assert_eq!(env.live_cursors(), 0);
     // Ordered by 更新日時, with versions and flattened values.
     let times: Vec<&str> = records
         .iter()
@@ -202,7 +201,8 @@ fn since_limits_the_first_read_to_recent_changes() {
 }
 
 #[test]
-fn a_saved_cursor_survives_the_kintone_cursor_expiring() {
+fn a_page_read_again_with_the_same_cursor_answers_the_same_records() {
+    // A run killed after reading a page but before saving its cursor reads it again.
     let env = Env::start();
     let k = Kintone::new();
     let conn = env.conn(0);
@@ -219,23 +219,90 @@ fn a_saved_cursor_survives_the_kintone_cursor_expiring() {
         )
         .expect("page")
     };
+    let ids =
+        |p: &connector_sdk::ReadPage| p.records.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
     let first = page(None);
     assert_eq!(first.records.len(), 7);
     assert!(first.has_more);
-    assert_eq!(env.live_cursors(), 1);
-    env.advance_clock(11 * 60); // kintone cursors live 10 minutes
+    let second = page(first.next_cursor.clone());
+    let again = page(first.next_cursor.clone());
+    assert_eq!(ids(&second), ids(&again));
+    assert_eq!(second.next_cursor, again.next_cursor);
+    env.advance_clock(11 * 60); // a kintone cursor would have expired by now
 
-    let (rest, _, _) = read_all(&k, &conn, "1", first.next_cursor.clone(), None, 7);
-    let mut ids: Vec<String> = first
+    let (rest, _, _) = read_all(&k, &conn, "1", second.next_cursor.clone(), None, 7);
+    let mut all: Vec<String> = ids(&first)
+        .into_iter()
+        .chain(ids(&second))
+        .chain(rest.iter().map(|r| r.id.clone()))
+        .collect();
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((n, all.len()), (30, 30), "nothing lost, nothing repeated");
+    assert_eq!(env.live_cursors(), 0);
+}
+
+#[test]
+fn records_updated_while_a_listing_is_read_are_delivered_with_their_new_revision() {
+    let env = Env::start();
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    let first = k
+        .read(
+            &conn,
+            &ReadRequest {
+                object: "1".into(),
+                cursor: None,
+                since: None,
+                page_size: Some(10),
+                fields: None,
+            },
+        )
+        .expect("page 1");
+    let delivered = first.records[0].clone();
+    let (rest_before, _, _) = {
+        // What is still to come, without moving the saved cursor.
+        let mut probe = read_all(&k, &conn, "1", first.next_cursor.clone(), None, 10);
+        probe.0.retain(|r| r.id != delivered.id);
+        probe
+    };
+    let pending = rest_before.last().expect("a record still to read").clone();
+    for r in [&delivered, &pending] {
+        k.write(
+            &conn,
+            &WriteRequest {
+                object: "1".into(),
+                ops: vec![WriteOp {
+                    id: Some(r.id.clone()),
+                    ..common::op(
+                        &format!("u{}", r.id),
+                        WriteAction::Update,
+                        common::fields(&[("備考", json!("読み取り中に更新"))]),
+                    )
+                }],
+            },
+        )
+        .expect("update");
+    }
+    let (rest, cursor, _) = read_all(&k, &conn, "1", first.next_cursor.clone(), None, 10);
+    let (later, _, _) = read_all(&k, &conn, "1", cursor, None, 10);
+    let after: Vec<_> = rest.iter().chain(&later).collect();
+    for r in [&delivered, &pending] {
+        let got: Vec<_> = after.iter().filter(|x| x.id == r.id).collect();
+        assert_eq!(got.len(), 1, "record {} delivered once more", r.id);
+        assert_eq!(got[0].fields["備考"], json!("読み取り中に更新"));
+        assert_ne!(got[0].version, r.version);
+    }
+    let mut ids: Vec<&str> = first
         .records
         .iter()
         .chain(&rest)
-        .map(|r| r.id.clone())
+        .map(|r| r.id.as_str())
         .collect();
-    let n = ids.len();
     ids.sort();
     ids.dedup();
-    assert_eq!((n, ids.len()), (30, 30), "nothing lost, nothing repeated");
+    assert_eq!(ids.len(), 30, "every record delivered");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +210,10 @@ pub struct App {
     /// Unique field → value → record id; rebuilt after loading.
     #[serde(skip)]
     unique: UniqueIndex,
+    /// (`更新日時` in seconds, id) of every record, in that order; rebuilt after loading. Lets a
+    /// page ordered by `更新日時 asc, $id asc` start at its lower bound (see `select`).
+    #[serde(skip)]
+    pub(super) by_updated: BTreeSet<(i64, u64)>,
 }
 
 impl App {
@@ -238,6 +242,7 @@ impl App {
             records: BTreeMap::new(),
             next_id: 1,
             unique: HashMap::new(),
+            by_updated: BTreeSet::new(),
         };
         app.rebuild_index();
         app
@@ -253,6 +258,7 @@ impl App {
     }
 
     pub fn rebuild_index(&mut self) {
+        self.by_updated = self.records.values().map(updated_key).collect();
         self.unique.clear();
         for f in self.fields.iter().filter(|f| f.unique) {
             let mut m = HashMap::new();
@@ -277,9 +283,11 @@ impl App {
         let old = self.records.insert(id, r);
         if let Some(o) = &old {
             index(&mut self.unique, o, false);
+            self.by_updated.remove(&updated_key(o));
         }
         if let Some(r) = self.records.get(&id) {
             index(&mut self.unique, r, true);
+            self.by_updated.insert(updated_key(r));
         }
         old
     }
@@ -288,9 +296,14 @@ impl App {
         let old = self.records.remove(&id);
         if let Some(o) = &old {
             index(&mut self.unique, o, false);
+            self.by_updated.remove(&updated_key(o));
         }
         old
     }
+}
+
+fn updated_key(r: &Record) -> (i64, u64) {
+    (r.updated_at.timestamp(), r.id)
 }
 
 type UniqueIndex = HashMap<String, HashMap<String, u64>>;

@@ -1,9 +1,11 @@
 //! Picks the matching records in query order. Without `order by` (or ordered by `$id` only) it
 //! walks the id index within the `$id` bounds of the query and stops early, so the official
-//! clients' `$id > N order by $id asc limit 500` pages stay cheap on 100k records.
+//! clients' `$id > N order by $id asc limit 500` pages stay cheap on 100k records. Ordered by
+//! `更新日時 asc, $id asc` it walks the app's (更新日時, id) index from the lower bound the query
+//! puts on `更新日時`, so the hub's seek pages stay cheap on a million records.
 
 use super::eval::{as_num, get, matches, Compiled, Field, Got, Kind, Pred};
-use super::model::{App, Record};
+use super::model::{App, FieldType, Record};
 use super::query::Op;
 use std::cmp::Ordering;
 use std::ops::Bound;
@@ -123,23 +125,18 @@ pub fn select(
         } else {
             Box::new(range)
         };
-        let mut it = it.filter(keep);
-        let mut ids = Vec::new();
-        let mut seen = 0u64;
-        let end = limit.map(|l| offset.saturating_add(l)).unwrap_or(u64::MAX);
-        for r in it.by_ref() {
-            if seen >= offset && seen < end {
-                ids.push(r.id);
-            }
-            seen += 1;
-            if seen >= end && !want_total {
-                break;
-            }
+        return take_in_order(it.filter(keep), offset, limit, want_total);
+    }
+    if let [(u, false), (i, false)] = c.order.as_slice() {
+        if u.ty == Some(FieldType::UpdatedTime) && i.kind == Kind::Id {
+            let from = updated_lower_bound(c.filter.as_ref()).unwrap_or(i64::MIN);
+            let it = app
+                .by_updated
+                .range((from, 0)..)
+                .filter(|(_, id)| in_bounds(*id, &lo, &hi))
+                .filter_map(|(_, id)| app.records.get(id));
+            return take_in_order(it.filter(keep), offset, limit, want_total);
         }
-        return Selection {
-            ids,
-            total: want_total.then_some(seen),
-        };
     }
     // $id descending first, so a stable sort leaves ties in that order.
     let mut rows: Vec<(Vec<Key>, u64)> = range
@@ -167,5 +164,52 @@ pub fn select(
     Selection {
         ids,
         total: want_total.then_some(total),
+    }
+}
+
+fn take_in_order<'a>(
+    it: impl Iterator<Item = &'a Record>,
+    offset: u64,
+    limit: Option<u64>,
+    want_total: bool,
+) -> Selection {
+    let mut ids = Vec::new();
+    let mut seen = 0u64;
+    let end = limit.map(|l| offset.saturating_add(l)).unwrap_or(u64::MAX);
+    for r in it {
+        if seen >= offset && seen < end {
+            ids.push(r.id);
+        }
+        seen += 1;
+        if seen >= end && !want_total {
+            break;
+        }
+    }
+    Selection {
+        ids,
+        total: want_total.then_some(seen),
+    }
+}
+
+fn in_bounds(id: u64, lo: &Bound<u64>, hi: &Bound<u64>) -> bool {
+    id >= lo_key(lo) && id <= hi_key(hi)
+}
+
+/// The least `更新日時` (seconds) a matching record can have, when the filter implies one.
+fn updated_lower_bound(p: Option<&Pred>) -> Option<i64> {
+    match p? {
+        Pred::Range(f, op, lo, hi) if f.ty == Some(FieldType::UpdatedTime) => match op {
+            Op::Eq | Op::Ge => Some(*lo),
+            Op::Gt => Some(*hi),
+            _ => None,
+        },
+        Pred::And(v) => v.iter().filter_map(|p| updated_lower_bound(Some(p))).max(),
+        Pred::Or(v) => v
+            .iter()
+            .map(|p| updated_lower_bound(Some(p)))
+            .collect::<Option<Vec<i64>>>()?
+            .into_iter()
+            .min(),
+        _ => None,
     }
 }
