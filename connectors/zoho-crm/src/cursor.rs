@@ -39,7 +39,10 @@ pub struct Cursor {
 pub struct Feed {
     /// Everything stamped up to this time (Zoho's own text, RFC 3339) has been reported.
     pub mark: Option<String>,
-    /// Ids reported with exactly `mark`: the overlap second is read again and these skipped.
+    /// Records reported with exactly `mark`, as `id@content` (see `content_key`): the overlap
+    /// second is read again and these skipped. A record edited again within that second keeps
+    /// its stamp but not its content, so it is reported. (A bare `id`, from older cursors,
+    /// matches any content.)
     #[serde(default)]
     pub mark_ids: Vec<String>,
     /// A listing in progress; `None` starts the next one from `mark`.
@@ -134,14 +137,15 @@ impl Feed {
         }
     }
 
-    /// Not yet reported: after the watermark, or at it under an id not seen there.
-    pub fn is_new(&self, id: &str, stamp: Option<&str>) -> bool {
+    /// Not yet reported: after the watermark, or at it with an id and content not seen there.
+    pub fn is_new(&self, id: &str, stamp: Option<&str>, content: &str) -> bool {
         let (Some(mark), Some(stamp)) = (self.mark.as_deref(), stamp) else {
             return true;
         };
+        let entry = at_mark(id, content);
         match (parse_time(mark), parse_time(stamp)) {
             (Some(m), Some(s)) if s < m => false,
-            (Some(m), Some(s)) if s == m => !self.mark_ids.iter().any(|i| i == id),
+            (Some(m), Some(s)) if s == m => !self.mark_ids.iter().any(|e| *e == entry || e == id),
             _ => true,
         }
     }
@@ -157,11 +161,37 @@ impl Feed {
 }
 
 impl Sweep {
-    pub fn note(&mut self, id: &str, stamp: Option<&str>) {
+    pub fn note(&mut self, id: &str, stamp: Option<&str>, content: &str) {
         if let Some(s) = stamp {
-            advance(&mut self.top, &mut self.top_ids, s, &[id.to_string()]);
+            advance(&mut self.top, &mut self.top_ids, s, &[at_mark(id, content)]);
         }
     }
+}
+
+fn at_mark(id: &str, content: &str) -> String {
+    format!("{id}@{content}")
+}
+
+fn entry_id(entry: &str) -> &str {
+    entry.split('@').next().unwrap_or(entry)
+}
+
+/// A short digest of a record as listed (Zoho's `$` metadata left out), so a record read twice
+/// with the same stamp can be told apart when it was edited in between.
+pub fn content_key(item: &serde_json::Map<String, serde_json::Value>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    // serde_json's map is ordered by key, so equal records hash alike.
+    for (k, v) in item.iter().filter(|(k, _)| !k.starts_with('$')) {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.to_string().as_bytes());
+        h.update([0]);
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Moves a (stamp, ids) watermark forward to `stamp` with `ids`; equal stamps merge their ids.
@@ -173,9 +203,10 @@ fn advance(mark: &mut Option<String>, ids: &mut Vec<String>, stamp: &str, new_id
     match current {
         Some(c) if new < c => {}
         Some(c) if new == c => {
-            for id in new_ids {
-                if ids.len() < assumed::MAX_IDS_AT_MARK && !ids.contains(id) {
-                    ids.push(id.clone());
+            for entry in new_ids {
+                ids.retain(|e| entry_id(e) != entry_id(entry));
+                if ids.len() < assumed::MAX_IDS_AT_MARK {
+                    ids.push(entry.clone());
                 }
             }
         }
@@ -199,19 +230,42 @@ mod tests {
         let mut c = Cursor::initial(Some("2025-01-03T08:00:00+09:00")).unwrap();
         let mut s = c.records.start_sweep(200);
         assert_eq!(s.since.as_deref(), Some("2025-01-03T07:59:59+09:00"));
-        s.note("a", Some("2025-01-04T10:00:00+09:00"));
-        s.note("b", Some("2025-01-04T01:00:00Z"));
-        s.note("c", Some("2025-01-04T09:00:00+09:00"));
+        s.note("a", Some("2025-01-04T10:00:00+09:00"), "1");
+        s.note("b", Some("2025-01-04T01:00:00Z"), "1");
+        s.note("c", Some("2025-01-04T09:00:00+09:00"), "1");
         c.records.sweep = Some(s);
         c.records.finish_sweep();
         assert_eq!(c.records.mark.as_deref(), Some("2025-01-04T10:00:00+09:00"));
-        assert_eq!(c.records.mark_ids, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(
+            c.records.mark_ids,
+            vec!["a@1".to_string(), "b@1".to_string()]
+        );
         let back = Cursor::decode(&c.encode()).unwrap();
         assert_eq!(back, c);
-        assert!(!back.records.is_new("a", Some("2025-01-04T10:00:00+09:00")));
-        assert!(back.records.is_new("d", Some("2025-01-04T10:00:00+09:00")));
-        assert!(!back.records.is_new("e", Some("2025-01-04T09:59:59+09:00")));
-        assert!(back.records.is_new("a", Some("2025-01-04T10:00:01+09:00")));
+        let at = Some("2025-01-04T10:00:00+09:00");
+        assert!(!back.records.is_new("a", at, "1"));
+        assert!(
+            back.records.is_new("a", at, "2"),
+            "edited again in the same second"
+        );
+        assert!(back.records.is_new("d", at, "1"));
+        assert!(!back
+            .records
+            .is_new("e", Some("2025-01-04T09:59:59+09:00"), "1"));
+        assert!(back
+            .records
+            .is_new("a", Some("2025-01-04T10:00:01+09:00"), "1"));
+        // Reported again with new content at the same stamp: one entry per id.
+        let mut s = back.records.start_sweep(200);
+        s.note("a", at, "2");
+        let mut f = back.records.clone();
+        f.sweep = Some(s);
+        f.finish_sweep();
+        assert_eq!(f.mark_ids, vec!["b@1".to_string(), "a@2".to_string()]);
+        // Entries of older cursors hold the id alone and match any content.
+        let mut old = back.records.clone();
+        old.mark_ids = vec!["a".into()];
+        assert!(!old.is_new("a", at, "9"));
     }
 
     #[test]

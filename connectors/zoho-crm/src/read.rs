@@ -6,7 +6,7 @@ use connector_sdk::{ConnectorError, ErrorKind, ReadPage, ReadRequest, Record};
 use serde_json::{Map, Value};
 
 use crate::assumed;
-use crate::cursor::{format_time, Cursor, Feed, Phase, Sweep};
+use crate::cursor::{content_key, format_time, Cursor, Feed, Phase, Sweep};
 use crate::http::{status_error, Answer, Api};
 use crate::manifest::READ_PAGE_SIZE;
 use crate::metadata::{FieldCache, FieldMeta, NAME_SUFFIX};
@@ -166,8 +166,9 @@ fn take_page(feed: &mut Feed, mut sweep: Sweep, answer: Answer) -> Result<Page, 
     for item in data {
         let Some(id) = id_of(&item) else { continue };
         let stamp = stamp_of(&item);
-        if feed.is_new(&id, stamp.as_deref()) {
-            sweep.note(&id, stamp.as_deref());
+        let content = content_key(&item);
+        if feed.is_new(&id, stamp.as_deref(), &content) {
+            sweep.note(&id, stamp.as_deref(), &content);
             fresh.push(item);
         }
     }

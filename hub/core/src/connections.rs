@@ -11,6 +11,8 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::error::{HubError, HubResult};
 use crate::validate;
@@ -174,13 +176,55 @@ impl Hub {
         })
     }
 
+    /// The connection's objects, asked of its connector now.
     pub async fn connection_objects(&self, id: &str) -> HubResult<Vec<ObjectSchema>> {
-        match self.call_connection(id, Call::Objects).await? {
-            Ok(Reply::Objects(o)) => Ok(o),
-            Ok(other) => Err(HubError::Connector(unexpected("objects", &other))),
-            Err(e) => Err(HubError::Connector(e)),
+        let listed_for = self.store.get_connection(id).await?.updated_at;
+        let objects = match self.call_connection(id, Call::Objects).await? {
+            Ok(Reply::Objects(o)) => Arc::new(o),
+            Ok(other) => return Err(HubError::Connector(unexpected("objects", &other))),
+            Err(e) => return Err(HubError::Connector(e)),
+        };
+        if let Ok(mut seen) = self.objects_seen.lock() {
+            seen.insert(
+                id.to_string(),
+                ListedObjects {
+                    at: Instant::now(),
+                    connection_updated_at: listed_for,
+                    objects: objects.clone(),
+                },
+            );
+        }
+        Ok(objects.as_ref().clone())
+    }
+
+    /// The connection's objects as listed within `OBJECTS_REUSE` for the connection's current
+    /// settings, else asked now: saving many flows in a row (an import, a script on the API)
+    /// asks each connector once, not twice per flow.
+    pub async fn recent_connection_objects(&self, id: &str) -> HubResult<Arc<Vec<ObjectSchema>>> {
+        let updated_at = self.store.get_connection(id).await?.updated_at;
+        let reuse = self.objects_seen.lock().ok().and_then(|seen| {
+            seen.get(id)
+                .filter(|l| l.connection_updated_at == updated_at && l.at.elapsed() < OBJECTS_REUSE)
+                .map(|l| l.objects.clone())
+        });
+        match reuse {
+            Some(objects) => Ok(objects),
+            None => self.connection_objects(id).await.map(Arc::new),
         }
     }
+}
+
+/// How long an object list is reused for schema checks: a field added in the external app is
+/// seen by the check within this time (the flow editor always lists afresh).
+pub const OBJECTS_REUSE: Duration = Duration::from_secs(60);
+
+/// One connection's objects as its connector listed them.
+#[derive(Debug, Clone)]
+pub struct ListedObjects {
+    at: Instant,
+    /// The connection's `updated_at` when listed: new settings or credentials list again.
+    connection_updated_at: hub_store::Millis,
+    objects: Arc<Vec<ObjectSchema>>,
 }
 
 /// `PUT /api/connections/{id}` body: every part optional.

@@ -89,11 +89,11 @@ impl Hub {
 
     /// Both objects' schemas, listed through the worker, against the mapping.
     async fn check_schemas(&self, spec: &FlowSpec) -> HubResult<()> {
-        let mut listed: HashMap<&str, Vec<ObjectSchema>> = HashMap::new();
+        let mut listed: HashMap<&str, std::sync::Arc<Vec<ObjectSchema>>> = HashMap::new();
         let mut found = Vec::with_capacity(2);
         for (side, ep) in [("source", &spec.source), ("target", &spec.target)] {
             if !listed.contains_key(ep.connection.as_str()) {
-                let objects = match self.connection_objects(&ep.connection).await {
+                let objects = match self.recent_connection_objects(&ep.connection).await {
                     Ok(o) => o,
                     Err(HubError::Connector(e)) => {
                         return Err(self.unreachable(side, &ep.connection, &e).await)

@@ -38,6 +38,8 @@ pub struct Hub {
     pub notify: notify::NotifyConfig,
     /// Per-connection call slots (the manifest's `max_concurrency`), shared by all runs.
     permits: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    /// Object lists reused by the schema check when flows are saved (see `connections`).
+    objects_seen: Arc<Mutex<HashMap<String, connections::ListedObjects>>>,
 }
 
 impl Hub {
@@ -50,6 +52,7 @@ impl Hub {
             run_lease: runner::DEFAULT_LEASE,
             notify: notify::NotifyConfig::default(),
             permits: Arc::default(),
+            objects_seen: Arc::default(),
         }
     }
 

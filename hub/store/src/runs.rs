@@ -16,7 +16,18 @@ pub struct RunFilter {
     pub trigger: Option<Trigger>,
     /// Runs queued at or after this time.
     pub since: Option<Millis>,
+    /// Runs queued before this time.
+    pub until: Option<Millis>,
     pub limit: i64,
+}
+
+/// Runs of one day and status, for the history's chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCount {
+    /// Days since 1970-01-01 in the zone of the asked offset.
+    pub day: i64,
+    pub status: RunStatus,
+    pub runs: i64,
 }
 
 impl Store {
@@ -227,6 +238,9 @@ impl Store {
         if filter.since.is_some() {
             sql += &format!(" AND queued_at >= {}", next());
         }
+        if filter.until.is_some() {
+            sql += &format!(" AND queued_at < {}", next());
+        }
         sql += &format!(" ORDER BY queued_at DESC, id DESC LIMIT {}", next());
         let mut q = sqlx::query(&sql);
         if let Some(f) = &filter.flow {
@@ -241,11 +255,52 @@ impl Store {
         if let Some(s) = filter.since {
             q = q.bind(s);
         }
+        if let Some(u) = filter.until {
+            q = q.bind(u);
+        }
         let rows = q
             .bind(filter.limit.clamp(1, 1000))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(run_from_row).collect()
+    }
+}
+
+impl Store {
+    /// Runs per day and status since `since` (optionally of one flow), days counted in the zone
+    /// `utc_offset_ms` ahead of UTC. Counted by the database: a month of history can hold a
+    /// million runs.
+    pub async fn runs_per_day(
+        &self,
+        flow: Option<&str>,
+        since: Millis,
+        utc_offset_ms: i64,
+    ) -> Result<Vec<DayCount>> {
+        let by_flow = if flow.is_some() {
+            " AND flow_id = $3"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT CAST((queued_at + $1) / 86400000 AS BIGINT) AS day, status, COUNT(*) AS n FROM runs \
+             WHERE queued_at >= $2{by_flow} GROUP BY 1, 2"
+        );
+        let mut q = sqlx::query(&sql).bind(utc_offset_ms).bind(since);
+        if let Some(f) = flow {
+            q = q.bind(f);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = get(r, "status")?;
+                Ok(DayCount {
+                    day: get(r, "day")?,
+                    status: RunStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("run status '{status}'")))?,
+                    runs: get(r, "n")?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -313,6 +313,44 @@ async fn one_active_run_per_flow_and_history() {
             .await
             .unwrap();
         assert!(failed.is_empty());
+        // The history's date filter and chart: a window in the past holds none of these runs;
+        // today (Japan time) holds both, counted by status in the database.
+        let before = s
+            .list_runs(&RunFilter {
+                until: Some(all[1].queued_at),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(before.is_empty());
+        let jst = 9 * 3_600_000;
+        let per_day = s
+            .runs_per_day(Some(&flow), now_ms() - 86_400_000, jst)
+            .await
+            .unwrap();
+        let mut got: Vec<(i64, String, i64)> = per_day
+            .iter()
+            .map(|d| (d.day, d.status.as_str().to_string(), d.runs))
+            .collect();
+        got.sort();
+        let mut want: Vec<(i64, String, i64)> = all
+            .iter()
+            .map(|r| {
+                (
+                    (r.queued_at + jst) / 86_400_000,
+                    r.status.as_str().to_string(),
+                    1,
+                )
+            })
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
+        assert!(s
+            .runs_per_day(Some("no-such-flow"), 0, jst)
+            .await
+            .unwrap()
+            .is_empty());
         // The same scheduled occurrence is never queued twice.
         let run = s
             .claim_next_run("hub-a", now_ms() + 1000)

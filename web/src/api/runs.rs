@@ -49,8 +49,8 @@ pub async fn list(State(s): State<AppState>, Query(q): Query<RunQuery>) -> ApiRe
         flow: q.flow.filter(|f| !f.is_empty()),
         status,
         trigger,
-        since: None,
         limit,
+        ..Default::default()
     };
     let runs = s
         .hub

@@ -1,15 +1,15 @@
 //! Runs per day by result as an inline SVG bar chart (no script, no library). Only numbers,
 //! dates and catalogue words go into the markup.
 
-use chrono::{TimeZone, Utc};
+use chrono::{Offset, TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
-use hub_store::{Millis, Run, RunStatus};
+use hub_store::runs::DayCount;
+use hub_store::{Millis, RunStatus};
 use minijinja::{context, Value};
 use std::fmt::Write;
 
 use super::i18n::{t, tf, Lang};
 use super::labels::status_key;
-use chrono::Datelike;
 
 /// Stack order (bottom first) and colours; everything else counts as その他.
 const SERIES: [(Option<RunStatus>, &str, &str); 4] = [
@@ -26,29 +26,43 @@ fn series_of(s: RunStatus) -> usize {
         .unwrap_or(SERIES.len() - 1)
 }
 
-fn day_index(ms: Millis) -> Option<i64> {
-    Utc.timestamp_millis_opt(ms)
+/// `chrono::NaiveDate::num_days_from_ce` of 1970-01-01: the store counts days from the epoch.
+const EPOCH_DAYS_FROM_CE: i64 = 719_163;
+const DAY_MS: Millis = 86_400_000;
+
+/// How far Japan time is ahead of UTC at `now`, for counting runs per day in the store.
+pub fn day_offset_ms(now: Millis) -> i64 {
+    Utc.timestamp_millis_opt(now)
         .single()
-        .map(|t| t.with_timezone(&Tokyo).date_naive().num_days_from_ce() as i64)
+        .map(|t| {
+            Tokyo
+                .offset_from_utc_datetime(&t.naive_utc())
+                .fix()
+                .local_minus_utc() as i64
+                * 1000
+        })
+        .unwrap_or(9 * 3_600_000)
 }
 
-/// `days` bars ending today (Japan time), each stacked by result.
-pub fn runs_per_day(lang: Lang, runs: &[Run], now: Millis, days: i64) -> String {
-    let Some(today) = day_index(now) else {
-        return String::new();
-    };
+/// The first instant of the chart's window of `days` days ending today (Japan time).
+pub fn window_start(now: Millis, days: i64) -> Millis {
+    let offset = day_offset_ms(now);
+    ((now + offset).div_euclid(DAY_MS) - days + 1) * DAY_MS - offset
+}
+
+/// `days` bars ending today (Japan time), each stacked by result, from the store's day counts.
+pub fn runs_per_day(lang: Lang, per_day: &[DayCount], now: Millis, days: i64) -> String {
+    let today = (now + day_offset_ms(now)).div_euclid(DAY_MS);
     let first = today - days + 1;
-    let mut counts = vec![[0u32; SERIES.len()]; days as usize];
-    for r in runs {
-        if let Some(d) = day_index(r.queued_at) {
-            if (first..=today).contains(&d) {
-                counts[(d - first) as usize][series_of(r.status)] += 1;
-            }
+    let mut counts = vec![[0u64; SERIES.len()]; days as usize];
+    for c in per_day {
+        if (first..=today).contains(&c.day) {
+            counts[(c.day - first) as usize][series_of(c.status)] += c.runs.max(0) as u64;
         }
     }
     let max = counts
         .iter()
-        .map(|c| c.iter().sum::<u32>())
+        .map(|c| c.iter().sum::<u64>())
         .max()
         .unwrap_or(0)
         .max(1);
@@ -70,7 +84,7 @@ pub fn runs_per_day(lang: Lang, runs: &[Run], now: Millis, days: i64) -> String 
     };
     for &frac in fracs {
         let y = top + plot_h * (1.0 - frac);
-        let label = (max as f64 * frac).round() as u32;
+        let label = (max as f64 * frac).round() as u64;
         let _ = write!(
             svg,
             r##"<line x1="{left}" y1="{y:.1}" x2="{w}" y2="{y:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end" fill="#666">{label}</text>"##,
@@ -81,7 +95,7 @@ pub fn runs_per_day(lang: Lang, runs: &[Run], now: Millis, days: i64) -> String 
     for (i, day) in counts.iter().enumerate() {
         let x = left + slot * i as f64 + (slot - bar) / 2.0;
         let mut y = top + plot_h;
-        let total: u32 = day.iter().sum();
+        let total: u64 = day.iter().sum();
         for (k, n) in day.iter().enumerate() {
             if *n == 0 {
                 continue;
@@ -95,7 +109,9 @@ pub fn runs_per_day(lang: Lang, runs: &[Run], now: Millis, days: i64) -> String 
                 t(lang, SERIES[k].2)
             );
         }
-        let date = chrono::NaiveDate::from_num_days_from_ce_opt((first + i as i64) as i32);
+        let date = chrono::NaiveDate::from_num_days_from_ce_opt(
+            (first + i as i64 + EPOCH_DAYS_FROM_CE) as i32,
+        );
         if let Some(d) = date {
             if i % 2 == (days as usize - 1) % 2 {
                 let _ = write!(
@@ -141,37 +157,37 @@ pub fn caption(lang: Lang, days: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hub_store::{RunCounts, Trigger};
-
-    fn run(status: RunStatus, at: Millis) -> Run {
-        Run {
-            id: "r".into(),
-            flow_id: "f".into(),
-            trigger: Trigger::Manual,
-            status,
-            queued_at: at,
-            started_at: Some(at),
-            finished_at: Some(at),
-            scheduled_for: None,
-            attempt: 1,
-            counts: RunCounts::default(),
-            message: None,
-        }
-    }
 
     #[test]
     fn bars_stack_by_result_per_day() {
-        let now = 1_763_800_000_000; // 2025-11-22 JST
-        let runs = vec![
-            run(RunStatus::Success, now),
-            run(RunStatus::Failed, now - 1000),
-            run(RunStatus::Success, now - 86_400_000),
-            run(RunStatus::Success, now - 40 * 86_400_000), // outside the window
+        let now = 1_763_800_000_000; // 2025-11-22 17:26 JST
+        let today = (now + 9 * 3_600_000) / DAY_MS;
+        let day = |day, status, runs| DayCount { day, status, runs };
+        let counts = vec![
+            day(today, RunStatus::Success, 1),
+            day(today, RunStatus::Failed, 1),
+            day(today - 1, RunStatus::Success, 1),
+            day(today - 40, RunStatus::Success, 1), // outside the window
         ];
-        let svg = runs_per_day(Lang::Ja, &runs, now, 14);
+        let svg = runs_per_day(Lang::Ja, &counts, now, 14);
         assert!(svg.starts_with("<svg"));
         assert_eq!(svg.matches("<rect").count(), 3);
         assert!(svg.contains("#c62828"));
         assert!(svg.contains(">2</text>"), "today's total is shown");
+        assert!(
+            svg.contains(">11/22</text>"),
+            "the last bar is today in Japan"
+        );
+    }
+
+    #[test]
+    fn the_window_starts_at_midnight_in_japan() {
+        let now = 1_763_800_000_000;
+        let start = window_start(now, 14);
+        let jst = Utc
+            .timestamp_millis_opt(start)
+            .unwrap()
+            .with_timezone(&Tokyo);
+        assert_eq!(jst.format("%Y-%m-%d %H:%M").to_string(), "2025-11-09 00:00");
     }
 }

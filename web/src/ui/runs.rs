@@ -58,27 +58,24 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<RunsQuer
     let date = NaiveDate::parse_from_str(&q.date, "%Y-%m-%d").ok();
     let since = date.and_then(day_start);
     let flow = (!q.flow.is_empty()).then(|| q.flow.clone());
-    let mut runs = store
+    let runs = store
         .list_runs(&RunFilter {
             flow: flow.clone(),
             status,
             trigger,
             since,
+            until: since.map(|start| start + DAY_MS),
             limit: LIST_LIMIT,
         })
         .await
         .or_page(lang)?;
-    if let Some(start) = since {
-        runs.retain(|r| r.queued_at < start + DAY_MS);
-    }
     let today = hub_store::now_ms();
-    let chart_runs = store
-        .list_runs(&RunFilter {
-            flow,
-            since: Some(today - CHART_DAYS * DAY_MS),
-            limit: 1000,
-            ..Default::default()
-        })
+    let per_day = store
+        .runs_per_day(
+            flow.as_deref(),
+            chart::window_start(today, CHART_DAYS),
+            chart::day_offset_ms(today),
+        )
         .await
         .or_page(lang)?;
     let mut totals = hub_store::RunCounts::default();
@@ -128,7 +125,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<RunsQuer
             statuses => status_opts,
             triggers => trigger_opts,
             date => date.map(|d| d.to_string()).unwrap_or_default(),
-            chart => Value::from_safe_string(chart::runs_per_day(lang, &chart_runs, today, CHART_DAYS)),
+            chart => Value::from_safe_string(chart::runs_per_day(lang, &per_day, today, CHART_DAYS)),
             legend => chart::legend(lang),
             chart_caption => chart::caption(lang, CHART_DAYS),
         },
