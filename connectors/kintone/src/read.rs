@@ -59,14 +59,22 @@ pub fn read(
             }
         }
     }
-    let complete = raw.len() < size;
-    if complete {
+    let mut has_more = raw.len() == size;
+    if !has_more {
+        // What was updated after the listing began may sort behind where it was read (same
+        // minute, lower id) and waits for the next listing. When the listing spanned a minute
+        // (a long read, or one resumed by a later run) that next listing starts now, so a run
+        // ends having seen every change made before it began.
+        has_more = pos
+            .cut
+            .as_ref()
+            .is_some_and(|cut| cut_from(answer.date.as_deref()) > *cut);
         pos.finish();
     }
     Ok(ReadPage {
         records,
         next_cursor: Some(pos.encode()),
-        has_more: !complete,
+        has_more,
         issues: Vec::new(),
     })
 }

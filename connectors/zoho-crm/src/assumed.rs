@@ -68,3 +68,12 @@ pub const SYSTEM_DUPLICATE_CHECK: &[(&str, &str)] = &[
 pub fn sandbox_org_pointer(index: usize) -> String {
     format!("/credentials/zoho/orgs/{index}")
 }
+
+/// A record's version as the hub compares it to recognise its own writes. Zoho CRM keeps no
+/// revision number, and `Modified_Time` has one-second resolution: a record edited again in
+/// the second the hub wrote or read it keeps its stamp. So a version is the stamp plus a digest
+/// of the record as read, and a write answers no version (its answer holds no content); the hub
+/// then compares fingerprints, which tells an edit from its own write.
+pub fn record_version(stamp: &str, content: &str) -> String {
+    format!("{stamp}@{content}")
+}

@@ -240,7 +240,9 @@ fn record(item: &Map<String, Value>) -> Option<Record> {
     let stamp = stamp_of(item);
     Some(Record {
         id: id_of(item)?,
-        version: stamp.clone(),
+        version: stamp
+            .as_deref()
+            .map(|s| assumed::record_version(s, &content_key(item))),
         modified_at: stamp,
         private: false,
         deleted: false,
