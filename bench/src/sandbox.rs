@@ -267,11 +267,7 @@ impl Calls {
         self.by_route.values().sum()
     }
 
-    pub fn get(&self, route: &str) -> u64 {
-        self.by_route.get(route).copied().unwrap_or(0)
-    }
-
-    /// Write calls (POST/PUT/PATCH/DELETE), a kintone cursor's POST/DELETE included.
+    /// Write calls (POST/PUT/PATCH/DELETE).
     pub fn writes(&self) -> u64 {
         self.by_route
             .iter()
