@@ -4,7 +4,7 @@
 //! the same records.
 //!
 //! Serialized as compact JSON, e.g.
-//! `{"v":2,"w":"2024-05-01T01:02:00Z","seen":{"17":["4","2024-05-01T01:02:00Z"]},"cut":"2024-05-01T01:05:00Z","after":["2024-05-01T01:03:00Z","42"]}`:
+//! `{"v":2,"w":"2024-05-01T01:02:00Z","seen":{"17":["4","2024-05-01T01:02:00Z"]},"cut":"2024-05-01T01:05:00Z","after":["2024-05-01T01:03:00Z",42]}`:
 //! - `w`: every record last updated before `w` (UTC) has been delivered;
 //! - `seen`: records delivered with `更新日時 >= w`, id → [revision, updated]. `更新日時` has
 //!   minute precision, so the next read asks `>= w` and drops these when unchanged: nothing

@@ -178,23 +178,8 @@ impl Hub {
 
     /// The connection's objects, asked of its connector now.
     pub async fn connection_objects(&self, id: &str) -> HubResult<Vec<ObjectSchema>> {
-        let listed_for = self.store.get_connection(id).await?.updated_at;
-        let objects = match self.call_connection(id, Call::Objects).await? {
-            Ok(Reply::Objects(o)) => Arc::new(o),
-            Ok(other) => return Err(HubError::Connector(unexpected("objects", &other))),
-            Err(e) => return Err(HubError::Connector(e)),
-        };
-        if let Ok(mut seen) = self.objects_seen.lock() {
-            seen.insert(
-                id.to_string(),
-                ListedObjects {
-                    at: Instant::now(),
-                    connection_updated_at: listed_for,
-                    objects: objects.clone(),
-                },
-            );
-        }
-        Ok(objects.as_ref().clone())
+        let updated_at = self.store.get_connection(id).await?.updated_at;
+        Ok(self.list_objects(id, updated_at).await?.as_ref().clone())
     }
 
     /// The connection's objects as listed within `OBJECTS_REUSE` for the connection's current
@@ -209,8 +194,32 @@ impl Hub {
         });
         match reuse {
             Some(objects) => Ok(objects),
-            None => self.connection_objects(id).await.map(Arc::new),
+            None => self.list_objects(id, updated_at).await,
         }
+    }
+
+    /// Asks the connector and keeps the answer for `recent_connection_objects`.
+    async fn list_objects(
+        &self,
+        id: &str,
+        updated_at: hub_store::Millis,
+    ) -> HubResult<Arc<Vec<ObjectSchema>>> {
+        let objects = match self.call_connection(id, Call::Objects).await? {
+            Ok(Reply::Objects(o)) => Arc::new(o),
+            Ok(other) => return Err(HubError::Connector(unexpected("objects", &other))),
+            Err(e) => return Err(HubError::Connector(e)),
+        };
+        if let Ok(mut seen) = self.objects_seen.lock() {
+            seen.insert(
+                id.to_string(),
+                ListedObjects {
+                    at: Instant::now(),
+                    connection_updated_at: updated_at,
+                    objects: objects.clone(),
+                },
+            );
+        }
+        Ok(objects)
     }
 }
 
