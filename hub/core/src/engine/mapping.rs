@@ -130,9 +130,38 @@ pub fn source_value(record: &Record, from: &str) -> Value {
 }
 
 /// A stable hash of mapped fields (keys sorted by the JSON map), so equal content ⇒ equal print.
+/// Blanks hash alike (see [`same_value`]).
 pub fn fingerprint(fields: &Fields) -> String {
-    let canonical = serde_json::to_string(fields).unwrap_or_default();
+    let canonical: Fields = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), if is_blank(v) { Value::Null } else { v.clone() }))
+        .collect();
+    let canonical = serde_json::to_string(&canonical).unwrap_or_default();
     hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// Systems spell "no value" differently — kintone answers `""` or `[]` for an empty field, Zoho
+/// `null` once it has cleared it — so a blank read back is the blank we wrote, not an edit.
+pub fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Two values are the same content: equal, or both blank (a missing field is blank).
+pub fn same_value(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let blank = |v: Option<&Value>| v.is_none_or(is_blank);
+    a == b || (blank(a) && blank(b))
+}
+
+/// Two field sets hold the same content, field by field as [`same_value`] compares.
+pub fn same_content(a: &Fields, b: &Fields) -> bool {
+    a.keys()
+        .chain(b.keys())
+        .all(|k| same_value(a.get(k), b.get(k)))
 }
 
 #[cfg(test)]
@@ -172,6 +201,26 @@ mod tests {
             fingerprint(&out),
             fingerprint(&m.map(&rec(json!({"会社名": "サンプル(株)", "メモ": "よろしく"}))))
         );
+    }
+
+    #[test]
+    fn blanks_are_one_content_whatever_the_spelling() {
+        let written = json!({"Phone": "03-1111-2222", "Billing_Street": ""});
+        let read_back = json!({"Phone": "03-1111-2222", "Billing_Street": null});
+        let (w, r) = (
+            written.as_object().unwrap().clone(),
+            read_back.as_object().unwrap().clone(),
+        );
+        assert_eq!(fingerprint(&w), fingerprint(&r));
+        assert!(same_content(&w, &r));
+        let mut missing = r.clone();
+        missing.remove("Billing_Street");
+        assert!(same_content(&w, &missing));
+        let mut edited = r.clone();
+        edited.insert("Billing_Street".into(), json!("港区"));
+        assert_ne!(fingerprint(&w), fingerprint(&edited));
+        assert!(!same_content(&w, &edited));
+        assert!(!same_value(Some(&json!(0)), None), "zero is a value, not a blank");
     }
 
     #[test]

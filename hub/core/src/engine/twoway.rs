@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::changelog::Written;
 use super::client::ConnectorClient;
-use super::mapping::{fingerprint, Mapper};
+use super::mapping::{fingerprint, same_content, Mapper};
 use super::matching::{key_of, Match, Side, TargetIndex};
 use super::oneway::{ambiguous, load_index, open_failed, read_fields};
 use super::twoway_pairs::{op, resolve, write, Change, Pair};
@@ -303,7 +303,7 @@ async fn sync(
                     }
                     let agreed = resolve(spec.conflict, &ca, &cb, base.as_ref());
                     pair.target_version = cb.rec.version.clone();
-                    if agreed != cb.space {
+                    if !same_content(&agreed, &cb.space) {
                         to_b.push((
                             op(
                                 format!("b{i}"),
@@ -316,7 +316,7 @@ async fn sync(
                     }
                     let a_now = rev.map_fields(&ca.space);
                     let a_new = rev.map_fields(&agreed);
-                    if a_new != a_now {
+                    if !same_content(&a_new, &a_now) {
                         to_a.push((
                             op(
                                 format!("a{i}"),

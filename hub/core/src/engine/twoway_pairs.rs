@@ -9,6 +9,7 @@ use hub_store::links::Link;
 use hub_store::{ConflictPolicy, RunCounts, RunError};
 
 use super::client::ConnectorClient;
+use super::mapping::same_value;
 use super::{record_error, Fatal};
 
 pub(super) struct Change {
@@ -69,10 +70,11 @@ pub(super) fn resolve(
             for (k, av) in &a.space {
                 let bv = b.space.get(k).unwrap_or(&serde_json::Value::Null);
                 let basev = base.and_then(|b| b.get(k));
+                let unchanged = |v: &serde_json::Value| base.is_some() && same_value(basev, Some(v));
                 // Take the target's value only if the source did not change this field (it is still
                 // the base) or both changed it and the target is newer; otherwise the source's.
-                let source_unchanged = basev == Some(av) && av != bv;
-                let both_changed = basev != Some(av) && basev != Some(bv);
+                let source_unchanged = unchanged(av) && !same_value(Some(av), Some(bv));
+                let both_changed = !unchanged(av) && !unchanged(bv);
                 let v = if source_unchanged || (both_changed && !a_newer) {
                     bv
                 } else {
