@@ -1,5 +1,7 @@
 //! Records, reads and writes: what flows between the hub and a connector.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -42,6 +44,9 @@ pub struct ReadRequest {
     /// Restrict the fields returned; `None` means all.
     #[serde(default)]
     pub fields: Option<Vec<String>>,
+    /// The flow's values of the object's `read_options`, checked by the hub against them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! Objects (kintone apps, Zoho modules, Notes views, 奉行 masters) and their fields.
 
-use crate::manifest::Text;
+use crate::manifest::{SettingField, Text};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -9,6 +9,11 @@ pub struct ObjectSchema {
     pub name: Text,
     pub fields: Vec<FieldSchema>,
     pub capabilities: Capabilities,
+    /// Choices a flow makes about what a read of this object covers (a calendar's date range),
+    /// shown in the flow editor and passed back in `ReadRequest::options`. Leave `default`
+    /// unset where a connection setting already answers it: an unset option falls back to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_options: Vec<SettingField>,
 }
 
 impl ObjectSchema {

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::support::{browser_available, Browser, Hub, R};
+use crate::support::{run_in_browser, set_up_admin, Browser, Hub, R};
 
 const ADMIN: &str = "admin";
 const PASSWORD: &str = "長いパスフレーズ run-actions";
@@ -97,24 +97,7 @@ async fn run_and_wait(hub: &Hub, flow: &str) -> R<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_failed_and_undo_from_the_run_page() {
-    if !browser_available() {
-        return;
-    }
-    let hub = Hub::start().await.unwrap_or_else(|e| panic!("{e}"));
-    let mut b = Browser::start().await.unwrap_or_else(|e| panic!("{e}"));
-    let result = scenario(&hub, &mut b).await;
-    if result.is_err() {
-        let _ = b.shot("run-actions-failure").await;
-    }
-    b.close().await;
-    if let Err(e) = result {
-        let log = hub.log();
-        let tail: Vec<&str> = log.lines().rev().take(40).collect();
-        panic!(
-            "{e}\n--- hub log (tail) ---\n{}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        );
-    }
+    run_in_browser("run-actions", |hub, b| Box::pin(scenario(hub, b))).await;
 }
 
 async fn scenario(hub: &Hub, b: &mut Browser) -> R {
@@ -191,13 +174,7 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
     dst.save()?;
 
     // Sign in (first administrator) and open the failed run from 処理履歴.
-    b.goto(&url("/")).await?;
-    b.find("#setup-submit").await?;
-    b.type_into("#username", ADMIN).await?;
-    b.type_into("#password", PASSWORD).await?;
-    b.type_into("#password_confirm", PASSWORD).await?;
-    b.click("#setup-submit").await?;
-    b.find("#new-connection").await?;
+    set_up_admin(b, &hub.url, ADMIN, PASSWORD).await?;
     b.goto(&url(&format!("/runs/{partial_id}"))).await?;
     b.find("#run-actions").await?;
     b.sees(&[

@@ -18,6 +18,48 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const MASTER_KEY: &str = "2222222222222222222222222222222222222222222222222222222222222222";
 const WAIT: Duration = Duration::from_secs(20);
 
+/// A scenario against a fresh hub in a fresh browser.
+pub type Scenario =
+    for<'a> fn(
+        &'a Hub,
+        &'a mut Browser,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = R> + Send + 'a>>;
+
+/// Runs `scenario` (when the browser tests are on); on failure saves a screenshot named
+/// `<name>-failure` and panics with the error and the tail of the hub's log.
+pub async fn run_in_browser(name: &str, scenario: Scenario) {
+    if !browser_available() {
+        return;
+    }
+    let hub = Hub::start().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut b = Browser::start().await.unwrap_or_else(|e| panic!("{e}"));
+    let result = scenario(&hub, &mut b).await;
+    if result.is_err() {
+        let _ = b.shot(&format!("{name}-failure")).await;
+    }
+    b.close().await;
+    if let Err(e) = result {
+        let log = hub.log();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        panic!(
+            "{e}\n--- hub log (tail) ---\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+}
+
+/// The one-time setup page: registers the first administrator, who is then signed in.
+pub async fn set_up_admin(b: &Browser, hub_url: &str, user: &str, password: &str) -> R {
+    b.goto(&format!("{hub_url}/")).await?;
+    b.find("#setup-submit").await?;
+    b.type_into("#username", user).await?;
+    b.type_into("#password", password).await?;
+    b.type_into("#password_confirm", password).await?;
+    b.click("#setup-submit").await?;
+    b.find("#new-connection").await?;
+    Ok(())
+}
+
 /// `HUB_SKIP_BROWSER_TESTS=1` skips (and says so); a missing chromedriver fails.
 pub fn browser_available() -> bool {
     if std::env::var("HUB_SKIP_BROWSER_TESTS").is_ok_and(|v| v == "1") {

@@ -98,6 +98,7 @@ fn read_run(
     let mut seen = HashSet::new();
     for page_no in 1..=max_pages {
         let req = ReadRequest {
+            options: Default::default(),
             object: object.to_string(),
             cursor: run.cursor.clone(),
             since: None,
@@ -493,6 +494,7 @@ fn auth_expired(ctx: &mut Ctx<'_>) -> Outcome {
     let mut conn = ctx.suite.connection.clone();
     hook(&mut conn);
     let req = ReadRequest {
+        options: Default::default(),
         object: ctx.suite.object.clone(),
         page_size: Some(ctx.page_size),
         ..Default::default()

@@ -71,6 +71,7 @@ impl Connector for Toy {
 
     fn objects(&self, _: &Connection) -> Result<Vec<ObjectSchema>, ConnectorError> {
         Ok(vec![ObjectSchema {
+            read_options: vec![],
             id: "items".into(),
             name: Text::new("品目", "Items"),
             fields: FIELDS

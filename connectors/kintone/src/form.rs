@@ -251,6 +251,7 @@ impl Form {
 
     pub fn schema(&self, name: &str) -> ObjectSchema {
         ObjectSchema {
+            read_options: vec![],
             id: self.app.clone(),
             name: Text::new(name, name),
             fields: self.fields.iter().map(FieldDef::schema).collect(),

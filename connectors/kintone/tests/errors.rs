@@ -9,6 +9,7 @@ use serde_json::json;
 
 fn read_req(object: &str) -> ReadRequest {
     ReadRequest {
+        options: Default::default(),
         object: object.into(),
         cursor: None,
         since: None,
@@ -150,6 +151,7 @@ fn rate_limits_and_server_errors_are_retryable() {
         k.read(
             &conn,
             &ReadRequest {
+                options: Default::default(),
                 cursor,
                 page_size: Some(20),
                 ..read_req("1")

@@ -210,6 +210,7 @@ fn a_page_read_again_with_the_same_cursor_answers_the_same_records() {
         k.read(
             &conn,
             &ReadRequest {
+                options: Default::default(),
                 object: "1".into(),
                 cursor,
                 since: None,
@@ -252,6 +253,7 @@ fn records_updated_while_a_listing_is_read_are_delivered_with_their_new_revision
         .read(
             &conn,
             &ReadRequest {
+                options: Default::default(),
                 object: "1".into(),
                 cursor: None,
                 since: None,
@@ -308,6 +310,7 @@ fn asked_fields_only_and_unknown_fields_refused() {
     let k = Kintone::new();
     let conn = env.conn(0);
     let req = |fields: Vec<&str>| ReadRequest {
+        options: Default::default(),
         object: "1".into(),
         cursor: None,
         since: None,
@@ -330,6 +333,7 @@ fn asked_fields_only_and_unknown_fields_refused() {
         .read(
             &conn,
             &ReadRequest {
+                options: Default::default(),
                 object: "2".into(),
                 ..req(vec![])
             },

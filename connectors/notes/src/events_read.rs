@@ -92,7 +92,7 @@ pub fn read(
     req: &ReadRequest,
     now: DateTime<Utc>,
 ) -> Result<ReadPage, ConnectorError> {
-    let kind = window::setting(conn)?;
+    let kind = window::for_read(conn, req)?;
     let mut cursor = match &req.cursor {
         Some(c) => Cursor::decode(c, EVENTS)?,
         None => Cursor::initial(EVENTS, req.since.as_deref())?,

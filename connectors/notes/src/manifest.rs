@@ -94,10 +94,6 @@ pub fn manifest() -> Manifest {
 }
 
 fn settings() -> Vec<SettingField> {
-    let window = |v: &str, ja: &str, en: &str| SelectOption {
-        value: v.into(),
-        label: Text::new(ja, en),
-    };
     vec![
         SettingField {
             pattern: Some("^https?://".into()),
@@ -134,30 +130,42 @@ fn settings() -> Vec<SettingField> {
             ..field(USERNAME, "ユーザー名", "User name", SettingKind::Text, true)
         },
         SettingField {
-            help: Some(Text::new(
-                "同期する予定の範囲です。",
-                "Which calendar events are read.",
-            )),
             default: Some(crate::window::ALL.into()),
-            ..field(
-                EVENTS_WINDOW,
-                "予定の対象期間",
-                "Events window",
-                SettingKind::Select {
-                    options: vec![
-                        window(crate::window::ALL, "すべての予定", "All events"),
-                        window(crate::window::TODAY, "今日の予定", "Today's events"),
-                        window(
-                            crate::window::PAST_MONTH,
-                            "過去1か月の予定",
-                            "The past month's events",
-                        ),
-                    ],
-                },
-                false,
-            )
+            ..events_window_field()
         },
     ]
+}
+
+/// Which calendar range a read covers: a connection setting (default all) and the events
+/// object's read option, where a flow may choose another range (unset: the setting's).
+pub fn events_window_field() -> SettingField {
+    let window = |v: &str, ja: &str, en: &str| SelectOption {
+        value: v.into(),
+        label: Text::new(ja, en),
+    };
+    SettingField {
+        help: Some(Text::new(
+            "同期する予定の範囲です。",
+            "Which calendar events are read.",
+        )),
+        ..field(
+            EVENTS_WINDOW,
+            "予定の対象期間",
+            "Events window",
+            SettingKind::Select {
+                options: vec![
+                    window(crate::window::ALL, "すべての予定", "All events"),
+                    window(crate::window::TODAY, "今日の予定", "Today's events"),
+                    window(
+                        crate::window::PAST_MONTH,
+                        "過去1か月の予定",
+                        "The past month's events",
+                    ),
+                ],
+            },
+            false,
+        )
+    }
 }
 
 /// The seeded user's mail file of the sandbox's Domino emulator.

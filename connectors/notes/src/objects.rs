@@ -155,6 +155,7 @@ pub fn object(id: &str) -> Result<Object, ConnectorError> {
 
 fn schema(id: &str, name: (&str, &str), fields: &[Field]) -> ObjectSchema {
     ObjectSchema {
+        read_options: vec![],
         id: id.into(),
         name: Text::new(name.0, name.1),
         fields: fields
@@ -186,5 +187,8 @@ pub fn doc_schema(o: &DocObject) -> ObjectSchema {
 }
 
 pub fn events_schema() -> ObjectSchema {
-    schema(EVENTS, ("予定", "Calendar events"), &EVENT_FIELDS)
+    ObjectSchema {
+        read_options: vec![crate::manifest::events_window_field()],
+        ..schema(EVENTS, ("予定", "Calendar events"), &EVENT_FIELDS)
+    }
 }

@@ -2,7 +2,7 @@
 //! month), as the `since` / `before` of the Calendar service (reference §5), in local days.
 
 use chrono::{DateTime, Duration, Months, NaiveTime, TimeZone, Utc};
-use connector_sdk::{Connection, ConnectorError, ErrorKind};
+use connector_sdk::{Connection, ConnectorError, ErrorKind, ReadRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::assumed;
@@ -46,7 +46,18 @@ fn local_midnight(t: DateTime<Utc>, days: i64) -> DateTime<Utc> {
 
 /// The setting's value (default `all`), refused with the field named when it is unknown.
 pub fn setting(conn: &Connection) -> Result<String, ConnectorError> {
-    let v = conn.setting(EVENTS_WINDOW).unwrap_or_else(|| ALL.into());
+    checked(conn.setting(EVENTS_WINDOW).unwrap_or_else(|| ALL.into()))
+}
+
+/// The range a read covers: the flow's read option when it chose one, else the setting.
+pub fn for_read(conn: &Connection, req: &ReadRequest) -> Result<String, ConnectorError> {
+    match req.options.get(EVENTS_WINDOW) {
+        Some(v) => checked(v.clone()),
+        None => setting(conn),
+    }
+}
+
+fn checked(v: String) -> Result<String, ConnectorError> {
     if [ALL, TODAY, PAST_MONTH].contains(&v.as_str()) {
         Ok(v)
     } else {

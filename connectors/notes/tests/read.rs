@@ -111,6 +111,7 @@ fn the_events_window_chooses_the_calendar_range() {
         .read(
             &bad,
             &ReadRequest {
+                options: Default::default(),
                 object: "events".into(),
                 ..Default::default()
             },
@@ -120,6 +121,50 @@ fn the_events_window_chooses_the_calendar_range() {
         (e.kind, e.field.as_deref()),
         (ErrorKind::InvalidSettings, Some("events_window"))
     );
+}
+
+#[test]
+fn a_flow_s_read_option_overrides_the_connection_s_window() {
+    let env = Env::start();
+    let n = Notes::new();
+    let schema = n
+        .objects(&env.conn())
+        .unwrap()
+        .into_iter()
+        .find(|o| o.id == "events")
+        .unwrap();
+    assert_eq!(
+        schema
+            .read_options
+            .iter()
+            .map(|o| o.key.as_str())
+            .collect::<Vec<_>>(),
+        ["events_window"]
+    );
+    let read = |window: &str| -> Result<Vec<Record>, connector_sdk::ConnectorError> {
+        let mut req = ReadRequest {
+            object: "events".into(),
+            page_size: Some(50),
+            ..Default::default()
+        };
+        req.options.insert("events_window".into(), window.into());
+        let mut out = Vec::new();
+        loop {
+            let p = n.read(&env.conn_with("all"), &req)?;
+            out.extend(p.records);
+            if !p.has_more {
+                return Ok(out);
+            }
+            req.cursor = p.next_cursor.or(req.cursor);
+        }
+    };
+    let today = read("today").unwrap();
+    assert_eq!(
+        summaries(&today),
+        ["朝会", "歯医者"].map(String::from).into()
+    );
+    let e = read("next_week").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("events_window"));
 }
 
 #[test]
@@ -165,6 +210,7 @@ fn a_saved_cursor_returns_only_what_changed_since() {
         .read(
             &conn,
             &ReadRequest {
+                options: Default::default(),
                 object: "todos".into(),
                 cursor: Some(changed_cursor_of(&n, &conn)),
                 ..Default::default()
@@ -179,6 +225,7 @@ fn changed_cursor_of(n: &Notes, conn: &connector_sdk::Connection) -> String {
     n.read(
         conn,
         &ReadRequest {
+            options: Default::default(),
             object: "contacts".into(),
             page_size: Some(1),
             ..Default::default()
@@ -213,6 +260,7 @@ fn das_switched_off_or_a_wrong_database_is_named() {
         .read(
             &env.conn(),
             &ReadRequest {
+                options: Default::default(),
                 object: "contacts".into(),
                 ..Default::default()
             },

@@ -23,6 +23,7 @@ fn field_type(kind: Kind) -> FieldType {
 
 pub fn object_schema(e: &Entity) -> ObjectSchema {
     ObjectSchema {
+        read_options: vec![],
         id: e.object.into(),
         name: Text::new(e.ja, e.en),
         fields: e

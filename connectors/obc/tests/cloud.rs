@@ -70,6 +70,7 @@ fn expired_token_asks_the_hub_to_refresh_and_the_refreshed_one_works() {
     let e = err_of(c.read(
         &conn,
         &ReadRequest {
+            options: Default::default(),
             object: "customers".into(),
             ..Default::default()
         },
@@ -140,6 +141,7 @@ fn subscription_key_errors_name_the_key() {
     let e = err_of(c.read(
         &conn,
         &ReadRequest {
+            options: Default::default(),
             object: "customers".into(),
             ..Default::default()
         },
@@ -162,6 +164,7 @@ fn rate_limit_is_retryable_with_the_wait_the_api_gives() {
     let e = err_of(c.read(
         &conn,
         &ReadRequest {
+            options: Default::default(),
             object: "customers".into(),
             page_size: Some(5),
             ..Default::default()

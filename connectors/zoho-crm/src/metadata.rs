@@ -151,6 +151,7 @@ pub fn object_schema(module: &Value, fields: &[FieldMeta]) -> Option<ObjectSchem
         }
     }
     Some(ObjectSchema {
+        read_options: vec![],
         id,
         name: Text::new(label.clone(), label),
         fields: out,

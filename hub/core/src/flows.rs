@@ -108,6 +108,7 @@ impl Hub {
             };
             found.push(o.clone());
         }
+        crate::validate::read_options::check(spec, &found[0], &found[1])?;
         crate::validate::schema::check(spec, &found[0], &found[1])
     }
 
@@ -198,6 +199,8 @@ fn same_schema_inputs(a: &FlowSpec, b: &FlowSpec) -> bool {
         && a.mapping == b.mapping
         && a.match_keys == b.match_keys
         && a.options.create_missing == b.options.create_missing
+        && a.filters.source_options == b.filters.source_options
+        && a.filters.target_options == b.filters.target_options
 }
 
 fn unknown_object(side: &str, ep: &Endpoint, objects: &[ObjectSchema]) -> HubError {

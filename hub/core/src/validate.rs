@@ -1,7 +1,8 @@
 //! Input checks shared by the API and the UI. Each returns `HubError::Invalid` naming the field,
 //! with a message that says what is expected; a flow's mapping against the objects' schemas
-//! is [`schema`].
+//! is [`schema`], its read filters against the objects' read options [`read_options`].
 
+pub mod read_options;
 pub mod schema;
 
 use crate::error::{HubError, HubResult};

@@ -160,6 +160,13 @@ pub struct Filters {
     pub skip_private: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_within_days: Option<u32>,
+    /// Values of the source object's `read_options` (a calendar's date range); an option left
+    /// out follows the connection's setting.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub source_options: BTreeMap<String, String>,
+    /// The same for the target object, read by two-way flows.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub target_options: BTreeMap<String, String>,
 }
 
 impl Default for Filters {
@@ -167,6 +174,8 @@ impl Default for Filters {
         Filters {
             skip_private: true,
             modified_within_days: None,
+            source_options: BTreeMap::new(),
+            target_options: BTreeMap::new(),
         }
     }
 }

@@ -81,6 +81,7 @@ pub fn conn(misbehave: Option<&str>) -> Connection {
 
 pub fn read_contacts() -> connector_sdk::protocol::Call {
     connector_sdk::protocol::Call::Read(connector_sdk::ReadRequest {
+        options: Default::default(),
         object: "contacts".into(),
         ..Default::default()
     })

@@ -3,6 +3,7 @@
 
 use hub_store::{Endpoint, FieldMapping, FlowSpec, MatchKeySpec, Normalize, Schedule};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use super::form::Form;
 use super::i18n::{t, Lang};
@@ -29,6 +30,9 @@ pub struct Draft {
     pub keys: Vec<Row>,
     pub skip_private: bool,
     pub modified_within_days: String,
+    /// The objects' read options (`src_opt.<key>` / `dst_opt.<key>`); "" follows the connection.
+    pub src_options: BTreeMap<String, String>,
+    pub dst_options: BTreeMap<String, String>,
     pub create_missing: bool,
     pub propagate_deletes: bool,
     pub initial_max_records: String,
@@ -54,6 +58,8 @@ impl Default for Draft {
             keys: vec![],
             skip_private: true,
             modified_within_days: String::new(),
+            src_options: BTreeMap::new(),
+            dst_options: BTreeMap::new(),
             create_missing: true,
             propagate_deletes: false,
             initial_max_records: String::new(),
@@ -112,6 +118,8 @@ impl Draft {
                 .modified_within_days
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
+            src_options: spec.filters.source_options.clone(),
+            dst_options: spec.filters.target_options.clone(),
             create_missing: spec.options.create_missing,
             propagate_deletes: spec.options.propagate_deletes,
             initial_max_records: spec
@@ -161,6 +169,8 @@ impl Draft {
             keys: rows("mk_source", "mk_target", Some("mk_norm")),
             skip_private: f.checked("skip_private"),
             modified_within_days: f.get("modified_within_days").trim().to_string(),
+            src_options: options(f, "src_opt."),
+            dst_options: options(f, "dst_opt."),
             create_missing: f.checked("create_missing"),
             propagate_deletes: f.checked("propagate_deletes"),
             initial_max_records: f.get("initial_max_records").trim().to_string(),
@@ -265,6 +275,8 @@ impl Draft {
             &self.modified_within_days,
             errors,
         );
+        spec.filters.source_options = self.src_options.clone();
+        spec.filters.target_options = self.dst_options.clone();
         spec.options.create_missing = self.create_missing;
         spec.options.propagate_deletes = self.propagate_deletes;
         spec.options.initial_max_records = positive(
@@ -297,6 +309,15 @@ impl Draft {
     }
 }
 
+/// The chosen read options under `prefix`; an empty choice follows the connection's setting.
+fn options(f: &Form, prefix: &str) -> BTreeMap<String, String> {
+    f.0.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?, v.trim())))
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 fn positive<T: std::str::FromStr + PartialOrd + Default>(
     lang: Lang,
     field: &str,
@@ -323,6 +344,12 @@ pub fn form_field(hub_field: &str) -> String {
     }
     if f.starts_with("match_keys") {
         return "match_keys".into();
+    }
+    if let Some(k) = f.strip_prefix("filters.source_options.") {
+        return format!("src_opt.{k}");
+    }
+    if let Some(k) = f.strip_prefix("filters.target_options.") {
+        return format!("dst_opt.{k}");
     }
     match f {
         "schedule.cron" => "cron",

@@ -7,12 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Datelike;
-use connector_sdk::ObjectSchema;
+use connector_sdk::{ObjectSchema, SettingKind};
 use hub_core::Hub;
 use hub_store::runs::RunFilter;
 use hub_store::{Flow, FlowSpec};
 use minijinja::{context, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::auth::{Admin, Viewer};
 use super::flow_draft::{form_field, Draft, Row};
@@ -100,6 +100,44 @@ fn field_options(objects: &[ObjectSchema], object: &str) -> Vec<Value> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The chosen object's read options as selects named `<prefix><key>`, each with a first choice
+/// that follows the connection's setting; a saved value the object no longer offers stays shown.
+fn read_option_inputs(
+    lang: Lang,
+    objects: &[ObjectSchema],
+    object: &str,
+    chosen: &BTreeMap<String, String>,
+    prefix: &str,
+    side_label: &str,
+) -> Vec<Value> {
+    let Some(o) = objects.iter().find(|o| o.id == object) else {
+        return vec![];
+    };
+    o.read_options
+        .iter()
+        .map(|f| {
+            let value = chosen.get(&f.key).cloned().unwrap_or_default();
+            let mut choices = vec![context! { value => "", label => t(lang, "flow.read_option_follow") }];
+            if let SettingKind::Select { options } = &f.kind {
+                choices.extend(options.iter().map(|c| {
+                    context! { value => c.value.clone(), label => super::fields::text(lang, &c.label) }
+                }));
+                if !value.is_empty() && !options.iter().any(|c| c.value == value) {
+                    choices.push(context! { value => value.clone(), label => value.clone() });
+                }
+            }
+            let name = super::fields::text(lang, &f.label);
+            context! {
+                name => format!("{prefix}{}", f.key),
+                label => tf(lang, side_label, &[("name", &name)]),
+                help => f.help.as_ref().map(|h| super::fields::text(lang, h)),
+                value => value,
+                choices => choices,
+            }
+        })
+        .collect()
 }
 
 /// Pairs fields that have the same code on both sides, and proposes the first pair whose
@@ -202,6 +240,24 @@ async fn render_form(
     } else {
         StatusCode::BAD_REQUEST
     };
+    let mut read_options = read_option_inputs(
+        lang,
+        &src,
+        &d.src_obj,
+        &d.src_options,
+        "src_opt.",
+        "flow.read_option_source",
+    );
+    if d.direction == "two_way" {
+        read_options.extend(read_option_inputs(
+            lang,
+            &dst,
+            &d.dst_obj,
+            &d.dst_options,
+            "dst_opt.",
+            "flow.read_option_target",
+        ));
+    }
     let connections: Vec<Value> = conns
         .iter()
         .map(|c| context! { value => c.id.clone(), label => c.name.clone() })
@@ -222,6 +278,7 @@ async fn render_form(
             dst_objects => object_options(lang, &dst, &d.dst_obj),
             src_fields => field_options(&src, &d.src_obj),
             dst_fields => field_options(&dst, &d.dst_obj),
+            read_options => read_options,
             directions => choices(lang, &DIRECTIONS),
             conflicts => choices(lang, &CONFLICTS),
             normalizers => choices(lang, &NORMALIZERS),

@@ -140,6 +140,7 @@ impl Connector for FileStore {
         Ok(OBJECTS
             .iter()
             .map(|ObjectDef { id, ja, fields }| ObjectSchema {
+                read_options: vec![],
                 id: id.to_string(),
                 name: Text::new(*ja, *id),
                 fields: fields

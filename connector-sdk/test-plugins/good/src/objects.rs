@@ -25,6 +25,7 @@ impl ObjectDef {
 
     pub fn schema(&self) -> ObjectSchema {
         ObjectSchema {
+            read_options: vec![],
             id: self.id.into(),
             name: Text::new(self.name_ja, self.name_en),
             fields: self

@@ -81,6 +81,7 @@ impl ImportFormat {
 
     pub fn schema(&self) -> ObjectSchema {
         ObjectSchema {
+            read_options: vec![],
             id: self.object.clone(),
             name: self.label.clone(),
             fields: self

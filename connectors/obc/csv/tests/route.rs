@@ -52,6 +52,7 @@ fn read(c: &Connection, cursor: Option<&str>, page: u32) -> ReadPage {
     obc_csv::read_with(
         c,
         &ReadRequest {
+            options: Default::default(),
             object: OBJ.into(),
             cursor: cursor.map(str::to_string),
             since: None,
@@ -427,6 +428,7 @@ fn a_growing_file_waits_and_a_missing_root_is_named() {
     let e = obc_csv::read(
         &Connection::default(),
         &ReadRequest {
+            options: Default::default(),
             object: OBJ.into(),
             ..Default::default()
         },

@@ -187,6 +187,7 @@ pub fn read_page(
     c.read(
         conn,
         &ReadRequest {
+            options: Default::default(),
             object: object.into(),
             cursor,
             since: None,

@@ -14,6 +14,7 @@ fn first_page(
     c.read(
         conn,
         &ReadRequest {
+            options: Default::default(),
             object: "Accounts".into(),
             page_size: Some(200),
             ..Default::default()

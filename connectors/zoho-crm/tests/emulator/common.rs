@@ -195,6 +195,7 @@ pub fn read_all(
             .read(
                 conn,
                 &ReadRequest {
+                    options: Default::default(),
                     object: object.into(),
                     cursor: cursor.clone(),
                     since: None,

@@ -86,6 +86,7 @@ fn paging_past_2000_records_switches_to_page_token() {
     let mut token_pages = 0;
     loop {
         let req = ReadRequest {
+            options: Default::default(),
             object: "Accounts".into(),
             cursor: cursor.clone(),
             page_size: Some(200),
@@ -153,6 +154,7 @@ fn since_limits_the_first_read() {
         .read(
             &conn,
             &ReadRequest {
+                options: Default::default(),
                 object: "Accounts".into(),
                 cursor: None,
                 since: Some("2024-01-01T00:00:00Z".into()),

@@ -220,7 +220,10 @@ mod tests {
         edited.insert("Billing_Street".into(), json!("港区"));
         assert_ne!(fingerprint(&w), fingerprint(&edited));
         assert!(!same_content(&w, &edited));
-        assert!(!same_value(Some(&json!(0)), None), "zero is a value, not a blank");
+        assert!(
+            !same_value(Some(&json!(0)), None),
+            "zero is a value, not a blank"
+        );
     }
 
     #[test]

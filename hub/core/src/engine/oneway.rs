@@ -104,6 +104,7 @@ async fn sync(
 
     loop {
         let req = ReadRequest {
+            options: spec.filters.source_options.clone(),
             object: spec.source.object.clone(),
             cursor: cursor.clone(),
             since: if cursor.is_none() {
@@ -478,6 +479,7 @@ pub(super) async fn load_index(
     };
     loop {
         let req = ReadRequest {
+            options: Default::default(),
             object: object.to_string(),
             cursor: cursor.clone(),
             since: None,

@@ -39,28 +39,26 @@ pub(super) async fn run(
     RunReport::finish(counts, errors, fatal)
 }
 
+/// Reads every page of `first`'s object from `cursor` on; `first.since` applies only without one.
 async fn read_all(
     client: &mut ConnectorClient,
     side: &str,
-    object: &str,
+    first: ReadRequest,
     cursor: Option<String>,
-    since: Option<String>,
-    fields: Option<Vec<String>>,
     issues: &mut Vec<RunError>,
 ) -> Result<(Vec<Record>, Option<String>), Fatal> {
     let mut out = Vec::new();
     let mut cursor = cursor;
     loop {
         let req = ReadRequest {
-            object: object.to_string(),
             since: if cursor.is_none() {
-                since.clone()
+                first.since.clone()
             } else {
                 None
             },
             cursor: cursor.clone(),
             page_size: Some(client.limits.read_page_size),
-            fields: fields.clone(),
+            ..first.clone()
         };
         let page = client.read_page(side, req).await?;
         issues.extend(read_issues(side, &page.issues));
@@ -118,26 +116,22 @@ async fn sync(
         _ => None,
     };
     let mut issues = Vec::new();
-    let (recs_a, next_a) = read_all(
-        &mut a,
-        "source",
-        &spec.source.object,
-        cur_a,
-        since.clone(),
-        read_fields(&fwd, &spec.match_keys, Side::Source),
-        &mut issues,
-    )
-    .await?;
-    let (recs_b, next_b) = read_all(
-        &mut b,
-        "target",
-        &spec.target.object,
-        cur_b,
+    let read_a = ReadRequest {
+        object: spec.source.object.clone(),
+        since: since.clone(),
+        fields: read_fields(&fwd, &spec.match_keys, Side::Source),
+        options: spec.filters.source_options.clone(),
+        ..ReadRequest::default()
+    };
+    let (recs_a, next_a) = read_all(&mut a, "source", read_a, cur_a, &mut issues).await?;
+    let read_b = ReadRequest {
+        object: spec.target.object.clone(),
         since,
-        read_fields(&fwd, &spec.match_keys, Side::Target),
-        &mut issues,
-    )
-    .await?;
+        fields: read_fields(&fwd, &spec.match_keys, Side::Target),
+        options: spec.filters.target_options.clone(),
+        ..ReadRequest::default()
+    };
+    let (recs_b, next_b) = read_all(&mut b, "target", read_b, cur_b, &mut issues).await?;
     issues.retain(|e| ctx.admits(&e.record));
     counts.failed += issues.len() as i64;
     errors.append(&mut issues);

@@ -70,7 +70,8 @@ pub(super) fn resolve(
             for (k, av) in &a.space {
                 let bv = b.space.get(k).unwrap_or(&serde_json::Value::Null);
                 let basev = base.and_then(|b| b.get(k));
-                let unchanged = |v: &serde_json::Value| base.is_some() && same_value(basev, Some(v));
+                let unchanged =
+                    |v: &serde_json::Value| base.is_some() && same_value(basev, Some(v));
                 // Take the target's value only if the source did not change this field (it is still
                 // the base) or both changed it and the target is newer; otherwise the source's.
                 let source_unchanged = unchanged(av) && !same_value(Some(av), Some(bv));

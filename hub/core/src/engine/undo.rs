@@ -164,6 +164,7 @@ async fn read_since(
     let mut cursor = None;
     loop {
         let req = ReadRequest {
+            options: Default::default(),
             object: endpoint.object.clone(),
             since: if cursor.is_none() {
                 since.clone()

@@ -268,6 +268,7 @@ mod tests {
 
     fn object(id: &str, fields: Vec<FieldSchema>) -> ObjectSchema {
         ObjectSchema {
+            read_options: vec![],
             id: id.into(),
             name: Text::new("顧客", "Customers"),
             fields,

@@ -1,0 +1,136 @@
+//! A flow's `filters.source_options` / `target_options` checked against the objects'
+//! `read_options` when it is saved: each key is one the object offers and each value one of
+//! its choices. Refusals are 422 `invalid_filter` naming the option.
+
+use std::collections::BTreeMap;
+
+use connector_sdk::{ObjectSchema, SettingKind};
+use hub_store::FlowSpec;
+
+use crate::error::{HubError, HubResult};
+
+pub const INVALID_FILTER: &str = "invalid_filter";
+
+pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> HubResult<()> {
+    side("source_options", &spec.filters.source_options, source)?;
+    side("target_options", &spec.filters.target_options, target)
+}
+
+fn side(at: &str, given: &BTreeMap<String, String>, object: &ObjectSchema) -> HubResult<()> {
+    for (key, value) in given {
+        let field = format!("filters.{at}.{key}");
+        let Some(option) = object.read_options.iter().find(|o| &o.key == key) else {
+            let known: Vec<&str> = object.read_options.iter().map(|o| o.key.as_str()).collect();
+            let known = if known.is_empty() {
+                "なし / none".to_string()
+            } else {
+                known.join(", ")
+            };
+            return Err(HubError::refused(
+                INVALID_FILTER,
+                field,
+                format!(
+                    "「{}」({}) に絞り込み「{key}」はありません（選べるもの: {known}）",
+                    object.name.ja, object.id
+                ),
+                format!(
+                    "object '{}' has no read option '{key}' (it has: {known})",
+                    object.id
+                ),
+            ));
+        };
+        if let SettingKind::Select { options } = &option.kind {
+            if !options.iter().any(|o| &o.value == value) {
+                let known: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
+                let known = known.join(", ");
+                return Err(HubError::refused(
+                    INVALID_FILTER,
+                    field,
+                    format!(
+                        "「{}」に「{value}」は選べません（選べる値: {known}）",
+                        option.label.ja
+                    ),
+                    format!("'{value}' is not a choice of '{key}' (choices: {known})"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connector_sdk::{Capabilities, SelectOption, SettingField, Text};
+
+    fn calendar() -> ObjectSchema {
+        let choice = |v: &str| SelectOption {
+            value: v.into(),
+            label: Text::new(v, v),
+        };
+        ObjectSchema {
+            id: "events".into(),
+            name: Text::new("予定", "Events"),
+            fields: vec![],
+            capabilities: Capabilities::default(),
+            read_options: vec![SettingField {
+                key: "events_window".into(),
+                label: Text::new("対象の予定", "Events"),
+                kind: SettingKind::Select {
+                    options: vec![choice("all"), choice("today")],
+                },
+                required: false,
+                pattern: None,
+                help: None,
+                default: None,
+            }],
+        }
+    }
+
+    fn spec(options: &[(&str, &str)]) -> FlowSpec {
+        let mut spec: FlowSpec = serde_json::from_value(serde_json::json!({
+            "name": "f",
+            "source": {"connection": "a", "object": "events"},
+            "target": {"connection": "b", "object": "events"},
+            "mapping": []
+        }))
+        .unwrap();
+        spec.filters.source_options = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        spec
+    }
+
+    #[test]
+    fn a_choice_the_object_offers_passes() {
+        assert!(check(
+            &spec(&[("events_window", "today")]),
+            &calendar(),
+            &calendar()
+        )
+        .is_ok());
+        assert!(check(&spec(&[]), &calendar(), &calendar()).is_ok());
+    }
+
+    #[test]
+    fn unknown_options_and_values_name_the_option() {
+        let e = check(&spec(&[("window", "today")]), &calendar(), &calendar()).unwrap_err();
+        assert!(
+            matches!(&e, HubError::Refused { field, message, .. }
+                if field == "filters.source_options.window" && message.contains("events_window")),
+            "{e:?}"
+        );
+        let e = check(
+            &spec(&[("events_window", "week")]),
+            &calendar(),
+            &calendar(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, HubError::Refused { field, message, .. }
+                if field == "filters.source_options.events_window" && message.contains("today")),
+            "{e:?}"
+        );
+    }
+}
