@@ -404,6 +404,27 @@ fn zoho_contacts_and_notes_contacts_both_ways_then_tasks_and_events() {
     }
     assert_idle(&hub, &events);
 
+    // 4b. A flow that reads only today's events (its own choice; the connection reads all).
+    let org_b = conn_of("zoho-crm", "組織B");
+    let (s, body) = hub.post(
+        "/api/flows",
+        &json!({"name": "今日の予定 → 組織B", "source": {"connection": notes, "object": "events"},
+                "target": {"connection": org_b, "object": "Events"},
+                "mapping": [{"from": "summary", "to": "Event_Title"}, {"from": "start", "to": "Start_DateTime"},
+                            {"from": "end", "to": "End_DateTime"}],
+                "filters": {"source_options": {"events_window": "today"}}}),
+    );
+    assert_eq!(s, 201, "{body}");
+    let today = body["id"].as_str().unwrap().to_string();
+    let (_, saved) = hub.get(&format!("/api/flows/{today}"));
+    let chosen = saved
+        .pointer("/filters/source_options/events_window")
+        .or_else(|| saved.pointer("/spec/filters/source_options/events_window"));
+    assert_eq!(chosen, Some(&json!("today")), "{saved}");
+    let run = run_and_wait(&hub, &today);
+    // Today holds 朝会 and the private 歯医者, which stays in Notes.
+    assert_eq!(counts(&run), (Some("success"), 1, 0, 0), "{run}");
+
     // 5. The Notes password changes in Domino; the connection is updated through its action.
     let r = sys
         .http
