@@ -276,7 +276,12 @@ impl Draft {
             errors,
         );
         spec.filters.source_options = self.src_options.clone();
-        spec.filters.target_options = self.dst_options.clone();
+        // The target's read options are shown for two-way flows only (one-way reads it to match).
+        spec.filters.target_options = if spec.direction == hub_store::Direction::TwoWay {
+            self.dst_options.clone()
+        } else {
+            BTreeMap::new()
+        };
         spec.options.create_missing = self.create_missing;
         spec.options.propagate_deletes = self.propagate_deletes;
         spec.options.initial_max_records = positive(
@@ -389,6 +394,35 @@ mod tests {
         let back = Draft::from_spec(&spec);
         assert_eq!(back.keys[0].norm, "company_name");
         assert_eq!(back.direction, "two_way");
+    }
+
+    #[test]
+    fn read_options_are_kept_and_a_one_way_flow_drops_the_target_s() {
+        let body = "name=x&src_conn=a&src_obj=events&dst_conn=b&dst_obj=Events&direction=one_way\
+            &src_opt.events_window=today&dst_opt.events_window=past_month";
+        let d = Draft::from_form(&Form::parse(body.as_bytes()));
+        let spec = d.to_spec(Lang::Ja, None, &mut FieldErrors::new());
+        assert_eq!(
+            spec.filters
+                .source_options
+                .get("events_window")
+                .map(String::as_str),
+            Some("today")
+        );
+        assert!(spec.filters.target_options.is_empty());
+        assert_eq!(
+            Draft::from_spec(&spec).src_options,
+            spec.filters.source_options
+        );
+        let followed = Draft::from_form(&Form::parse(b"src_opt.events_window=&direction=two_way"));
+        assert!(
+            followed.src_options.is_empty(),
+            "an empty choice follows the connection"
+        );
+        assert_eq!(
+            form_field("filters.source_options.events_window"),
+            "src_opt.events_window"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use connector_sdk::{ObjectSchema, SettingKind};
-use hub_store::FlowSpec;
+use hub_store::{Direction, FlowSpec};
 
 use crate::error::{HubError, HubResult};
 
@@ -13,6 +13,17 @@ pub const INVALID_FILTER: &str = "invalid_filter";
 
 pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> HubResult<()> {
     side("source_options", &spec.filters.source_options, source)?;
+    // A one-way flow reads its target only to match, and then all of it.
+    if spec.direction == Direction::OneWay {
+        if let Some(key) = spec.filters.target_options.keys().next() {
+            return Err(HubError::refused(
+                INVALID_FILTER,
+                format!("filters.target_options.{key}"),
+                "一方向の連携では送信先を絞り込めません（双方向にするか、この指定を外してください）",
+                "a one-way flow does not filter its target: make it two-way or leave this out",
+            ));
+        }
+    }
     side("target_options", &spec.filters.target_options, target)
 }
 
@@ -111,6 +122,27 @@ mod tests {
         )
         .is_ok());
         assert!(check(&spec(&[]), &calendar(), &calendar()).is_ok());
+        let mut two_way = spec(&[]);
+        two_way.direction = Direction::TwoWay;
+        two_way
+            .filters
+            .target_options
+            .insert("events_window".into(), "today".into());
+        assert!(check(&two_way, &calendar(), &calendar()).is_ok());
+    }
+
+    #[test]
+    fn a_one_way_flow_does_not_filter_its_target() {
+        let mut one_way = spec(&[]);
+        one_way
+            .filters
+            .target_options
+            .insert("events_window".into(), "today".into());
+        let e = check(&one_way, &calendar(), &calendar()).unwrap_err();
+        assert!(
+            matches!(&e, HubError::Refused { field, .. } if field == "filters.target_options.events_window"),
+            "{e:?}"
+        );
     }
 
     #[test]
