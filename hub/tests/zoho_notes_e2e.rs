@@ -417,9 +417,7 @@ fn zoho_contacts_and_notes_contacts_both_ways_then_tasks_and_events() {
     assert_eq!(s, 201, "{body}");
     let today = body["id"].as_str().unwrap().to_string();
     let (_, saved) = hub.get(&format!("/api/flows/{today}"));
-    let chosen = saved
-        .pointer("/filters/source_options/events_window")
-        .or_else(|| saved.pointer("/spec/filters/source_options/events_window"));
+    let chosen = saved.pointer("/filters/source_options/events_window");
     assert_eq!(chosen, Some(&json!("today")), "{saved}");
     let run = run_and_wait(&hub, &today);
     // Today holds 朝会 and the private 歯医者, which stays in Notes.

@@ -120,9 +120,7 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
         .strip_prefix("/flows/")
         .ok_or_else(|| format!("after saving, expected the flow's page, got {path}"))?;
     let saved = hub.api("GET", &format!("/api/flows/{id}"), None).await?;
-    let chosen = saved
-        .pointer("/filters/source_options/events_window")
-        .or_else(|| saved.pointer("/spec/filters/source_options/events_window"));
+    let chosen = saved.pointer("/filters/source_options/events_window");
     if chosen != Some(&json!("today")) {
         return Err(format!(
             "the saved flow should read today's events: {saved}"
