@@ -26,6 +26,7 @@ pub struct FileConfig {
     pub runners: Option<usize>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub shutdown_secs: Option<u64>,
 }
 
 /// Values given on the command line (all optional).
@@ -55,6 +56,9 @@ pub struct Config {
     /// Outgoing mail for run notifications (`smtp://…`); contains a password, so kept secret.
     pub smtp_url: Option<connector_sdk::Secret>,
     pub mail_from: String,
+    /// How long `hub serve` may take to stop after Ctrl-C / SIGTERM (runs in flight are
+    /// cancelled and recorded as interrupted) before it ends what is left.
+    pub shutdown_timeout: Duration,
 }
 
 fn env(key: &str) -> Option<String> {
@@ -133,6 +137,12 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
         .or(file.runners)
         .unwrap_or(2);
     let run_lease = Duration::from_secs(env_num("HUB_RUN_LEASE_SECS")?.unwrap_or(30).max(1));
+    let shutdown_timeout = Duration::from_secs(
+        env_num("HUB_SHUTDOWN_SECS")?
+            .or(file.shutdown_secs)
+            .unwrap_or(20)
+            .max(1),
+    );
     let smtp_url = env("HUB_SMTP_URL")
         .or(file.smtp_url)
         .map(connector_sdk::Secret::new);
@@ -140,6 +150,7 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
         .or(file.mail_from)
         .unwrap_or_else(|| "renkei-hub@localhost".into());
     Ok(Config {
+        shutdown_timeout,
         smtp_url,
         mail_from,
         run_lease,

@@ -16,6 +16,9 @@ const POLL: Duration = Duration::from_secs(1);
 pub struct Runner {
     hub: Hub,
     owner: String,
+    /// Set by [`Runner::run_forever`]: a run in progress when it turns true is cancelled (its
+    /// plugin workers killed) and recorded as `interrupted`, to be resumed by a queued run.
+    shutdown: Option<watch::Receiver<bool>>,
 }
 
 impl Runner {
@@ -23,6 +26,7 @@ impl Runner {
         Runner {
             hub,
             owner: owner.into(),
+            shutdown: None,
         }
     }
 
@@ -63,7 +67,23 @@ impl Runner {
             });
         };
         tracing::info!(run = %run.id, flow = %run.flow_id, trigger = run.trigger.as_str(), "run started");
-        let report = engine::execute(&self.hub, run, &progress).await;
+        let report = match self.shutdown.clone() {
+            None => engine::execute(&self.hub, run, &progress).await,
+            Some(mut shutdown) => {
+                tokio::select! {
+                    report = engine::execute(&self.hub, run, &progress) => report,
+                    // The guard `wait_for` answers is not `Send`: dropped inside.
+                    _ = async { drop(shutdown.wait_for(|stop| *stop).await) } => {
+                        // The engine's future is dropped here: its plugin sessions kill their
+                        // workers (a hung call too), and an unacknowledged page is read again
+                        // by the resuming run.
+                        let _ = stop_tx.send(true);
+                        let _ = heartbeat.await;
+                        return self.interrupted(run).await;
+                    }
+                }
+            }
+        };
         let _ = stop_tx.send(true);
         let _ = heartbeat.await;
         // Retried briefly: a run whose result is not recorded would sit as running until its
@@ -104,6 +124,33 @@ impl Runner {
         report
     }
 
+    /// Records a run stopped by the hub's shutdown as `interrupted` and queues its resumption.
+    async fn interrupted(&self, run: &Run) -> RunReport {
+        let message =
+            "interrupted: the hub was stopped; a new run resumes from the last checkpoint";
+        match self
+            .hub
+            .store
+            .interrupt_run(&run.id, &self.owner, now_ms())
+            .await
+        {
+            Ok(_) => {
+                tracing::warn!(run = %run.id, flow = %run.flow_id, "run interrupted by shutdown; it resumes at the next start")
+            }
+            // The lease then expires and any hub resumes the run as it would a dead process's.
+            Err(e) => {
+                tracing::error!(run = %run.id, error = %e, "cannot record the interrupted run")
+            }
+        }
+        RunReport {
+            status: hub_store::RunStatus::Interrupted,
+            counts: RunCounts::default(),
+            errors: Vec::new(),
+            message: Some(message.into()),
+            retryable: false,
+        }
+    }
+
     /// Queues the next attempt of a run that failed for a passing reason, with exponential
     /// backoff, up to the flow's `max_retries`.
     async fn schedule_retry(&self, run: &Run) {
@@ -135,7 +182,8 @@ impl Runner {
     }
 
     /// Claims and executes runs until `shutdown` turns true; `wake` starts a claim at once.
-    pub async fn run_forever(self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run_forever(mut self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+        self.shutdown = Some(shutdown.clone());
         loop {
             if *shutdown.borrow() {
                 return;

@@ -1,5 +1,6 @@
 use anyhow::{Context, Result};
 use hub_core::runner::Runner;
+use std::future::IntoFuture;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
@@ -72,17 +73,45 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
         "Renkei Hub: {}  (API token: `hub token create NAME`)",
         cfg.public_url
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let mut stopping = shutdown_rx.clone();
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        })
+        .into_future();
+    let mut server = tokio::spawn(server);
+    let failed = tokio::select! {
+        served = &mut server => Some(served),
+        _ = shutdown_signal() => None,
+    };
+    // Stop claiming runs and cancel those in flight (their workers are killed, the runs recorded
+    // as interrupted and resumed at the next start) while the server drains; all of it within
+    // `shutdown_secs`, then the process ends whatever still waits (a hung request).
     let _ = shutdown_tx.send(true);
-    for t in tasks {
-        let _ = t.await;
+    let bound = cfg.shutdown_timeout;
+    let drained = tokio::time::timeout(bound, async move {
+        let served = match failed {
+            Some(served) => served,
+            None => server.await,
+        };
+        for t in tasks {
+            let _ = t.await;
+        }
+        if let Some(sb) = sandbox {
+            sb.shutdown();
+        }
+        hub.store.close().await;
+        served
+    })
+    .await;
+    match drained {
+        Ok(Ok(served)) => served.context("the HTTP server failed")?,
+        Ok(Err(e)) => anyhow::bail!("the HTTP server stopped: {e}"),
+        Err(_) => tracing::warn!(
+            secs = bound.as_secs(),
+            "shutdown took longer than shutdown_secs; stopping what is left"
+        ),
     }
-    if let Some(sb) = sandbox {
-        sb.shutdown();
-    }
-    hub.store.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -37,16 +37,48 @@ impl Store {
     /// queued in the same transaction, with trigger `retry` and the same scheduled time.
     /// Answers how many were interrupted.
     pub async fn requeue_expired_runs(&self, now: Millis) -> Result<u64> {
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(
-            "UPDATE runs SET status = 'interrupted', finished_at = $1, lease_until = NULL, \
-             message = 'interrupted: the process running it stopped; a new run resumes from the last checkpoint' \
-             WHERE status = 'running' AND lease_until IS NOT NULL AND lease_until < $1 \
-             RETURNING id, flow_id, attempt, scheduled_for",
+        self.interrupt_where(
+            "status = 'running' AND lease_until IS NOT NULL AND lease_until < $1",
+            None,
+            now,
+            "interrupted: the process running it stopped; a new run resumes from the last checkpoint",
         )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
+        .await
+    }
+
+    /// A run this process holds (`owner`) and stops because the hub is shutting down: recorded
+    /// as `interrupted` and resumed by a queued run, as [`Store::requeue_expired_runs`] does for
+    /// a dead process. Answers whether the run was still this owner's and running.
+    pub async fn interrupt_run(&self, run_id: &str, owner: &str, now: Millis) -> Result<bool> {
+        let n = self
+            .interrupt_where(
+                "status = 'running' AND id = $3 AND claimed_by = $4",
+                Some((run_id, owner)),
+                now,
+                "interrupted: the hub was stopped; a new run resumes from the last checkpoint",
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn interrupt_where(
+        &self,
+        condition: &str,
+        run: Option<(&str, &str)>,
+        now: Millis,
+        message: &str,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "UPDATE runs SET status = 'interrupted', finished_at = $1, lease_until = NULL, \
+             message = $2 WHERE {condition} \
+             RETURNING id, flow_id, attempt, scheduled_for"
+        );
+        let mut query = sqlx::query(&sql).bind(now).bind(message.to_string());
+        if let Some((id, owner)) = run {
+            query = query.bind(id.to_string()).bind(owner.to_string());
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
         for r in &rows {
             let interrupted: String = get(r, "id")?;
             sqlx::query(

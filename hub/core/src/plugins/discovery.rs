@@ -103,8 +103,9 @@ async fn probe(config: &HostConfig, file: &Path, timeout: Duration) -> Result<Pl
                 config.worker_exe.display()
             )
         })?;
-    // The probe gets no input: its stdin closes at once.
-    drop(child.stdin.take());
+    // The probe reads no input, but its stdin stays open while the hub waits: the worker
+    // exits when it closes, so a probe stuck in loading dies with a hub that was killed.
+    let _stdin = child.stdin.take();
     let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(Ok(o)) => o,
         Ok(Err(e)) => {

@@ -15,6 +15,10 @@ use super::wire::{read_frame, write_frame, Hello, HelloOk};
 pub const EXIT_LOAD_FAILED: u8 = 3;
 /// Exit code of a worker that could not set up its pipes or lost the hub mid-frame.
 pub const EXIT_PIPE: u8 = 74;
+/// Exit code of a worker whose hub went away while a call was still running.
+pub const EXIT_HUB_GONE: u8 = 75;
+/// How long the watchdog lets the main loop end by itself after the hub closed the pipe.
+const HUB_GONE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `hub worker --plugin PATH`: serve calls for one plugin over the inherited pipes until the
 /// hub closes stdin (exit 0).
@@ -26,6 +30,7 @@ pub fn run_worker(plugin: &Path) -> ExitCode {
             return ExitCode::from(EXIT_PIPE);
         }
     };
+    watch_hub(&input);
     let mut input = BufReader::new(input);
     let mut output = BufWriter::new(output);
     let loaded = LoadedPlugin::load(plugin);
@@ -62,13 +67,14 @@ pub fn run_worker(plugin: &Path) -> ExitCode {
 /// `hub worker --probe PATH`: load one plugin and print one JSON line,
 /// `{"ok":{"id","version","sdk_version","manifest"}}` or `{"err":"<why>"}`.
 pub fn run_probe(plugin: &Path) -> ExitCode {
-    let (_input, mut output) = match protocol_pipes() {
+    let (input, mut output) = match protocol_pipes() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("hub worker: cannot set up its output: {e}");
             return ExitCode::from(EXIT_PIPE);
         }
     };
+    watch_hub(&input);
     let loaded = LoadedPlugin::load(plugin);
     let line = match serde_json::to_string(&hello(&loaded, true)) {
         Ok(l) => l,
@@ -98,6 +104,58 @@ fn hello(loaded: &Result<LoadedPlugin, connector_sdk::host::LoadError>, manifest
         Err(e) => Hello::Err(e.to_string()),
     }
 }
+
+/// A worker lives no longer than its hub: a thread waits for the hub's end of the input pipe
+/// to close (the hub exited, was killed with SIGKILL, or closed it to end the worker) and then
+/// ends the process, even while the main thread is stuck in a plugin call that never returns.
+/// A pipe closes with its last holder, whichever thread of the hub spawned the worker, which is
+/// why this is used rather than `PR_SET_PDEATHSIG` (tied to the spawning thread). Input that is
+/// not a pipe (a worker started by hand) is not watched.
+#[cfg(unix)]
+fn watch_hub(input: &File) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::FileTypeExt;
+
+    let is_pipe = input.metadata().is_ok_and(|m| m.file_type().is_fifo());
+    if !is_pipe {
+        return;
+    }
+    let fd = input.as_raw_fd();
+    let watchdog = std::thread::Builder::new()
+        .name("hub-watch".into())
+        .stack_size(64 * 1024)
+        .spawn(move || loop {
+            // No events asked: poll answers only when the pipe hangs up (or the fd is bad).
+            let mut p = libc::pollfd {
+                fd,
+                events: 0,
+                revents: 0,
+            };
+            // SAFETY: poll on one valid pollfd that lives on this stack.
+            let rc = unsafe { libc::poll(&mut p, 1, -1) };
+            if rc < 0 {
+                if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return;
+            }
+            if p.revents & libc::POLLNVAL != 0 {
+                return;
+            }
+            if p.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                // A hub that closed the pipe to end an idle worker sees it exit 0 by itself.
+                std::thread::sleep(HUB_GONE_GRACE);
+                // SAFETY: ends the process at once, without running anything of the plugin's.
+                unsafe { libc::_exit(i32::from(EXIT_HUB_GONE)) };
+            }
+        });
+    if let Err(e) = watchdog {
+        eprintln!("hub worker: cannot watch the pipe to the hub: {e}");
+    }
+}
+
+#[cfg(not(unix))]
+fn watch_hub(_input: &File) {}
 
 /// Takes the process's stdin and stdout for the protocol and gives the plugin harmless ones:
 /// fd 0 reads /dev/null and fd 1 writes to stderr, so a plugin's `println!` (or a stray read)
