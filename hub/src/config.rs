@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
     pub shutdown_secs: Option<u64>,
+    pub allow_link_local: Option<bool>,
+    pub trust_proxy: Option<bool>,
 }
 
 /// Values given on the command line (all optional).
@@ -59,6 +61,11 @@ pub struct Config {
     /// How long `hub serve` may take to stop after Ctrl-C / SIGTERM (runs in flight are
     /// cancelled and recorded as interrupted) before it ends what is left.
     pub shutdown_timeout: Duration,
+    /// Connection endpoints and webhooks may reach link-local / cloud-metadata addresses
+    /// (`HUB_ALLOW_LINK_LOCAL=1`); refused by default (`hub_core::egress`).
+    pub allow_link_local: bool,
+    /// A reverse proxy in front sets `X-Forwarded-For` / `-Proto`, and only it can (`HUB_TRUST_PROXY`).
+    pub trust_proxy: bool,
 }
 
 fn env(key: &str) -> Option<String> {
@@ -149,8 +156,26 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
     let mail_from = env("HUB_MAIL_FROM")
         .or(file.mail_from)
         .unwrap_or_else(|| "renkei-hub@localhost".into());
+    let trust_proxy = match env("HUB_TRUST_PROXY") {
+        Some(v) => match v.trim() {
+            "1" | "true" | "yes" => true,
+            "0" | "false" | "no" => false,
+            other => bail!("HUB_TRUST_PROXY: '{other}' must be 1 or 0"),
+        },
+        None => file.trust_proxy.unwrap_or(false),
+    };
+    let allow_link_local = match env("HUB_ALLOW_LINK_LOCAL") {
+        Some(v) => match v.trim() {
+            "1" | "true" | "yes" => true,
+            "0" | "false" | "no" => false,
+            other => bail!("HUB_ALLOW_LINK_LOCAL: '{other}' must be 1 or 0"),
+        },
+        None => file.allow_link_local.unwrap_or(false),
+    };
     Ok(Config {
         shutdown_timeout,
+        allow_link_local,
+        trust_proxy,
         smtp_url,
         mail_from,
         run_lease,
@@ -202,8 +227,14 @@ pub fn default_plugin_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// The key file sits beside a SQLite database, else in `data/`.
+/// The key file sits in the data folder.
 fn default_key_file(database_url: &str) -> PathBuf {
+    data_folder(database_url).join("master.key")
+}
+
+/// The hub's data folder: the one of a SQLite database, else `data/`. It holds the key file
+/// and the data of `hub serve --sandbox` (`sandbox/`).
+pub fn data_folder(database_url: &str) -> PathBuf {
     let path = database_url
         .strip_prefix("sqlite://")
         .or_else(|| database_url.strip_prefix("sqlite:"));
@@ -211,7 +242,7 @@ fn default_key_file(database_url: &str) -> PathBuf {
         .map(|p| p.split('?').next().unwrap_or(p))
         .and_then(|p| Path::new(p).parent())
     {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join("master.key"),
-        _ => PathBuf::from("data/master.key"),
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("data"),
     }
 }

@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// The master key that encrypts stored secrets
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
     /// Web UI users
     Admin {
         #[command(subcommand)]
@@ -99,6 +104,15 @@ enum Command {
         plugin: Option<PathBuf>,
         #[arg(long)]
         probe: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Make a new master key and re-encrypt every stored secret under it (one transaction)
+    Rotate {
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -152,6 +166,27 @@ enum TokenAction {
     /// Print a new API token (stored hashed; shown only now)
     Create {
         name: String,
+        /// What it may do on /api: admin (everything; the default, as before roles existed),
+        /// operator (run, retry, undo, preview, check, token refresh; read) or read_only
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Lifetime from now: Nd (days) or Nh (hours), e.g. 90d; default: never expires
+        #[arg(long)]
+        expires: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List API tokens (never their values): role, state, expiry, last use
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Revoke an API token by id, or by name when one active token has it
+    Revoke {
+        name_or_id: String,
         #[command(flatten)]
         common: Common,
     },
@@ -239,15 +274,34 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             logging::init(cfg.json_logs);
             commands::run::run(&cfg, &flow).await
         }
-        Command::Token {
-            action: TokenAction::Create { name, common },
+        Command::Token { action } => match action {
+            TokenAction::Create {
+                name,
+                role,
+                expires,
+                common,
+            } => {
+                let cfg = config::load(&flags(&common, None))?;
+                logging::init(cfg.json_logs);
+                commands::token::create(&cfg, &name, &role, expires.as_deref()).await
+            }
+            TokenAction::List { json, common } => {
+                let cfg = config::load(&flags(&common, None))?;
+                logging::init(cfg.json_logs);
+                commands::token::list(&cfg, json).await
+            }
+            TokenAction::Revoke { name_or_id, common } => {
+                let cfg = config::load(&flags(&common, None))?;
+                logging::init(cfg.json_logs);
+                commands::token::revoke(&cfg, &name_or_id).await
+            }
+        },
+        Command::Key {
+            action: KeyAction::Rotate { common },
         } => {
             let cfg = config::load(&flags(&common, None))?;
             logging::init(cfg.json_logs);
-            let store = commands::open_store(&cfg).await?;
-            let token = store.create_api_token(name.trim()).await?;
-            println!("{token}");
-            Ok(ExitCode::SUCCESS)
+            commands::key::rotate(&cfg).await
         }
         Command::Admin {
             action: AdminAction::Create { name, role, common },

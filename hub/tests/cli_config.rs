@@ -155,3 +155,50 @@ fn admin_create_takes_the_password_from_stdin() {
     assert_eq!(code, 1);
     assert!(err.contains("password") && err.contains("10"), "{err}");
 }
+
+#[test]
+fn a_wrong_or_missing_master_key_is_refused_and_rotation_keeps_secrets_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/data/hub.db", dir.path().display());
+    let key_file = dir.path().join("data/master.key");
+    let run = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut all = args.to_vec();
+        all.extend(["--database", db.as_str()]);
+        hub(&all, envs)
+    };
+    // First start: a key file is made beside the database, and a token is stored.
+    let (code, _, err) = run(&["token", "create", "first"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(key_file.exists());
+    let original = std::fs::read_to_string(&key_file).unwrap();
+    // Another key in the variable: refused, naming the variable; nothing written.
+    let (code, _, err) = run(
+        &["token", "create", "second"],
+        &[("HUB_MASTER_KEY", &"ab".repeat(32))],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("HUB_MASTER_KEY") && err.contains("not the key"),
+        "{err}"
+    );
+    // The key file gone: refused, naming the file, and no new key file is made.
+    let moved = dir.path().join("backup.key");
+    std::fs::rename(&key_file, &moved).unwrap();
+    for args in [&["token", "create", "third"][..], &["migrate"][..]] {
+        let (code, _, err) = run(args, &[]);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(err.contains(&key_file.display().to_string()), "{err}");
+        assert!(!key_file.exists(), "{args:?} created a new key file");
+    }
+    std::fs::rename(&moved, &key_file).unwrap();
+    // Rotation: a new key in the same file, and the database opens with it (and not the old).
+    let (code, out, err) = run(&["key", "rotate"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("re-encrypted"), "{out}");
+    let rotated = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(rotated.trim(), original.trim());
+    let (code, _, err) = run(&["token", "create", "fourth"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["migrate"], &[("HUB_MASTER_KEY", original.trim())]);
+    assert_eq!(code, 1, "the old key still opens the database: {err}");
+}

@@ -40,7 +40,25 @@ impl ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "send 'Authorization: Bearer TOKEN'; create a token with `hub token create NAME`",
+            "send 'Authorization: Bearer TOKEN' with a token that is neither expired nor revoked; create one with `hub token create NAME`",
+        )
+    }
+
+    /// A body over the route's limit: 413, so a client knows that shortening it will help.
+    pub fn too_large() -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "the request body is larger than this endpoint accepts; send less",
+        )
+    }
+
+    /// A valid token whose role may not use this route: 403 `forbidden`, naming both roles.
+    pub fn forbidden(have: &str, needs: &str) -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this token's role ({have}) may not do this: it needs {needs} or above"),
         )
     }
 

@@ -2,6 +2,7 @@
 //! The only crate of the hub that depends on axum.
 
 mod api;
+pub mod edge;
 pub mod error;
 pub mod json;
 pub mod metrics;
@@ -24,8 +25,10 @@ pub struct AppState {
     pub hub: Hub,
     /// Woken when a run is queued, so the runner starts it at once instead of at its next poll.
     pub runs_queued: Arc<Notify>,
-    /// Wrong-password counts per user name (sign-in throttling).
+    /// Sign-in throttling per client address and per account.
     pub login_limit: Arc<ui::login_limit::LoginLimit>,
+    /// How browsers reach the hub (https, a trusted proxy).
+    pub edge: edge::EdgeConfig,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -34,7 +37,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::serve))
         .with_state(state.clone())
         .merge(api::routes(state.clone()))
-        .merge(ui::routes(state))
+        .merge(ui::routes(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            edge::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::egress::{self, EgressPolicy};
 use crate::error::{HubError, HubResult};
 use crate::validate;
 use crate::Hub;
@@ -53,7 +54,7 @@ impl Hub {
             manifest.registration_number_pattern.as_deref(),
         )?;
         let phone = validate::phone("phone", &input.phone)?;
-        let settings = check_settings(&manifest.settings, &input.settings, true)?;
+        let settings = check_settings(&manifest.settings, &input.settings, true, self.egress)?;
         let mut credentials = input.credentials;
         let refresh_token = match manifest.auth {
             AuthSpec::OAuth2 { .. } => credentials
@@ -78,6 +79,11 @@ impl Hub {
     }
 
     /// Changes what is given; settings are validated as a whole, credentials key by key.
+    ///
+    /// A connection's secrets are bound to the endpoint they were entered for: a change of an
+    /// endpoint setting (the manifest's `endpoint: true`) must carry every stored credential
+    /// again (else 400 naming them), and drops an OAuth connection's tokens (it needs signing in
+    /// again) unless a new `refresh_token` comes with it.
     pub async fn update_connection(
         &self,
         id: &str,
@@ -99,22 +105,54 @@ impl Hub {
         if let Some(ph) = &patch.phone {
             p.phone = Some(validate::phone("phone", ph)?);
         }
+        let oauth = matches!(manifest.auth, AuthSpec::OAuth2 { .. });
+        let mut credentials = patch.credentials;
+        if oauth {
+            p.refresh_token = credentials
+                .as_mut()
+                .and_then(|c| c.remove(REFRESH_TOKEN_KEY))
+                .filter(|t| !t.is_empty());
+        }
+        if let Some(c) = &credentials {
+            check_credentials(&manifest.credentials, c, false)?;
+        }
         if let Some(s) = &patch.settings {
-            p.settings = Some(check_settings(&manifest.settings, s, true)?);
+            let settings = check_settings(&manifest.settings, s, true, self.egress)?;
+            let moved = moved_endpoints(&manifest.settings, &current.settings, &settings);
+            if !moved.is_empty() {
+                require_secrets_again(&manifest, &current, credentials.as_ref(), &moved)?;
+                if oauth {
+                    p.drop_tokens = true;
+                    p.tokens_dropped_message = Some(format!(
+                        "接続先({0})が変わったため再認証が必要です / {0} changed: sign in again",
+                        moved.join(", ")
+                    ));
+                }
+                tracing::info!(connection = %id, endpoints = %moved.join(", "), "connection endpoint changed");
+            }
+            p.settings = Some(settings);
         }
-        if let Some(c) = patch.credentials {
-            check_credentials(&manifest.credentials, &c, false)?;
-            p.credentials = Some(c);
-        }
+        p.credentials = credentials.filter(|c| !c.is_empty());
         Ok(self.store.update_connection(id, &p).await?)
     }
 
     /// The connection as its plugin sees it: settings, decrypted credentials and the access token.
+    /// Refuses (as the connector's `invalid_settings`) an endpoint that is, or resolves to, a
+    /// link-local / cloud-metadata address (`egress`): checked before every call.
     pub async fn plugin_connection(
         &self,
         id: &str,
     ) -> HubResult<(hub_store::Connection, PluginConnection)> {
         let conn = self.store.get_connection(id).await?;
+        if let Some(p) = self.plugins.plugin(&conn.connector_id) {
+            for f in p.manifest.settings.iter().filter(|f| f.endpoint) {
+                if let Some(v) = conn.settings.get(&f.key).and_then(Value::as_str) {
+                    egress::check_resolved(self.egress, &format!("settings.{}", f.key), v)
+                        .await
+                        .map_err(HubError::Connector)?;
+                }
+            }
+        }
         let secrets = self.store.connection_secrets(id).await?;
         let mut credentials = secrets.credentials;
         if let Some(t) = secrets.access_token {
@@ -141,7 +179,11 @@ impl Hub {
                 other => Err(other),
             };
         }
-        let (conn, pc) = self.plugin_connection(id).await?;
+        let (conn, pc) = match self.plugin_connection(id).await {
+            Ok(c) => c,
+            Err(HubError::Connector(c)) => return Ok(Err(c)),
+            Err(other) => return Err(other),
+        };
         let first = self
             .plugins
             .call_once(&conn.connector_id, &pc, call.clone())
@@ -165,14 +207,19 @@ impl Hub {
     }
 
     /// 接続テスト. The outer error is the hub's (unknown id); the inner one the connector's.
+    /// Whatever the connector put in it from the remote answer (an error page, an account name)
+    /// comes back only as a short plain excerpt (`egress::excerpt`), for every connector.
     pub async fn check_connection(
         &self,
         id: &str,
     ) -> HubResult<Result<CheckResult, ConnectorError>> {
         Ok(match self.call_connection(id, Call::Check).await? {
-            Ok(Reply::Check(c)) => Ok(c),
+            Ok(Reply::Check(mut c)) => {
+                c.account = egress::excerpt(&c.account);
+                Ok(c)
+            }
             Ok(other) => Err(unexpected("check", &other)),
-            Err(e) => Err(e),
+            Err(e) => Err(egress::sanitize_error(e)),
         })
     }
 
@@ -261,10 +308,60 @@ pub(crate) fn unexpected(call: &str, reply: &Reply) -> ConnectorError {
     )
 }
 
+/// The endpoint settings whose value differs between what is stored and what will be.
+fn moved_endpoints(
+    fields: &[SettingField],
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> Vec<String> {
+    fields
+        .iter()
+        .filter(|f| f.endpoint && old.get(&f.key) != new.get(&f.key))
+        .map(|f| format!("settings.{}", f.key))
+        .collect()
+}
+
+/// Every stored credential must come again with an endpoint change: the old ones were entered
+/// for the old endpoint and are never sent to the new one.
+fn require_secrets_again(
+    manifest: &Manifest,
+    current: &hub_store::Connection,
+    given: Option<&BTreeMap<String, Secret>>,
+    moved: &[String],
+) -> HubResult<()> {
+    let missing: Vec<String> = manifest
+        .credentials
+        .iter()
+        .filter(|f| current.credential_keys.iter().any(|k| k == &f.key))
+        .filter(|f| {
+            given
+                .and_then(|g| g.get(&f.key))
+                .is_none_or(|s| s.is_empty())
+        })
+        .map(|f| format!("credentials.{}", f.key))
+        .collect();
+    match missing.first() {
+        None => Ok(()),
+        Some(first) => Err(HubError::invalid(
+            first.clone(),
+            format!(
+                "{REENTER} with the change of {}: stored secrets are sent only to the endpoint they \
+                 were entered for (enter again: {})",
+                moved.join(", "),
+                missing.join(", ")
+            ),
+        )),
+    }
+}
+
+/// What the refusal starts with (the UI catalogue keys on it).
+pub const REENTER: &str = "must be entered again";
+
 fn check_settings(
     fields: &[SettingField],
     given: &Map<String, Value>,
     require: bool,
+    egress_policy: EgressPolicy,
 ) -> HubResult<Map<String, Value>> {
     for key in given.keys() {
         if !fields.iter().any(|f| &f.key == key) {
@@ -280,7 +377,9 @@ fn check_settings(
         let field = format!("settings.{}", f.key);
         let raw = match given.get(&f.key) {
             None | Some(Value::Null) => f.default.clone().map(Value::String),
-            Some(Value::String(s)) if s.trim().is_empty() => f.default.clone().map(Value::String),
+            Some(Value::String(s)) if crate::validate::is_blank(s) => {
+                f.default.clone().map(Value::String)
+            }
             Some(v) => Some(v.clone()),
         };
         let Some(v) = raw else {
@@ -290,7 +389,7 @@ fn check_settings(
             continue;
         };
         let text = match &v {
-            Value::String(s) => s.trim().to_string(),
+            Value::String(s) => crate::validate::visible(s),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
             _ => {
@@ -338,6 +437,9 @@ fn check_settings(
                 }
             }
             SettingKind::Text | SettingKind::Secret | SettingKind::Path => {}
+        }
+        if f.endpoint {
+            egress::check_literal(egress_policy, &field, &text)?;
         }
         if let Some(p) = &f.pattern {
             let re = Regex::new(p).map_err(|_| {

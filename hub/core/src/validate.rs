@@ -5,13 +5,35 @@
 pub mod read_options;
 pub mod schema;
 
+use crate::egress::{self, EgressPolicy};
 use crate::error::{HubError, HubResult};
 use regex::Regex;
 use std::sync::OnceLock;
 
-/// 1..=max characters (not bytes), after trimming.
+/// Characters that show nothing: NUL and other C0 controls but tab and newlines, zero-width
+/// spaces and joiners, the word joiner and the byte-order mark. Text made only of these (and
+/// spaces) is empty; elsewhere they are dropped (PostgreSQL refuses NUL in text, and an
+/// invisible character makes two names that look alike differ).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+        || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// The text without invisible characters, trimmed.
+pub fn visible(value: &str) -> String {
+    let v: String = value.chars().filter(|c| !is_invisible(*c)).collect();
+    v.trim().to_string()
+}
+
+/// Whether the text is empty once invisible characters and spaces are removed.
+pub fn is_blank(value: &str) -> bool {
+    value.chars().all(|c| c.is_whitespace() || is_invisible(c))
+}
+
+/// 1..=max characters (not bytes), after dropping invisible characters and trimming.
 pub fn text(field: &str, value: &str, max: usize) -> HubResult<String> {
-    let v = value.trim();
+    let v = visible(value);
+    let v = v.as_str();
     if v.is_empty() {
         return Err(HubError::invalid(field, "is required"));
     }
@@ -78,6 +100,21 @@ pub fn registration_number(field: &str, value: &str, pattern: Option<&str>) -> H
     Ok(v)
 }
 
+/// An outgoing URL (a notification webhook): http(s) with a host, and not a link-local or
+/// cloud-metadata address literal unless the policy allows them.
+pub fn http_url(field: &str, value: &str, policy: EgressPolicy) -> HubResult<()> {
+    let ok = url::Url::parse(value.trim())
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .unwrap_or(false);
+    if !ok {
+        return Err(HubError::invalid(
+            field,
+            "must be an http(s) URL such as https://hooks.slack.com/services/…",
+        ));
+    }
+    egress::check_literal(policy, field, value)
+}
+
 fn to_half_width(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -97,6 +134,20 @@ fn to_half_width(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_of_only_invisible_characters_is_empty() {
+        for blank in ["\u{200B}", "\u{FEFF} ", "\0\0", " \u{200D}\u{2060}\t"] {
+            let e = text("company", blank, 100).unwrap_err();
+            assert!(e.to_string().contains("is required"), "{blank:?}: {e}");
+            assert!(is_blank(blank));
+        }
+        assert_eq!(
+            text("company", "\u{FEFF}株式会社\0テスト\u{200B}", 100).unwrap(),
+            "株式会社テスト"
+        );
+        assert!(!is_blank("a\u{200B}"));
+    }
 
     #[test]
     fn lengths_count_characters() {
@@ -136,6 +187,25 @@ mod tests {
         assert!(phone("phone", "+81 3 1234 5678").is_ok());
         assert!(phone("phone", "12345").is_err());
         assert!(phone("phone", "03-1234-567a").is_err());
+    }
+
+    #[test]
+    fn webhook_urls() {
+        let p = EgressPolicy::default();
+        assert!(http_url(
+            "notify.webhook.url",
+            "https://hooks.slack.com/services/x",
+            p
+        )
+        .is_ok());
+        for bad in [
+            "not a url at all",
+            "ftp://example.com/",
+            "http://169.254.169.254/",
+        ] {
+            let e = http_url("notify.webhook.url", bad, p).unwrap_err();
+            assert!(e.to_string().starts_with("notify.webhook.url: "), "{e}");
+        }
     }
 
     #[test]

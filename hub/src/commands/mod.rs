@@ -3,20 +3,30 @@
 pub mod admin;
 pub mod agent;
 pub mod connectors;
+pub mod key;
 pub mod run;
 pub mod sandbox;
 pub mod sandbox_presets;
 pub mod serve;
+pub mod token;
 
 use anyhow::{Context, Result};
 use hub_core::plugins::{HostConfig, PluginHost};
-use hub_store::{Cipher, Store};
+use hub_store::key_check::KeySource;
+use hub_store::Store;
 
 use crate::config::Config;
 
+pub fn key_source(cfg: &Config) -> KeySource {
+    KeySource {
+        env_key: cfg.master_key.clone(),
+        key_file: cfg.master_key_file.clone(),
+    }
+}
+
+/// The database with its master key checked (a key file is created only for a new database).
 pub async fn open_store(cfg: &Config) -> Result<Store> {
-    let cipher = Cipher::load(cfg.master_key.as_deref(), &cfg.master_key_file)?;
-    Store::open(&cfg.database_url, cipher)
+    Store::open_with_key(&cfg.database_url, &key_source(cfg))
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&cfg.database_url)))
 }
@@ -38,6 +48,9 @@ pub async fn hub(cfg: &Config) -> Result<hub_core::Hub> {
     let store = open_store(cfg).await?;
     let mut hub = hub_core::Hub::new(store, discover_plugins(cfg).await?);
     hub.run_lease = cfg.run_lease;
+    hub.egress = hub_core::egress::EgressPolicy {
+        allow_link_local: cfg.allow_link_local,
+    };
     hub.notify = hub_core::notify::NotifyConfig {
         smtp_url: cfg.smtp_url.clone(),
         mail_from: cfg.mail_from.clone(),

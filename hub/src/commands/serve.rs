@@ -27,7 +27,13 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
     hub.store.record_connectors(&seen).await?;
 
     let sandbox = if with_sandbox {
-        let sb = sandbox::start(sandbox::SandboxOptions::default()).await?;
+        // Its data and ports are kept in the data folder, so the registered connections reach
+        // the same emulators, with the same records, after a restart.
+        let sb = sandbox::start(sandbox::SandboxOptions {
+            data_dir: Some(crate::config::data_folder(&cfg.database_url).join("sandbox")),
+            ..Default::default()
+        })
+        .await?;
         let created = super::sandbox_presets::register(&hub, &sb.announcement()).await;
         println!("{}", sb.announcement());
         tracing::info!(
@@ -59,6 +65,10 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
         hub: hub.clone(),
         runs_queued: wake,
         login_limit: Arc::default(),
+        edge: web::edge::EdgeConfig {
+            public_https: cfg.public_url.starts_with("https://"),
+            trust_proxy: cfg.trust_proxy,
+        },
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -73,12 +83,16 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
         "Renkei Hub: {}  (API token: `hub token create NAME`)",
         cfg.public_url
     );
+    // The peer's address feeds the sign-in limits (`web::edge`).
     let mut stopping = shutdown_rx.clone();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stopping.wait_for(|stop| *stop).await;
-        })
-        .into_future();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    })
+    .into_future();
     let mut server = tokio::spawn(server);
     let failed = tokio::select! {
         served = &mut server => Some(served),
@@ -98,6 +112,8 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
             let _ = t.await;
         }
         if let Some(sb) = sandbox {
+            // The emulators save a change shortly after it, and only while they run.
+            tokio::time::sleep(SANDBOX_SAVE).await;
             sb.shutdown();
         }
         hub.store.close().await;
@@ -114,6 +130,9 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Longer than the emulators wait before saving a change (200 ms).
+const SANDBOX_SAVE: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn hostname() -> String {
     std::env::var("HOSTNAME")

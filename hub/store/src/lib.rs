@@ -11,9 +11,11 @@ mod connections;
 pub mod connectors;
 mod flows;
 mod inquiries;
+pub mod key_check;
 pub mod links;
 pub mod model;
 pub mod oauth_states;
+mod private_files;
 pub mod runs;
 pub mod schedule;
 pub mod secrets;
@@ -25,7 +27,7 @@ pub use secrets::{Cipher, SecretError};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -60,6 +62,13 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("cannot make the database files private ({path}): {source}")]
+    Permissions {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Key(#[from] key_check::KeyError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -69,6 +78,8 @@ pub struct Store {
     pool: AnyPool,
     engine: Engine,
     cipher: Arc<Cipher>,
+    /// The SQLite file, kept private (`private_files`).
+    sqlite_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Store {
@@ -91,10 +102,13 @@ impl Store {
         })
     }
 
-    /// Connects (creating a SQLite file and its directory if missing) and applies migrations.
+    /// Connects (creating a SQLite file and its directory if missing), applies migrations and
+    /// checks that `cipher` is the key this database's secrets were written with (recording
+    /// it on a new database): see [`key_check`].
     pub async fn open(url: &str, cipher: Cipher) -> Result<Store> {
         let store = Store::connect(url, cipher).await?;
         store.migrate().await?;
+        store.check_key().await?;
         Ok(store)
     }
 
@@ -102,6 +116,13 @@ impl Store {
     pub async fn connect(url: &str, cipher: Cipher) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let (engine, url) = normalize_url(url)?;
+        let sqlite_file = sqlite_file(&url);
+        if let Some(f) = &sqlite_file {
+            private_files::create_private(f).map_err(|source| StoreError::Permissions {
+                path: f.display().to_string(),
+                source,
+            })?;
+        }
         let max = match engine {
             Engine::Sqlite => 8,
             Engine::Postgres => 16,
@@ -126,6 +147,7 @@ impl Store {
             pool,
             engine,
             cipher: Arc::new(cipher),
+            sqlite_file,
         })
     }
 
@@ -134,7 +156,21 @@ impl Store {
             Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        if let Some(f) = &self.sqlite_file {
+            private_files::make_private(f).map_err(|source| StoreError::Permissions {
+                path: f.display().to_string(),
+                source,
+            })?;
+        }
         Ok(())
+    }
+
+    /// The same database with another key (after the key was checked or rotated).
+    pub(crate) fn with_cipher(&self, cipher: Cipher) -> Store {
+        Store {
+            cipher: Arc::new(cipher),
+            ..self.clone()
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -192,6 +228,13 @@ fn normalize_url(url: &str) -> Result<(Engine, String)> {
     } else {
         Err(StoreError::BadUrl(url.to_string()))
     }
+}
+
+/// The file of a normalised SQLite URL (none for `:memory:` or PostgreSQL).
+fn sqlite_file(normalized: &str) -> Option<PathBuf> {
+    let rest = normalized.strip_prefix("sqlite://")?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (path != ":memory:" && !path.is_empty()).then(|| PathBuf::from(path))
 }
 
 /// Unique-constraint violations on both engines (SQLite 2067/1555, PostgreSQL 23505).

@@ -100,7 +100,7 @@ impl Cipher {
     }
 }
 
-fn parse_key(k: &str) -> Result<[u8; KEY_LEN], SecretError> {
+pub(crate) fn parse_key(k: &str) -> Result<[u8; KEY_LEN], SecretError> {
     let bytes = if k.len() == KEY_LEN * 2 && k.chars().all(|c| c.is_ascii_hexdigit()) {
         hex::decode(k).map_err(|e| SecretError::BadKey(e.to_string()))?
     } else {
@@ -113,27 +113,52 @@ fn parse_key(k: &str) -> Result<[u8; KEY_LEN], SecretError> {
 }
 
 fn load_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN], SecretError> {
+    match read_key_file(path)? {
+        Some(key) => Ok(key),
+        None => create_key_file(path),
+    }
+}
+
+/// The key in `path`, or none when the file does not exist.
+pub(crate) fn read_key_file(path: &Path) -> Result<Option<[u8; KEY_LEN]>, SecretError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            check_mode(path)?;
+            parse_key(text.trim()).map(Some)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(SecretError::KeyFile {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// A fresh random key.
+pub fn generate_key() -> [u8; KEY_LEN] {
+    let mut key = [0u8; KEY_LEN];
+    rand::thread_rng().fill_bytes(&mut key);
+    key
+}
+
+/// Writes `key` to a new file at `path` (mode 0600, hex); refuses to overwrite one.
+pub fn write_key_file(path: &Path, key: &[u8; KEY_LEN]) -> Result<(), SecretError> {
     let err = |source| SecretError::KeyFile {
         path: path.to_path_buf(),
         source,
     };
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            check_mode(path)?;
-            parse_key(text.trim())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(err)?;
-            }
-            let mut key = [0u8; KEY_LEN];
-            rand::thread_rng().fill_bytes(&mut key);
-            write_private(path, &hex::encode(key)).map_err(err)?;
-            tracing::info!(file = %path.display(), "created a new master key file; back it up: without it stored secrets cannot be read");
-            Ok(key)
-        }
-        Err(e) => Err(err(e)),
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(err)?;
     }
+    write_private(path, &hex::encode(key)).map_err(err)
+}
+
+/// Creates `path` with a fresh random key, mode 0600.
+pub(crate) fn create_key_file(path: &Path) -> Result<[u8; KEY_LEN], SecretError> {
+    let key = generate_key();
+    write_key_file(path, &key)?;
+    tracing::info!(file = %path.display(), "created a new master key file; back it up: without it stored secrets cannot be read");
+    Ok(key)
 }
 
 #[cfg(unix)]

@@ -1,6 +1,8 @@
 //! The store suite: the same cases on SQLite and PostgreSQL.
 
 mod common;
+#[path = "store_suite/master_key.rs"]
+mod master_key;
 
 use connector_sdk::Secret;
 use hub_store::runs::RunFilter;
@@ -114,14 +116,17 @@ async fn connections_keep_secrets_encrypted() {
             "reauthorize"
         );
 
-        // A store with another key cannot read the secrets.
+        // Another key is refused at open; connected without the check, it cannot read the
+        // secrets either.
         if let Some(file) = &t.sqlite_file {
-            let other = Store::open(
-                &format!("sqlite://{}", file.display()),
-                Cipher::from_key(&[1u8; 32]),
-            )
-            .await
-            .unwrap();
+            let url = format!("sqlite://{}", file.display());
+            assert!(matches!(
+                Store::open(&url, Cipher::from_key(&[1u8; 32])).await,
+                Err(StoreError::Key(_))
+            ));
+            let other = Store::connect(&url, Cipher::from_key(&[1u8; 32]))
+                .await
+                .unwrap();
             assert!(matches!(
                 other.connection_secrets(&id).await,
                 Err(StoreError::Secret(_))
@@ -438,6 +443,96 @@ async fn api_tokens_and_inquiries() {
         s.insert_inquiry(&inq).await.unwrap();
         let all = s.list_inquiries(10).await.unwrap();
         assert_eq!(all[0].fields, inq);
+    }
+}
+
+#[tokio::test]
+async fn api_token_roles_expiry_and_revocation() {
+    for t in common::stores().await {
+        let s = &t.store;
+        // The old way keeps full access: role admin, no expiry.
+        let old = s.create_api_token("script").await.unwrap();
+        let a = s.authenticate_api_token(&old).await.unwrap().unwrap();
+        assert_eq!((a.name.as_str(), a.role.as_str()), ("script", "admin"));
+        assert_eq!((a.expires_at, a.revoked_at), (None, None));
+
+        let in_90d = now_ms() + 90 * 86_400_000;
+        let op = s
+            .create_api_token_with("ops", "operator", Some(in_90d))
+            .await
+            .unwrap();
+        assert!(op.token.starts_with("rkh_"));
+        let a = s.authenticate_api_token(&op.token).await.unwrap().unwrap();
+        assert_eq!(
+            (a.id.as_str(), a.role.as_str()),
+            (op.id.as_str(), "operator")
+        );
+        assert_eq!(a.expires_at, Some(in_90d));
+
+        // Expired: not valid, still listed.
+        let gone = s
+            .create_api_token_with("old", "read_only", Some(now_ms() - 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.authenticate_api_token(&gone.token).await.unwrap(),
+            None,
+            "{}",
+            t.name
+        );
+        assert_eq!(s.verify_api_token(&gone.token).await.unwrap(), None);
+
+        // Revoked by name, then by id; the value is never stored in the clear.
+        let r = s.revoke_api_token("ops").await.unwrap();
+        assert_eq!(r.id, op.id);
+        assert!(r.revoked_at.is_some());
+        assert_eq!(
+            s.authenticate_api_token(&op.token).await.unwrap(),
+            None,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            s.revoke_api_token(&op.id).await.unwrap().revoked_at,
+            r.revoked_at
+        );
+        assert_eq!(
+            s.revoke_api_token("ops").await.unwrap(),
+            r,
+            "again by name: unchanged"
+        );
+        assert!(matches!(
+            s.revoke_api_token("nobody").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(s.authenticate_api_token(&old).await.unwrap().is_some());
+
+        // Two live tokens with one name: revoke by id.
+        let x1 = s
+            .create_api_token_with("twin", "admin", None)
+            .await
+            .unwrap();
+        s.create_api_token_with("twin", "admin", None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.revoke_api_token("twin").await,
+            Err(StoreError::Conflict(_))
+        ));
+        s.revoke_api_token(&x1.id).await.unwrap();
+        assert!(s.revoke_api_token("twin").await.is_ok());
+
+        let listed = s.list_api_tokens().await.unwrap();
+        assert_eq!(listed.len(), 5, "{}", t.name);
+        let now = now_ms();
+        let active: Vec<&str> = listed
+            .iter()
+            .filter(|t| t.is_active(now))
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(active, ["script"]);
+        let dump = format!("{listed:?}");
+        assert!(!dump.contains(&old[4..]) && !dump.contains(&op.token[4..]));
     }
 }
 

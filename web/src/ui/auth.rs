@@ -12,7 +12,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::form::Form;
-use super::i18n::t;
+use super::i18n::{t, tf};
 use super::messages::{self, FieldErrors};
 use super::passwords::password_hasher;
 use super::render::{page, page_with_status, see_other, OrPage, PageError, PageResult};
@@ -89,6 +89,26 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// A signed-in operator or admin (who may run flows, retry, undo, preview, refresh tokens); a
+/// read-only user gets 403 with a sentence saying why.
+pub struct Operator(pub Viewer);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let v = Viewer::from_request_parts(parts, s).await?;
+        if !v.role.allows(Role::Operator) {
+            tracing::info!(user = %v.user.username, path = %v.ctx.path, "refused: operator or admin only");
+            return Err(
+                PageError::new(v.ctx.lang, StatusCode::FORBIDDEN, "err.operator_only")
+                    .into_response(),
+            );
+        }
+        Ok(Operator(v))
+    }
+}
+
 /// Gives an anonymous visitor a session (so the form has a CSRF token); answers the context
 /// to render with and the cookie to set, if a new session was made.
 async fn ensure_session(s: &AppState, ctx: &Ctx) -> Result<(Ctx, Option<String>), PageError> {
@@ -133,12 +153,39 @@ async fn sign_in(s: &AppState, ctx: &Ctx, user: &User, to: &str) -> PageResult {
     ))
 }
 
-/// Only paths on this site, so `next=` cannot send the user elsewhere.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
+/// Where to go after signing in: `next` parsed as a URL against this hub, kept only when it
+/// stays on this hub (same scheme, host and port), answered as its normalised path, query and
+/// fragment; anything else goes home. Browsers strip tabs and newlines and read `\\` as `/`,
+/// and so does the URL parser, so `/\t/evil.example` or `/\\evil.example` are seen as the
+/// other hosts they are.
+pub(crate) fn safe_next(next: &str) -> String {
+    const HOME: &str = "/";
+    // A host that cannot be real: only the path of the result is ever used.
+    let Ok(base) = url::Url::parse("http://renkei-hub.invalid/") else {
+        return HOME.into();
+    };
+    if !next.starts_with('/') {
+        return HOME.into();
+    }
+    match base.join(next) {
+        Ok(u) if u.origin() == base.origin() && u.username().is_empty() => {
+            let mut out = u.path().to_string();
+            if let Some(q) = u.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            if let Some(f) = u.fragment() {
+                out.push('#');
+                out.push_str(f);
+            }
+            // The parser keeps `//` inside a path; a browser would read it as a host.
+            if out.starts_with("//") {
+                HOME.into()
+            } else {
+                out
+            }
+        }
+        _ => HOME.into(),
     }
 }
 
@@ -157,7 +204,7 @@ pub async fn login_page(
         return Ok(see_other("/setup"));
     }
     if ctx.session.as_ref().is_some_and(|(_, s)| s.user.is_some()) {
-        return Ok(see_other(safe_next(&q.next)));
+        return Ok(see_other(&safe_next(&q.next)));
     }
     let (ctx, cookie) = ensure_session(&s, &ctx).await?;
     let resp = page(
@@ -174,7 +221,7 @@ pub async fn login_page(
 pub async fn login_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> PageResult {
     let username = form.get("username").trim().to_string();
     let password = form.get("password");
-    let next = safe_next(form.get("next")).to_string();
+    let next = safe_next(form.get("next"));
     let now = std::time::Instant::now();
     let refused = |key: &str, status: StatusCode| {
         let mut errors = FieldErrors::new();
@@ -188,9 +235,28 @@ pub async fn login_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> Pa
             context! { next => next, username => username, errors => errors },
         )
     };
-    if !s.login_limit.allowed(&username, now) {
-        tracing::warn!(user = %username, "sign-in refused: too many failed attempts");
-        return Ok(refused("login.locked", StatusCode::TOO_MANY_REQUESTS).await);
+    if let Err(wait) = s.login_limit.check(&username, ctx.client, now) {
+        tracing::warn!(user = %username, client = %ctx.client, "sign-in refused: too many failed attempts");
+        let mut errors = FieldErrors::new();
+        let secs = wait.secs().to_string();
+        errors.insert(
+            "_form".into(),
+            tf(ctx.lang, "login.locked", &[("secs", secs.as_str())]),
+        );
+        let mut resp = page_with_status(
+            &s,
+            &ctx,
+            None,
+            "login.html",
+            StatusCode::TOO_MANY_REQUESTS,
+            context! { next => next, username => username, errors => errors },
+        )
+        .await;
+        if let Ok(v) = secs.parse() {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return Ok(resp);
     }
     let hasher = password_hasher();
     match accounts::authenticate(&s.hub.store, &hasher, &username, password)
@@ -198,12 +264,12 @@ pub async fn login_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> Pa
         .or_page(ctx.lang)?
     {
         Some(user) => {
-            s.login_limit.succeeded(&username);
+            s.login_limit.succeeded(&username, ctx.client);
             sign_in(&s, &ctx, &user, &next).await
         }
         None => {
             tracing::info!(user = %username, "sign-in refused");
-            s.login_limit.failed(&username, now);
+            s.login_limit.failed(&username, ctx.client, now);
             Ok(refused("login.failed", StatusCode::UNAUTHORIZED).await)
         }
     }

@@ -44,6 +44,8 @@ pub struct Ctx {
     pub secure: bool,
     /// Path and query of this request, for the language switch and `next=` after login.
     pub path: String,
+    /// The client's address (sign-in throttling).
+    pub client: std::net::IpAddr,
 }
 
 impl Ctx {
@@ -90,13 +92,6 @@ pub fn clear_session_cookie(secure: bool) -> String {
     )
 }
 
-fn is_secure(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
-}
-
 fn query_lang(query: Option<&str>) -> Option<Lang> {
     form_urlencoded::parse(query?.as_bytes())
         .find(|(k, _)| k == "lang")
@@ -121,7 +116,8 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     let lang = asked
         .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
         .unwrap_or_default();
-    let secure = is_secure(&parts.headers);
+    let secure = s.edge.is_https(&parts.headers);
+    let client = s.edge.client(&parts);
     let path = parts
         .uri
         .path_and_query()
@@ -193,6 +189,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         session,
         secure,
         path,
+        client,
     });
     let mut resp = next.run(Request::from_parts(parts, body)).await;
     if let Some(l) = asked {

@@ -20,6 +20,10 @@ struct TestHub {
 }
 
 async fn hub() -> TestHub {
+    hub_with(crate::edge::EdgeConfig::default()).await
+}
+
+async fn hub_with(edge: crate::edge::EdgeConfig) -> TestHub {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/hub.db", dir.path().display());
     let store = Store::open(&url, Cipher::from_key(&[9u8; 32]))
@@ -36,6 +40,7 @@ async fn hub() -> TestHub {
         hub: Hub::new(store.clone(), plugins),
         runs_queued: Arc::default(),
         login_limit: Arc::default(),
+        edge,
     };
     TestHub {
         app: crate::router(state),
@@ -181,12 +186,25 @@ async fn setup_then_login_redirects_and_the_session_cookie_is_httponly_lax() {
         .unwrap()
         .to_string();
 
-    // Behind a TLS proxy the cookie is Secure.
-    let req = Request::get("/setup")
-        .header("x-forwarded-proto", "https")
-        .body(Body::empty())
-        .unwrap();
-    let (_, headers, _) = send(&h.app, req).await;
+    // A client's own X-Forwarded-Proto is not believed; behind a trusted TLS proxy the cookie
+    // is Secure.
+    let behind_proxy = || {
+        Request::get("/setup")
+            .header("x-forwarded-proto", "https")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (_, headers, _) = send(&h.app, behind_proxy()).await;
+    assert!(
+        !headers.iter().any(|c| c.contains("; Secure")),
+        "{headers:?}"
+    );
+    let proxied = hub_with(crate::edge::EdgeConfig {
+        public_https: false,
+        trust_proxy: true,
+    })
+    .await;
+    let (_, headers, _) = send(&proxied.app, behind_proxy()).await;
     assert!(headers
         .iter()
         .any(|c| c.starts_with("renkei_session=") && c.contains("; Secure")));
@@ -341,14 +359,16 @@ async fn english_is_one_switch_away_and_remembered() {
     );
 }
 
-#[tokio::test]
-async fn repeated_wrong_passwords_lock_the_name_for_a_while() {
-    let h = hub().await;
-    let hasher = super::passwords::password_hasher();
-    hub_core::accounts::create_first_admin(&h.store, &hasher, "admin", "long enough pw")
-        .await
-        .unwrap();
-    let (_, headers, page) = send(&h.app, get("/login", None)).await;
+fn from(mut req: Request<Body>, addr: &str) -> Request<Body> {
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+/// An anonymous session's cookie and CSRF token, from the login page.
+async fn login_form(app: &Router) -> (String, String) {
+    let (_, headers, page) = send(app, get("/login", None)).await;
     let anon = headers
         .iter()
         .find(|c| c.starts_with("renkei_session="))
@@ -366,19 +386,164 @@ async fn repeated_wrong_passwords_lock_the_name_for_a_while() {
         .next()
         .unwrap()
         .to_string();
-    let login = |pw: &str| format!("_csrf={csrf}&username=admin&password={}", enc(pw));
-    for _ in 0..super::login_limit::MAX_FAILURES {
-        let (status, _, page) =
-            send(&h.app, post("/login", Some(&anon), &login("wrong one"))).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert!(page.contains("ユーザー名またはパスワードが違います"));
+    (anon, csrf)
+}
+
+#[tokio::test]
+async fn a_guesser_gets_nowhere_and_cannot_lock_the_real_user_out() {
+    let h = hub().await;
+    let hasher = super::passwords::password_hasher();
+    hub_core::accounts::create_first_admin(&h.store, &hasher, "yamada", "long enough pw")
+        .await
+        .unwrap();
+    let (anon, csrf) = login_form(&h.app).await;
+    let login = |pw: &str| format!("_csrf={csrf}&username=yamada&password={}", enc(pw));
+    let attacker = "198.51.100.7:40000";
+    let (mut checked, mut refused) = (0, 0);
+    for _ in 0..40 {
+        let req = from(post("/login", Some(&anon), &login("wrong one")), attacker);
+        let resp = h.app.clone().oneshot(req).await.unwrap();
+        match resp.status() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                refused += 1;
+                assert!(resp.headers().contains_key(header::RETRY_AFTER));
+                let body = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+                let page = String::from_utf8_lossy(&body);
+                assert!(page.contains("秒後にもう一度お試しください"), "{page}");
+            }
+            other => panic!("unexpected {other}"),
+        }
     }
-    // Now even the right password is refused, with a message that says why and for how long.
-    let (status, headers, page) = send(
+    assert!(
+        checked <= super::login_limit::FREE_FAILURES as usize + 1,
+        "{checked} guesses were checked"
+    );
+    assert_eq!(checked + refused, 40);
+    // Even the right password waits at the guessing address…
+    let (status, _, _) = send(
         &h.app,
-        post("/login", Some(&anon), &login("long enough pw")),
+        from(
+            post("/login", Some(&anon), &login("long enough pw")),
+            attacker,
+        ),
     )
     .await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{headers:?}");
-    assert!(page.contains("15分間ログインできません"), "{page}");
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // …but the real user, at their own desk, signs in at once.
+    let (status, headers, _) = send(
+        &h.app,
+        from(
+            post("/login", Some(&anon), &login("long enough pw")),
+            "192.0.2.10:51000",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{headers:?}");
+    assert!(headers.contains(&"location:/".to_string()), "{headers:?}");
+}
+
+#[test]
+fn next_after_sign_in_stays_on_this_hub() {
+    use super::auth::safe_next;
+    for evil in [
+        "//evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "\\/evil.example",
+        "/\\/evil.example",
+        "https://evil.example/",
+        "http:/evil.example",
+        " //evil.example",
+        "/\t\t//evil.example",
+        "javascript:alert(1)",
+        "",
+    ] {
+        assert_eq!(safe_next(evil), "/", "{evil:?}");
+    }
+    assert_eq!(safe_next("/runs?flow=x"), "/runs?flow=x");
+    assert_eq!(safe_next("/flows/a b"), "/flows/a%20b");
+    // Encoded slashes stay inside the path: a browser does not decode them into a host.
+    assert_eq!(safe_next("/%2F%2Fevil.example"), "/%2F%2Fevil.example");
+}
+
+#[tokio::test]
+async fn a_signed_in_login_redirect_never_leaves_the_hub() {
+    let h = hub().await;
+    let (sid, _) = session_for(&h.store, "admin", "admin").await;
+    for (query, to) in [
+        ("next=/%09/evil.example", "/"),
+        ("next=%2F%5Cevil.example", "/"),
+        ("next=//evil.example/x", "/"),
+        ("next=/runs%3Fflow%3Dx", "/runs?flow=x"),
+    ] {
+        let (status, headers, _) = send(&h.app, get(&format!("/login?{query}"), Some(&sid))).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(
+            headers.contains(&format!("location:{to}")),
+            "{query}: {headers:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let h = hub().await;
+    for path in [
+        "/login",
+        "/setup",
+        "/static/app.css",
+        "/healthz",
+        "/api/flows",
+    ] {
+        let resp = h.app.clone().oneshot(get(path, None)).await.unwrap();
+        let hd = resp.headers();
+        let csp = hd[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+        assert_eq!(hd[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(hd[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert!(hd.contains_key(header::REFERRER_POLICY), "{path}");
+        assert!(
+            !hd.contains_key(header::STRICT_TRANSPORT_SECURITY),
+            "{path}"
+        );
+    }
+    // No page may rely on inline script or style, which the policy blocks.
+    for (name, text) in crate::ui::render::TEMPLATES {
+        for banned in [
+            "<script>",
+            "style=\"",
+            " onclick=",
+            " onchange=",
+            " onsubmit=",
+        ] {
+            assert!(!text.contains(banned), "{name} holds {banned}");
+        }
+    }
+    // Served over https: HSTS, and Secure cookies.
+    let tls = hub_with(crate::edge::EdgeConfig {
+        public_https: true,
+        trust_proxy: false,
+    })
+    .await;
+    let resp = tls.app.clone().oneshot(get("/setup", None)).await.unwrap();
+    assert!(resp.headers()[header::STRICT_TRANSPORT_SECURITY]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+    assert!(resp.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+}
+
+#[tokio::test]
+async fn an_over_limit_form_answers_413() {
+    let h = hub().await;
+    let (sid, csrf) = session_for(&h.store, "admin", "admin").await;
+    let body = format!("_csrf={csrf}&company={}", "a".repeat(3 << 20));
+    let (status, _, _) = send(&h.app, post("/contact", Some(&sid), &body)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }

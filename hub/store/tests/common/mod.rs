@@ -8,6 +8,8 @@ pub struct TestStore {
     pub name: &'static str,
     pub store: Store,
     pub sqlite_file: Option<std::path::PathBuf>,
+    /// The fresh PostgreSQL database's URL.
+    pub postgres_url: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -25,22 +27,27 @@ pub async fn stores() -> Vec<TestStore> {
         name: "sqlite",
         store: sqlite,
         sqlite_file: Some(file),
+        postgres_url: None,
         _dir: Some(dir),
     }];
     match std::env::var("HUB_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => out.push(TestStore {
-            name: "postgres",
-            store: fresh_postgres(&url).await,
-            sqlite_file: None,
-            _dir: None,
-        }),
+        Ok(url) if !url.is_empty() => {
+            let (store, url) = fresh_postgres(&url).await;
+            out.push(TestStore {
+                name: "postgres",
+                store,
+                sqlite_file: None,
+                postgres_url: Some(url),
+                _dir: None,
+            })
+        }
         _ => eprintln!("PostgreSQL store tests skipped: HUB_TEST_POSTGRES_URL is not set"),
     }
     out
 }
 
 /// A new empty database on the server, so tests never see each other's rows.
-pub async fn fresh_postgres(admin_url: &str) -> Store {
+pub async fn fresh_postgres(admin_url: &str) -> (Store, String) {
     sqlx::any::install_default_drivers();
     let name = format!("hub_test_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::AnyPool::connect(admin_url).await.unwrap_or_else(|e| {
@@ -54,7 +61,9 @@ pub async fn fresh_postgres(admin_url: &str) -> Store {
     let (base, _) = admin_url
         .rsplit_once('/')
         .expect("postgres URL with a database name");
-    Store::open(&format!("{base}/{name}"), cipher())
+    let url = format!("{base}/{name}");
+    let store = Store::open(&url, cipher())
         .await
-        .expect("open postgres store")
+        .expect("open postgres store");
+    (store, url)
 }
