@@ -25,9 +25,12 @@ pub use control::{Control, FaultKind, Faults, Stats};
 #[derive(Debug, Clone, Default)]
 pub struct SandboxOptions {
     /// Fixed ports: kintone = base, zoho_accounts = base+1, zoho_crm = base+2, domino = base+3,
-    /// obc = base+4. `None` picks free ports.
+    /// obc = base+4. `None` picks free ports, or with a `data_dir` those of the last start.
     pub port_base: Option<u16>,
     /// Keep each emulator's data in a JSON file here across restarts. `None` keeps it in memory.
+    /// Without a `port_base`, the ports are remembered here too (`ports.json`) and taken again
+    /// at the next start when free, so URLs saved elsewhere (the hub's sandbox connections)
+    /// keep reaching the same emulator and its data.
     pub data_dir: Option<PathBuf>,
     /// Seed size multiplier for benchmarks: how many extra generated records per object.
     pub extra_records: usize,
@@ -110,6 +113,37 @@ pub enum SandboxError {
 
 const NAMES: [&str; 5] = ["kintone", "zoho_accounts", "zoho_crm", "domino", "obc"];
 
+async fn bind(port: u16) -> Result<TcpListener, SandboxError> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| SandboxError::Bind { addr, source })
+}
+
+/// The ports of the last start with a data directory (`ports.json`, emulator name → port).
+mod ports {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    const FILE: &str = "ports.json";
+
+    pub fn load(dir: &Path) -> BTreeMap<String, u16> {
+        std::fs::read(dir.join(FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(dir: &Path, ports: &BTreeMap<String, u16>) -> std::io::Result<()> {
+        let tmp = dir.join("ports.json.tmp");
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(ports).map_err(std::io::Error::other)?,
+        )?;
+        std::fs::rename(tmp, dir.join(FILE))
+    }
+}
+
 /// Binds every emulator on loopback and serves them until the returned handle is shut down.
 pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
     if let Some(dir) = &opts.data_dir {
@@ -118,14 +152,35 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, SandboxError>
             source,
         })?;
     }
+    let remember = opts.data_dir.as_ref().filter(|_| opts.port_base.is_none());
+    let remembered = remember.map(|d| ports::load(d)).unwrap_or_default();
     let mut listeners = Vec::new();
-    for (i, _) in NAMES.iter().enumerate() {
+    for (i, name) in NAMES.iter().enumerate() {
         let port = opts.port_base.map(|b| b + i as u16).unwrap_or(0);
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let l = TcpListener::bind(addr)
-            .await
-            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let last = remembered.get(*name).copied().filter(|p| *p != 0);
+        let l = match last {
+            Some(last) => match bind(last).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(emulator = name, port = last, error = %e, "the sandbox port of the last start is taken; listening on another");
+                    bind(0).await?
+                }
+            },
+            None => bind(port).await?,
+        };
         listeners.push(l);
+    }
+    if let Some(dir) = remember {
+        let now: std::collections::BTreeMap<String, u16> = NAMES
+            .iter()
+            .zip(&listeners)
+            .filter_map(|(n, l)| Some((n.to_string(), l.local_addr().ok()?.port())))
+            .collect();
+        if now != remembered {
+            if let Err(e) = ports::save(dir, &now) {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot remember the sandbox ports");
+            }
+        }
     }
     let url = |l: &TcpListener| -> String {
         let port = l.local_addr().map(|a| a.port()).unwrap_or(0);

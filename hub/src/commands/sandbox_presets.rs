@@ -3,7 +3,7 @@
 //! come from the plugins.
 
 use connector_sdk::Secret;
-use hub_core::connections::ConnectionInput;
+use hub_core::connections::{ConnectionInput, ConnectionUpdate};
 use hub_core::Hub;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -30,19 +30,15 @@ fn fill(template: &str, announcement: &Value) -> Option<String> {
     Some(out)
 }
 
-/// Creates the preset connections that do not exist yet (by connector and name); answers how many.
+/// Creates the preset connections that do not exist yet (by connector and name); answers how
+/// many. One that exists but points elsewhere (an emulator's port of the last start was taken)
+/// is pointed at the emulator again.
 pub async fn register(hub: &Hub, announcement: &Value) -> usize {
     let existing = hub.store.list_connections().await.unwrap_or_default();
     let mut created = 0;
     for plugin in hub.plugins.loaded() {
         for preset in &plugin.manifest.sandbox {
             let name = preset.name.ja.clone();
-            if existing
-                .iter()
-                .any(|c| c.connector_id == plugin.id && c.name == name)
-            {
-                continue;
-            }
             let mut settings = Map::new();
             let mut credentials = BTreeMap::new();
             let mut complete = true;
@@ -64,6 +60,32 @@ pub async fn register(hub: &Hub, announcement: &Value) -> usize {
             }
             if !complete {
                 tracing::warn!(connector = %plugin.id, preset = %name, "sandbox preset refers to values the sandbox did not announce; skipped");
+                continue;
+            }
+            if let Some(current) = existing
+                .iter()
+                .find(|c| c.connector_id == plugin.id && c.name == name)
+            {
+                let moved = settings
+                    .iter()
+                    .any(|(k, v)| current.settings.get(k) != Some(v));
+                if moved {
+                    let mut all = current.settings.clone();
+                    all.extend(settings);
+                    let update = ConnectionUpdate {
+                        settings: Some(all),
+                        credentials: Some(credentials),
+                        ..Default::default()
+                    };
+                    match hub.update_connection(&current.id, update).await {
+                        Ok(_) => {
+                            tracing::info!(connector = %plugin.id, preset = %name, "sandbox connection pointed at the emulator's new address")
+                        }
+                        Err(e) => {
+                            tracing::warn!(connector = %plugin.id, preset = %name, error = %e, "cannot point the sandbox connection at the emulator")
+                        }
+                    }
+                }
                 continue;
             }
             let input = ConnectionInput {
