@@ -109,6 +109,11 @@ fn failed_run_posts_webhook_and_mails() {
     let mut env: Vec<(&str, &str)> = ENV.to_vec();
     env.push(("HUB_SMTP_URL", &smtp));
     env.push(("HUB_MAIL_FROM", "hub@example.co.jp"));
+    // The link in the message comes from the config file's `public_url`.
+    let cfg = dir.path().join("hub.toml");
+    std::fs::write(&cfg, "public_url = \"https://hub.example.co.jp/\"\n").unwrap();
+    let cfg = cfg.display().to_string();
+    env.push(("HUB_CONFIG", &cfg));
     let (code, out) = p
         .hub
         .cli(&["run", &p.flow], &[p.plugins.path().to_path_buf()], &env);
@@ -127,6 +132,28 @@ fn failed_run_posts_webhook_and_mails() {
     assert!(
         text.contains("file store"),
         "the reason is in the message: {text}"
+    );
+    // The link opens the run's page on this hub (not a page that does not exist).
+    let link = text
+        .split_whitespace()
+        .find(|w| w.starts_with("https://hub.example.co.jp/"))
+        .unwrap_or_else(|| panic!("no link to the hub: {text}"));
+    let path = link.trim_start_matches("https://hub.example.co.jp");
+    assert!(path.starts_with("/runs/"), "{link}");
+    let served = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}{path}", p.hub.url))
+        .send()
+        .unwrap();
+    assert_ne!(served.status(), 404, "{link} is not a page of the hub");
+    assert!(
+        served.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/setup"),
+        "the run page asks for a user, as pages do"
     );
 
     let smtp_log = mail.recv_timeout(Duration::from_secs(20)).expect("no mail");

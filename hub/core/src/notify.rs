@@ -55,7 +55,7 @@ pub fn message(hub_url: &str, flow: &Flow, run: &Run, report: &RunReport) -> (St
         ));
     }
     body.push_str(&format!(
-        "\n処理履歴 / history: {hub_url}/history?run={}\n",
+        "\n処理履歴 / history: {hub_url}/runs/{}\n",
         run.id
     ));
     (subject, body)
@@ -86,6 +86,7 @@ pub async fn run_finished(hub: &Hub, flow: &Flow, run: &Run, report: &RunReport)
         let result = match hub.store.flow_notify_secret(&flow.id).await {
             Ok(Some((url, token))) => {
                 post_webhook(
+                    hub.egress,
                     w.format,
                     &url,
                     token.as_ref(),
@@ -146,6 +147,7 @@ async fn send_mail(
 
 #[allow(clippy::too_many_arguments)]
 async fn post_webhook(
+    policy: crate::egress::EgressPolicy,
     format: WebhookFormat,
     url: &Secret,
     token: Option<&Secret>,
@@ -155,7 +157,11 @@ async fn post_webhook(
     run: &Run,
     report: &RunReport,
 ) -> Result<(), String> {
-    let client = reqwest::Client::builder()
+    // Checked at save too; a URL saved before that check, or a name that resolves to a
+    // link-local / metadata address now, is refused here (literal) or by the resolver.
+    crate::egress::check_literal(policy, "notify.webhook.url", url.expose())
+        .map_err(|e| e.to_string())?;
+    let client = crate::egress::client_builder(policy)
         .timeout(Duration::from_secs(20))
         .build()
         .map_err(|e| e.to_string())?;

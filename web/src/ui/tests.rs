@@ -547,3 +547,18 @@ async fn an_over_limit_form_answers_413() {
     let (status, _, _) = send(&h.app, post("/contact", Some(&sid), &body)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn an_over_limit_api_body_answers_413_not_400() {
+    let h = hub().await;
+    let token = h.store.create_api_token("big").await.unwrap();
+    let body = format!("{{\"name\": \"{}\"}}", "a".repeat(3 << 20));
+    let req = Request::post("/api/flows")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, _, answer) = send(&h.app, req).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert!(answer.contains("\"too_large\""), "{answer}");
+}
