@@ -1,7 +1,9 @@
 //! `GET /api/openapi.json`: the API's OpenAPI 3.1 document, built from one route table that a
-//! test checks against the router, so the two cannot drift apart.
+//! test checks against the router, so the two cannot drift apart. The same table says which
+//! role a token needs for each route (`Route::role`, enforced in `api::require_token`).
 
 use axum::Json;
+use hub_core::accounts::Role;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
@@ -18,6 +20,26 @@ pub struct Route {
     pub summary: &'static str,
     pub success: &'static str,
     pub body: bool,
+    /// The least role a token needs for this route (ReadOnly < Operator < Admin); any other
+    /// token gets 403 `forbidden`. Consistent with the web UI: reading is read-only, running
+    /// (今すぐ実行, retry, undo, preview, 接続テスト, token refresh) is operator, and changing
+    /// connections and flows, actions, uploads and OAuth sign-in is admin.
+    pub role: Role,
+}
+
+impl Route {
+    const fn needs(self, role: Role) -> Route {
+        Route { role, ..self }
+    }
+}
+
+/// The route of the table that `method` (lower case; HEAD counts as GET) and the router's
+/// matched path (e.g. `/api/flows/{id}`) name.
+pub fn route(method: &str, matched_path: &str) -> Option<&'static Route> {
+    let method = if method == "head" { "get" } else { method };
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == matched_path)
 }
 
 const fn r(
@@ -33,6 +55,7 @@ const fn r(
         summary,
         success,
         body,
+        role: Role::Admin,
     }
 }
 
@@ -43,165 +66,165 @@ pub const ROUTES: &[Route] = &[
         "Loaded connectors with their settings and auth kind",
         "200",
         false,
-    ),
+    ).needs(Role::ReadOnly),
     r(
         "get",
         "/api/connections",
         "All connections (no secrets)",
         "200",
         false,
-    ),
+    ).needs(Role::ReadOnly),
     r(
         "post",
         "/api/connections",
         "Create a connection: {connector, name, registration_number, phone, settings, credentials}",
         "201",
         true,
-    ),
+    ).needs(Role::Admin),
     r(
         "get",
         "/api/connections/{id}",
         "One connection with its token status",
         "200",
         false,
-    ),
+    ).needs(Role::ReadOnly),
     r(
         "put",
         "/api/connections/{id}",
         "Change name, registration number, phone, settings or credentials",
         "200",
         true,
-    ),
+    ).needs(Role::Admin),
     r(
         "delete",
         "/api/connections/{id}",
         "Delete a connection no flow uses",
         "204",
         false,
-    ),
+    ).needs(Role::Admin),
     r(
         "post",
         "/api/connections/{id}/check",
         "接続テスト: {ok, account} or {ok:false, error}",
         "200",
         false,
-    ),
+    ).needs(Role::Operator),
     r(
         "post",
         "/api/connections/{id}/token/refresh",
         "連携トークンの更新: refresh now, answer the token status",
         "200",
         false,
-    ),
+    ).needs(Role::Operator),
     r(
         "get",
         "/api/connections/{id}/objects",
         "Objects of a connection with their fields",
         "200",
         false,
-    ),
+    ).needs(Role::ReadOnly),
     r(
         "post",
         "/api/connections/{id}/authorize",
         "Start OAuth sign-in: {authorize_url}; body {redirect_uri?}",
         "200",
         false,
-    ),
+    ).needs(Role::Admin),
     r(
         "post",
         "/api/connections/{id}/actions/{action}",
         "Run a connector action declared in its manifest (e.g. change_password): body = the action's input; answers {result}",
         "200",
         true,
-    ),
+    ).needs(Role::Admin),
     r(
         "put",
         "/api/connections/{id}/objects/{object}/files/{name}",
         "Upload a file into an object's inbox (e.g. a 奉行 CSV into the watched folder): raw body, at most 64 MiB",
         "201",
         true,
-    ),
+    ).needs(Role::Admin),
     r(
         "post",
         "/api/oauth/complete",
         "Finish OAuth sign-in: body {state, code}",
         "200",
         true,
-    ),
-    r("get", "/api/flows", "All flows", "200", false),
+    ).needs(Role::Admin),
+    r("get", "/api/flows", "All flows", "200", false).needs(Role::ReadOnly),
     r(
         "post",
         "/api/flows",
         "Create a flow (API.md flow JSON); answers the id and the next five runs",
         "201",
         true,
-    ),
-    r("get", "/api/flows/{id}", "One flow", "200", false),
-    r("put", "/api/flows/{id}", "Replace a flow", "200", true),
+    ).needs(Role::Admin),
+    r("get", "/api/flows/{id}", "One flow", "200", false).needs(Role::ReadOnly),
+    r("put", "/api/flows/{id}", "Replace a flow", "200", true).needs(Role::Admin),
     r(
         "delete",
         "/api/flows/{id}",
         "Delete a flow with its history",
         "204",
         false,
-    ),
+    ).needs(Role::Admin),
     r(
         "post",
         "/api/flows/{id}/run",
         "今すぐ実行: queue a run; 409 already_running",
         "202",
         false,
-    ),
+    ).needs(Role::Operator),
     r(
         "post",
         "/api/flows/{id}/preview",
         "Preview (dry run): counts, planned changes, conflicts, ambiguous matches; writes nothing",
         "200",
         false,
-    ),
+    ).needs(Role::Operator),
     r(
         "get",
         "/api/runs",
         "Runs newest first; ?flow=&status=&trigger=&limit=",
         "200",
         false,
-    ),
+    ).needs(Role::ReadOnly),
     r(
         "get",
         "/api/runs/{id}",
         "One run with counts and per-record errors",
         "200",
         false,
-    ),
+    ).needs(Role::ReadOnly),
     r(
         "post",
         "/api/runs/{id}/undo",
         "元に戻す: restore what the run wrote; answers {run_id, restored, left_alone}; 409 running, 422 nothing to undo or undone already",
         "200",
         false,
-    ),
+    ).needs(Role::Operator),
     r(
         "post",
         "/api/runs/{id}/retry-failed",
         "失敗分のみ再実行: queue a run of only the run's failed records; 409 running, 422 nothing failed",
         "202",
         false,
-    ),
+    ).needs(Role::Operator),
     r(
         "get",
         "/api/inquiries",
         "Contact-form submissions, newest first",
         "200",
         false,
-    ),
+    ).needs(Role::ReadOnly),
     r(
         "post",
         "/api/inquiries",
         "お問い合わせ: {company, name, email, registration_number, connector_name}",
         "201",
         true,
-    ),
-    r("get", "/api/openapi.json", "This document", "200", false),
+    ).needs(Role::ReadOnly),
+    r("get", "/api/openapi.json", "This document", "200", false).needs(Role::ReadOnly),
 ];
 
 pub fn document() -> OpenApi {
@@ -222,7 +245,15 @@ pub fn document() -> OpenApi {
             )
             .response(
                 "401",
-                ResponseBuilder::new().description("missing or wrong bearer token"),
+                ResponseBuilder::new()
+                    .description("missing, wrong, expired or revoked bearer token"),
+            )
+            .response(
+                "403",
+                ResponseBuilder::new().description(format!(
+                    "forbidden: the token's role may not do this (needs {} or above)",
+                    route.role.as_str()
+                )),
             )
             .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
         if route.path.contains("{id}") {

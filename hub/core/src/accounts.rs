@@ -12,19 +12,25 @@ use std::sync::Arc;
 
 use crate::error::{HubError, HubResult};
 
-/// What a user may do: an admin changes connections, flows and users; an operator runs flows
-/// and reads everything (no secrets are ever shown to anyone).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a user or an API token may do: an admin changes connections, flows and users; an
+/// operator runs flows (今すぐ実行, 失敗分のみ再実行, 元に戻す, preview, 接続テスト, 連携トークンの更新)
+/// and reads everything; read-only only reads (and may send the contact form). No secrets are
+/// ever shown to anyone. Ordered by what they allow: `ReadOnly < Operator < Admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
-    Admin,
+    ReadOnly,
     Operator,
+    Admin,
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Operator, Role::ReadOnly];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Operator => "operator",
+            Role::ReadOnly => "read_only",
         }
     }
 
@@ -32,14 +38,59 @@ impl Role {
         match s {
             "admin" => Some(Role::Admin),
             "operator" => Some(Role::Operator),
+            "read_only" => Some(Role::ReadOnly),
             _ => None,
         }
     }
 
+    /// Whether this role may do what needs `needed`.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+
     /// A stored role the code does not know is treated as the least privileged.
     pub fn of(user: &User) -> Role {
-        Role::parse(&user.role).unwrap_or(Role::Operator)
+        Role::from_stored(&user.role)
     }
+
+    /// A stored role (a user's or an API token's); unknown: the least privileged.
+    pub fn from_stored(s: &str) -> Role {
+        Role::parse(s).unwrap_or(Role::ReadOnly)
+    }
+}
+
+/// The longest an API token may live: ten years.
+pub const MAX_TOKEN_DAYS: u64 = 3650;
+
+/// An API token's lifetime as given to `hub token create --expires` or the web form: `Nd`
+/// (days) or `Nh` (hours), N at least 1, at most ten years. Answers milliseconds.
+pub fn parse_token_lifetime(field: &str, value: &str) -> HubResult<i64> {
+    let v = value.trim();
+    let bad = || {
+        HubError::invalid(
+            field,
+            format!(
+                "'{v}' is not a lifetime: give a whole number of days or hours, \
+                 at least 1 and at most {MAX_TOKEN_DAYS} days, e.g. 90d or 12h"
+            ),
+        )
+    };
+    let (digits, unit_ms) = if let Some(n) = v.strip_suffix('d') {
+        (n, 86_400_000u64)
+    } else if let Some(n) = v.strip_suffix('h') {
+        (n, 3_600_000u64)
+    } else {
+        return Err(bad());
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let ms = n.checked_mul(unit_ms).ok_or_else(bad)?;
+    if n == 0 || ms > MAX_TOKEN_DAYS * 86_400_000 {
+        return Err(bad());
+    }
+    Ok(ms as i64)
 }
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -178,6 +229,47 @@ pub async fn set_password(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_and_token_lifetimes() {
+        assert!(Role::Admin.allows(Role::Operator) && Role::Operator.allows(Role::ReadOnly));
+        assert!(!Role::ReadOnly.allows(Role::Operator) && !Role::Operator.allows(Role::Admin));
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::from_stored("superuser"), Role::ReadOnly);
+        assert_eq!(
+            parse_token_lifetime("expires", "90d").unwrap(),
+            90 * 86_400_000
+        );
+        assert_eq!(
+            parse_token_lifetime("expires", "12h").unwrap(),
+            12 * 3_600_000
+        );
+        assert_eq!(
+            parse_token_lifetime("expires", "3650d").unwrap(),
+            3650 * 86_400_000
+        );
+        for bad in [
+            "0d",
+            "0h",
+            "",
+            "d",
+            "90",
+            "90m",
+            "-1d",
+            "+1d",
+            "1.5d",
+            "garbage",
+            "3651d",
+            "99999999999999999999d",
+        ] {
+            let e = parse_token_lifetime("expires", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("expires") && e.contains("90d"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn names_and_passwords() {

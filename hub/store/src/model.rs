@@ -451,10 +451,31 @@ pub struct Inquiry {
     pub created_at: Millis,
 }
 
+/// An API token as listed (never its value). `role` is `admin`, `operator` or `read_only`
+/// (hub-core's `Role` reads it; a value it does not know counts as the least privileged).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiTokenInfo {
     pub id: String,
     pub name: String,
+    pub role: String,
     pub created_at: Millis,
     pub last_used_at: Option<Millis>,
+    /// After this instant the token answers 401; `None`: never expires.
+    pub expires_at: Option<Millis>,
+    /// When it was revoked (it then answers 401); a revoked token stays listed.
+    pub revoked_at: Option<Millis>,
+}
+
+/// A token just made: its id and its value, which is visible only now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApiToken {
+    pub id: String,
+    pub token: String,
+}
+
+impl ApiTokenInfo {
+    /// Neither revoked nor expired at `now`.
+    pub fn is_active(&self, now: Millis) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
 }

@@ -1,4 +1,5 @@
-//! `/api`: every route needs `Authorization: Bearer TOKEN` (API.md).
+//! `/api`: every route needs `Authorization: Bearer TOKEN` (API.md) of a role that may use it
+//! (the route table in `openapi.rs`).
 
 mod actions;
 mod connections;
@@ -7,12 +8,17 @@ mod flows;
 mod inquiries;
 mod runs;
 
-use axum::extract::{Request, State};
+#[cfg(test)]
+mod role_tests;
+
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+
+use hub_core::accounts::Role;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -71,6 +77,8 @@ pub fn routes(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Checks the bearer token (known, not expired, not revoked: else 401) and its role against the
+/// route table (`openapi::ROUTES`: else 403). A route missing from the table needs admin.
 async fn require_token(
     State(state): State<AppState>,
     req: Request,
@@ -84,9 +92,23 @@ async fn require_token(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(ApiError::unauthorized)?;
-    match state.hub.store.verify_api_token(token).await {
-        Ok(Some(_)) => Ok(next.run(req).await),
-        Ok(None) => Err(ApiError::unauthorized()),
-        Err(e) => Err(hub_core::HubError::from(e).into()),
+    let info = match state.hub.store.authenticate_api_token(token).await {
+        Ok(Some(info)) => info,
+        Ok(None) => return Err(ApiError::unauthorized()),
+        Err(e) => return Err(hub_core::HubError::from(e).into()),
+    };
+    let role = Role::from_stored(&info.role);
+    let method = req.method().as_str().to_ascii_lowercase();
+    let needs = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|p| crate::openapi::route(&method, p.as_str()))
+        .map(|r| r.role)
+        .unwrap_or(Role::Admin);
+    if !role.allows(needs) {
+        tracing::info!(token = %info.name, role = role.as_str(), method = %method,
+            path = %req.uri().path(), "API call refused: role");
+        return Err(ApiError::forbidden(role.as_str(), needs.as_str()));
     }
+    Ok(next.run(req).await)
 }

@@ -9,7 +9,7 @@ use connector_sdk::{ActionSpec, Manifest, SettingKind};
 use minijinja::{context, Value};
 use serde_json::Map;
 
-use super::auth::Viewer;
+use super::auth::Operator;
 use super::connections::{render, View};
 use super::fields::{self, CREDENTIAL_PREFIX};
 use super::form::Form;
@@ -51,7 +51,7 @@ pub fn forms(
 
 pub async fn run(
     State(s): State<AppState>,
-    v: Viewer,
+    Operator(v): Operator,
     Path((id, action)): Path<(String, String)>,
     form: Form,
 ) -> PageResult {

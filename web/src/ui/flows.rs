@@ -14,7 +14,7 @@ use hub_store::{Flow, FlowSpec};
 use minijinja::{context, Value};
 use std::collections::{BTreeMap, HashMap};
 
-use super::auth::{Admin, Viewer};
+use super::auth::{Admin, Operator, Viewer};
 use super::flow_draft::{form_field, Draft, Row};
 use super::form::Form;
 use super::home::flow_row;
@@ -389,7 +389,11 @@ pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>
 }
 
 /// プレビュー: what a run would do now, writing nothing (the engine's dry run).
-pub async fn preview(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
+pub async fn preview(
+    State(s): State<AppState>,
+    Operator(v): Operator,
+    Path(id): Path<String>,
+) -> PageResult {
     let lang = v.ctx.lang;
     let (report, plan) = s.hub.preview_flow(&id).await.or_page(lang)?;
     let changes: Vec<Value> = plan

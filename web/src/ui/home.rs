@@ -13,7 +13,7 @@ use minijinja::{context, Value};
 use serde_json::json;
 use std::collections::HashMap;
 
-use super::auth::{json_unauthorized, Viewer};
+use super::auth::{json_unauthorized, Operator, Viewer};
 use super::i18n::{t, Lang};
 use super::labels;
 use super::messages;
@@ -134,7 +134,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 /// run and where to poll; otherwise goes to the run's page.
 pub async fn run_now(
     State(s): State<AppState>,
-    v: Viewer,
+    Operator(v): Operator,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {

@@ -4,6 +4,9 @@
 //! CSRF, language); pages that need a user take [`auth::Viewer`], changes take [`auth::Admin`].
 
 mod actions;
+mod api_tokens;
+#[cfg(test)]
+mod api_tokens_tests;
 mod assets;
 pub mod auth;
 mod chart;
@@ -91,6 +94,11 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/settings/tokens", get(tokens::tokens_page))
         .route("/settings/users", get(users::list).post(users::create))
+        .route(
+            "/settings/api-tokens",
+            get(api_tokens::list).post(api_tokens::create),
+        )
+        .route("/settings/api-tokens/{id}/revoke", post(api_tokens::revoke))
         .route("/settings/users/{id}/password", post(users::set_password))
         .route("/settings/users/{id}/delete", post(users::delete))
         .route("/contact", get(contact::page).post(contact::submit))
@@ -109,6 +117,7 @@ pub fn routes(state: AppState) -> Router {
 /// The UI's Rust sources, for the catalogue completeness test (keys named in code).
 #[cfg(test)]
 pub(crate) const SOURCES: &[(&str, &str)] = &[
+    ("api_tokens.rs", include_str!("api_tokens.rs")),
     ("auth.rs", include_str!("auth.rs")),
     ("chart.rs", include_str!("chart.rs")),
     ("connections.rs", include_str!("connections.rs")),

@@ -41,6 +41,7 @@ templates!(
     "run_detail.html",
     "tokens.html",
     "users.html",
+    "api_tokens.html",
     "contact.html",
     "help.html",
 );

@@ -14,7 +14,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-use super::auth::Viewer;
+use super::auth::{Operator, Viewer};
 use super::chart;
 use super::i18n::{t, Lang};
 use super::labels;
@@ -282,7 +282,11 @@ fn refusal(lang: Lang, e: &HubError) -> String {
 }
 
 /// 元に戻す: restores what the run wrote and shows the undo run, with what was left alone.
-pub async fn undo(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+pub async fn undo(
+    State(s): State<AppState>,
+    Operator(v): Operator,
+    Path(id): Path<String>,
+) -> Response {
     let lang = v.ctx.lang;
     match s.hub.undo_run(&id, Trigger::Manual).await {
         Ok(out) => {
@@ -316,7 +320,7 @@ pub async fn undo(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
 /// 失敗分のみ再実行: queues the retry and shows its page (which follows it until it ends).
 pub async fn retry_failed(
     State(s): State<AppState>,
-    v: Viewer,
+    Operator(v): Operator,
     Path(id): Path<String>,
 ) -> Response {
     let lang = v.ctx.lang;

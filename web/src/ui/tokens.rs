@@ -9,7 +9,7 @@ use connector_sdk::AuthSpec;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::auth::{Admin, Viewer};
+use super::auth::{Admin, Operator, Viewer};
 use super::connections::public_base;
 use super::home::{connection_status, connector_name};
 use super::i18n::{t, tf};
@@ -66,7 +66,11 @@ pub async fn tokens_page(State(s): State<AppState>, v: Viewer) -> PageResult {
 
 /// 更新する: operators may (it changes no setting, and the manual's first remedy for
 /// connection errors is exactly this button).
-pub async fn refresh(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+pub async fn refresh(
+    State(s): State<AppState>,
+    Operator(v): Operator,
+    Path(id): Path<String>,
+) -> Response {
     let lang = v.ctx.lang;
     let name = s
         .hub

@@ -23,6 +23,7 @@ pub fn role_label(lang: super::i18n::Lang, role: Role) -> String {
         match role {
             Role::Admin => "role.admin",
             Role::Operator => "role.operator",
+            Role::ReadOnly => "role.read_only",
         },
     )
 }
