@@ -27,10 +27,12 @@ pub struct EdgeConfig {
     pub trust_proxy: bool,
 }
 
-/// No inline script or style; frames refused; forms only to this hub.
+/// No inline script or style; frames refused. No `form-action`: Chromium applies it to the
+/// redirect after a form post, and the wizard's sign-in step redirects to the provider's
+/// consent page on another origin.
 pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
-     form-action 'self'; frame-ancestors 'none'";
+     frame-ancestors 'none'";
 
 impl EdgeConfig {
     /// Whether this request reached the hub over https.
