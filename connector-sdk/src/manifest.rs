@@ -102,6 +102,12 @@ pub struct SettingField {
     pub help: Option<Text>,
     #[serde(default)]
     pub default: Option<String>,
+    /// Where the connector sends its requests (a URL, domain, host or data centre). The hub binds
+    /// a connection's stored secrets to these settings: changing one needs the credentials entered
+    /// again in the same change (OAuth tokens are dropped), and link-local / cloud-metadata
+    /// addresses are refused. Absent in older manifests: `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub endpoint: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -226,10 +226,17 @@ fn a_connection_that_cannot_list_its_objects_refuses_the_save_but_not_a_pause() 
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     settings["base_url"] = json!(format!("http://127.0.0.1:{port}"));
+    // A new endpoint needs the secrets again (nobody listens there: any value does).
+    let credentials: serde_json::Map<String, Value> = conn["credentials_set"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k.as_str().unwrap().to_string(), json!("re-entered")))
+        .collect();
     let (s, body) = e.hub.send(
         "PUT",
         &format!("/api/connections/{}", e.kintone),
-        Some(&json!({"settings": settings})),
+        Some(&json!({"settings": settings, "credentials": credentials})),
     );
     assert_eq!(s, 200, "{body}");
 

@@ -68,6 +68,7 @@ fn text_field(key: &str, ja: &str, en: &str, required: bool) -> SettingField {
         pattern: None,
         help: None,
         default: None,
+        endpoint: false,
     }
 }
 
@@ -75,6 +76,7 @@ fn settings() -> Vec<SettingField> {
     vec![
         SettingField {
             kind: SettingKind::Url,
+            endpoint: true,
             help: Some(Text::new(
                 "https://{ドメイン}.cybozu.com の形式、またはドメイン部分のみ(例: example)。プロキシ経由の場合は完全なURL。",
                 "https://{subdomain}.cybozu.com, or only the subdomain (e.g. example); a full URL for a proxy.",
@@ -126,6 +128,7 @@ fn secret(key: &str, ja: &str, en: &str, help: Text) -> SettingField {
         pattern: None,
         help: Some(help),
         default: None,
+        endpoint: false,
     }
 }
 

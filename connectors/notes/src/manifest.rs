@@ -38,6 +38,7 @@ fn field(key: &str, ja: &str, en: &str, kind: SettingKind, required: bool) -> Se
         pattern: None,
         help: None,
         default: None,
+        endpoint: false,
     }
 }
 
@@ -97,6 +98,7 @@ fn settings() -> Vec<SettingField> {
     vec![
         SettingField {
             pattern: Some("^https?://".into()),
+            endpoint: true,
             help: Some(Text::new(
                 "例: https://domino.example.co.jp",
                 "e.g. https://domino.example.co.jp",

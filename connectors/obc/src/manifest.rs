@@ -41,6 +41,7 @@ fn field(
         pattern: pattern.map(str::to_string),
         help,
         default: None,
+        endpoint: false,
     }
 }
 
@@ -77,16 +78,19 @@ pub fn manifest() -> Manifest {
 
 fn settings() -> Vec<SettingField> {
     let mut s = vec![
-        field(
-            BASE_URL,
-            Text::new("奉行クラウド API の URL", "奉行クラウド API URL"),
-            SettingKind::Url,
-            Some("^https?://"),
-            Some(Text::new(
-                "奉行クラウド API を使うときに入力します（契約時に案内された URL）。CSV だけなら空欄です",
-                "For the 奉行クラウド API (the URL given with your contract). Leave empty for CSV only",
-            )),
-        ),
+        SettingField {
+            endpoint: true,
+            ..field(
+                BASE_URL,
+                Text::new("奉行クラウド API の URL", "奉行クラウド API URL"),
+                SettingKind::Url,
+                Some("^https?://"),
+                Some(Text::new(
+                    "奉行クラウド API を使うときに入力します（契約時に案内された URL）。CSV だけなら空欄です",
+                    "For the 奉行クラウド API (the URL given with your contract). Leave empty for CSV only",
+                )),
+            )
+        },
         field(
             TENANT_ID,
             Text::new("法人（テナント）", "Company (tenant)"),

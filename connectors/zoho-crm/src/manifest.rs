@@ -117,6 +117,7 @@ pub fn manifest() -> Manifest {
                     "Register a server-based application in the Zoho API Console (api-console.zoho.com).",
                 )),
                 default: None,
+                endpoint: false,
             },
             SettingField {
                 key: "client_secret".into(),
@@ -126,6 +127,7 @@ pub fn manifest() -> Manifest {
                 pattern: None,
                 help: None,
                 default: None,
+                endpoint: false,
             },
         ],
         registration_number_pattern: None,
@@ -168,6 +170,7 @@ fn settings() -> Vec<SettingField> {
                 "The domain you sign in to Zoho CRM with (zoho.com is US).",
             )),
             default: default_dc,
+            endpoint: true,
         },
         SettingField {
             key: ACCOUNTS_URL.into(),
@@ -180,6 +183,7 @@ fn settings() -> Vec<SettingField> {
                 "Leave empty unless you use the sandbox or another accounts server.",
             )),
             default: None,
+            endpoint: true,
         },
         SettingField {
             key: API_DOMAIN.into(),
@@ -192,6 +196,7 @@ fn settings() -> Vec<SettingField> {
                 "Leave empty to derive it from the data centre; e.g. https://sandbox.zohoapis.com for a Zoho sandbox.",
             )),
             default: None,
+            endpoint: true,
         },
     ]
 }

@@ -25,6 +25,13 @@ impl Hub {
         saved: Option<&FlowSpec>,
     ) -> HubResult<Option<CompiledSchedule>> {
         validate::text("name", &spec.name, 100)?;
+        if let Some(w) = spec.notify.as_ref().and_then(|n| n.webhook.as_ref()) {
+            // Empty or "[REDACTED]" keeps the stored URL (checked when it was saved).
+            let url = w.url.expose();
+            if !url.is_empty() && url != "[REDACTED]" {
+                validate::http_url("notify.webhook.url", url, self.egress)?;
+            }
+        }
         for (side, ep) in [("source", &spec.source), ("target", &spec.target)] {
             validate::text(&format!("{side}.connection"), &ep.connection, 64)?;
             validate::text(&format!("{side}.object"), &ep.object, 200)?;

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod connections;
+pub mod egress;
 pub mod engine;
 pub mod error;
 pub mod flows;
@@ -36,6 +37,8 @@ pub struct Hub {
     /// How long a run's claim lasts without renewal before another runner may resume it.
     pub run_lease: std::time::Duration,
     pub notify: notify::NotifyConfig,
+    /// Which addresses connections and webhooks may reach (`egress`).
+    pub egress: egress::EgressPolicy,
     /// Per-connection call slots (the manifest's `max_concurrency`), shared by all runs.
     permits: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     /// Object lists reused by the schema check when flows are saved (see `connections`).
@@ -51,6 +54,7 @@ impl Hub {
             metrics: Arc::default(),
             run_lease: runner::DEFAULT_LEASE,
             notify: notify::NotifyConfig::default(),
+            egress: egress::EgressPolicy::default(),
             permits: Arc::default(),
             objects_seen: Arc::default(),
         }

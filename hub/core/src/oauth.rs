@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::egress::{self, EgressPolicy};
 use crate::error::{HubError, HubResult};
 use crate::Hub;
 
@@ -76,8 +77,14 @@ fn fill(template: &str, settings: &Map<String, Value>) -> HubResult<String> {
     Ok(out)
 }
 
-async fn http_call(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
-    let client = reqwest::Client::builder()
+/// The token request, through the hub's guarded resolver (`egress`): a token URL whose name
+/// resolves to a link-local / metadata address is not connected to (literals are refused in
+/// `oauth_client` before).
+async fn http_call(
+    request: oauth2::HttpRequest,
+    policy: EgressPolicy,
+) -> Result<oauth2::HttpResponse, reqwest::Error> {
+    let client = egress::client_builder(policy)
         .timeout(Duration::from_secs(30))
         .build()?;
     let mut rb = client.request(request.method().clone(), request.uri().to_string());
@@ -178,6 +185,10 @@ impl Hub {
     )> {
         let conn = self.store.get_connection(connection_id).await?;
         let ep = self.oauth_endpoints(&conn.connector_id, &conn.settings)?;
+        // The client secret and the tokens go to the token URL: never to a link-local host.
+        egress::check_resolved(self.egress, "settings", &ep.token_url)
+            .await
+            .map_err(HubError::Connector)?;
         let secrets = self.store.connection_secrets(connection_id).await?;
         let id = secrets
             .credentials
@@ -254,7 +265,7 @@ impl Hub {
             .set_pkce_verifier(PkceCodeVerifier::new(
                 pending.pkce_verifier.expose().to_string(),
             ))
-            .request_async(&http_call)
+            .request_async(&|r| http_call(r, self.egress))
             .await
             .map_err(|e| HubError::Connector(classify(&e).0))?;
         let expires = token
@@ -360,7 +371,7 @@ impl Hub {
         let started = now_ms();
         match client
             .exchange_refresh_token(&RefreshToken::new(refresh.expose().to_string()))
-            .request_async(&http_call)
+            .request_async(&|r| http_call(r, self.egress))
             .await
         {
             Ok(token) => {

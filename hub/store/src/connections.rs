@@ -111,6 +111,28 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some(r) = &patch.refresh_token {
+            sqlx::query(
+                "UPDATE connections SET access_token_enc = NULL, token_expires_at = NULL, \
+                 refresh_token_enc = $1, status = 'ok', status_message = NULL, updated_at = $2 WHERE id = $3",
+            )
+            .bind(self.cipher.encrypt(r.expose(), &ctx(id, "refresh_token")))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        } else if patch.drop_tokens {
+            sqlx::query(
+                "UPDATE connections SET access_token_enc = NULL, token_expires_at = NULL, \
+                 refresh_token_enc = NULL, status = $1, status_message = $2, updated_at = $3 WHERE id = $4",
+            )
+            .bind(ConnectionStatus::Reauthorize.as_str())
+            .bind(&patch.tokens_dropped_message)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         let settings = patch.settings.as_ref().map(to_json).transpose()?;
         sqlx::query(
             "UPDATE connections SET name = COALESCE($1, name), settings = COALESCE($2, settings), \

@@ -97,6 +97,13 @@ pub struct ConnectionPatch {
     pub phone: Option<String>,
     /// Replaces the given keys; other stored credentials stay.
     pub credentials: Option<BTreeMap<String, Secret>>,
+    /// The stored OAuth tokens no longer apply (an endpoint setting changed): the access token
+    /// is dropped, and the refresh token too unless `refresh_token` replaces it; without one
+    /// the connection needs signing in again (`reauthorize`, with `tokens_dropped_message`).
+    pub drop_tokens: bool,
+    pub tokens_dropped_message: Option<String>,
+    /// A refresh token given directly (OAuth): replaces the stored one, drops the access token.
+    pub refresh_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

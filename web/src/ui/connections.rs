@@ -298,7 +298,19 @@ pub async fn edit_submit(
                 session::flash(&s, &v.ctx, &tf(lang, "conn.saved", &[("name", &name)])).await;
                 return Ok(see_other("/"));
             }
-            Err(e) => messages::put(&mut errors, lang, &e, &fields::form_name),
+            Err(e) => {
+                // An endpoint change without the secrets again (the hub's rule): the error goes
+                // on every credential to re-enter, not only the first the hub names.
+                if let hub_core::HubError::Invalid { message, .. } = &e {
+                    if let Some((_, list)) = message.split_once("(enter again: ") {
+                        for f in list.trim_end_matches(')').split(", ") {
+                            let one = hub_core::HubError::invalid(f, message.clone());
+                            messages::put(&mut errors, lang, &one, &fields::form_name);
+                        }
+                    }
+                }
+                messages::put(&mut errors, lang, &e, &fields::form_name)
+            }
         }
     }
     render(

@@ -285,6 +285,7 @@ mod tests {
             pattern: None,
             help: None,
             default: None,
+            endpoint: false,
         }
     }
 

@@ -56,6 +56,12 @@ pub fn field_message(lang: Lang, message: &str) -> String {
     if let Some(list) = m.strip_prefix("must be one of: ") {
         return tf(lang, "err.one_of", &[("list", list)]);
     }
+    if let Some(settings) = between(m, "must be entered again with the change of ", ":") {
+        return tf(lang, "err.reenter_secret", &[("settings", settings)]);
+    }
+    if m.starts_with(hub_core::egress::REFUSED) {
+        return t(lang, "err.link_local");
+    }
     if m.starts_with("invalid cron expression") {
         let why = m.rsplit_once("': ").map(|(_, w)| w).unwrap_or("");
         return tf(lang, "err.cron", &[("detail", why)]);

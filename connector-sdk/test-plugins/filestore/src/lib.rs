@@ -100,6 +100,7 @@ impl Connector for FileStore {
                     pattern: None,
                     help: None,
                     default: None,
+                    endpoint: false,
                 },
                 SettingField {
                     key: "fail_first_writes".into(),
@@ -112,6 +113,7 @@ impl Connector for FileStore {
                     pattern: None,
                     help: None,
                     default: None,
+                    endpoint: false,
                 },
             ],
             credentials: vec![],

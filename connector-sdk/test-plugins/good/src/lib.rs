@@ -87,6 +87,7 @@ impl Connector for Good {
                 pattern: None,
                 help: None,
                 default: Some("default".into()),
+                endpoint: false,
             },
             SettingField {
                 key: "misbehave".into(),
@@ -99,6 +100,7 @@ impl Connector for Good {
                     "panic / abort / segfault / hang / oom / print: breaks on read on purpose",
                 )),
                 default: None,
+                endpoint: false,
             }],
             credentials: vec![SettingField {
                 key: "api_token".into(),
@@ -108,6 +110,7 @@ impl Connector for Good {
                 pattern: None,
                 help: None,
                 default: None,
+                endpoint: false,
             }],
             registration_number_pattern: None,
             limits: Limits {
@@ -130,6 +133,7 @@ impl Connector for Good {
                         pattern: None,
                         help: None,
                         default: None,
+                        endpoint: false,
                     }],
                     hidden: false,
                 },

@@ -24,6 +24,7 @@ fn input_field(key: &str, ja: &str, en: &str, kind: SettingKind, required: bool)
         pattern: None,
         help: None,
         default: None,
+        endpoint: false,
     }
 }
 

@@ -145,6 +145,7 @@ pub fn setting_field() -> SettingField {
             "Empty: 奉行's standard 取引先 (csv_customers) and 社員 (csv_employees) headers. To change: {\"object id\": {\"column header\": \"field id\"}} (object ids start with csv_; the key is the column mapped to code)",
         )),
         default: None,
+        endpoint: false,
     }
 }
 

@@ -94,6 +94,7 @@ mod tests {
                 pattern: None,
                 help: None,
                 default: None,
+                endpoint: false,
             }],
         }
     }
