@@ -23,7 +23,19 @@ pub fn hub_exe() -> Result<PathBuf> {
     Ok(hub)
 }
 
-/// A plugin directory with only the named libraries of the build.
+/// The library file cargo builds for a workspace package: the shipped connectors' libraries are
+/// named `renkei_connector_*` (`connector-kintone` → `librenkei_connector_kintone.so`), the
+/// test plugins' after their package (`test-plugin-good` → `libtest_plugin_good.so`).
+pub fn library_file(package: &str) -> String {
+    let lib = package.replace('-', "_");
+    if lib.starts_with("connector_") {
+        format!("librenkei_{lib}.so")
+    } else {
+        format!("lib{lib}.so")
+    }
+}
+
+/// A plugin directory with only the named libraries of the build (by package name).
 pub fn plugin_dir(names: &[&str]) -> Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
     let build = hub_exe()?
@@ -31,7 +43,7 @@ pub fn plugin_dir(names: &[&str]) -> Result<tempfile::TempDir> {
         .map(Path::to_path_buf)
         .context("no build dir")?;
     for name in names {
-        let file = format!("lib{}.so", name.replace('-', "_"));
+        let file = library_file(name);
         let src = build.join(&file);
         if !src.exists() {
             bail!(

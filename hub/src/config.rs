@@ -45,6 +45,10 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
     pub plugin_dirs: Vec<PathBuf>,
+    /// Those of `plugin_dirs` where only the shipped connectors' libraries are taken
+    /// (`hub_core::plugins::CONNECTOR_LIBRARY_MARK`): the executable's own directory, searched
+    /// by default, where cargo also builds the test plugins.
+    pub marked_plugin_dirs: Vec<PathBuf>,
     pub master_key: Option<String>,
     pub master_key_file: PathBuf,
     /// How browsers reach the hub (OAuth redirect URIs are built from it).
@@ -104,12 +108,12 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
     {
         bail!("database_url ({db_src}): '{database_url}' must start with sqlite:// or postgres://");
     }
-    let plugin_dirs = if !flags.plugins.is_empty() {
-        flags.plugins.clone()
+    let (plugin_dirs, marked_plugin_dirs) = if !flags.plugins.is_empty() {
+        (flags.plugins.clone(), Vec::new())
     } else if let Some(p) = env("HUB_PLUGINS") {
-        std::env::split_paths(&p).collect()
+        (std::env::split_paths(&p).collect(), Vec::new())
     } else if let Some(p) = &file.plugins {
-        p.clone()
+        (p.clone(), Vec::new())
     } else {
         default_plugin_dirs()
     };
@@ -182,6 +186,7 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
         listen,
         database_url,
         plugin_dirs,
+        marked_plugin_dirs,
         master_key: env("HUB_MASTER_KEY").or(file.master_key),
         master_key_file,
         public_url: public_url.trim_end_matches('/').to_string(),
@@ -211,20 +216,24 @@ fn local_name(addr: SocketAddr) -> String {
     }
 }
 
-/// The plugins built beside the `hub` executable (`target/<profile>/`), and `plugins/` there.
-pub fn default_plugin_dirs() -> Vec<PathBuf> {
+/// The connectors built beside the `hub` executable (`target/<profile>/`: only the shipped
+/// connectors' libraries, not the test plugins cargo builds there too), and everything in
+/// `plugins/` there. Answers the directories and those of them that are marked.
+pub fn default_plugin_dirs() -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut dirs = Vec::new();
+    let mut marked = Vec::new();
     if let Some(dir) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(Path::to_path_buf))
     {
         let sub = dir.join("plugins");
+        marked.push(dir.clone());
         dirs.push(dir);
         if sub.is_dir() {
             dirs.push(sub);
         }
     }
-    dirs
+    (dirs, marked)
 }
 
 /// The key file sits in the data folder.

@@ -3,7 +3,7 @@
 mod common;
 
 use common::Env;
-use connector_kintone::Kintone;
+use renkei_connector_kintone::Kintone;
 use connector_sdk::conformance::{assert_conformance, Suite};
 use connector_sdk::{Connection, Connector, Secret};
 use serde_json::{json, Value};

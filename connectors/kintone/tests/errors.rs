@@ -3,7 +3,7 @@
 mod common;
 
 use common::{fields, op, Env};
-use connector_kintone::Kintone;
+use renkei_connector_kintone::Kintone;
 use connector_sdk::{Connector, ErrorKind, ReadRequest, Secret, WriteAction, WriteRequest};
 use serde_json::json;
 

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{read_all, Env};
-use connector_kintone::Kintone;
+use renkei_connector_kintone::Kintone;
 use connector_sdk::{Connector, FieldType, ReadRequest, WriteAction, WriteOp, WriteRequest};
 use serde_json::json;
 use std::collections::HashSet;

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{fields, op, read_all, Env};
-use connector_kintone::Kintone;
+use renkei_connector_kintone::Kintone;
 use connector_sdk::{
     Connector, ErrorKind, MatchKey, WriteAction, WriteOp, WriteOutcome, WriteRequest,
 };

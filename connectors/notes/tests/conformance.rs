@@ -4,7 +4,7 @@
 mod common;
 
 use common::Env;
-use connector_notes::Notes;
+use renkei_connector_notes::Notes;
 use connector_sdk::conformance::{assert_conformance, Outcome, Report, Suite, AUTH_EXPIRED};
 use connector_sdk::{Connection, Connector, Fields, Secret};
 use reqwest::Method;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{read_all, text, Env};
-use connector_notes::Notes;
+use renkei_connector_notes::Notes;
 use connector_sdk::{Connector, ErrorKind, ReadRequest, Record};
 use reqwest::Method;
 use serde_json::json;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{fields, op, read_all, text, write, Env};
-use connector_notes::Notes;
+use renkei_connector_notes::Notes;
 use connector_sdk::{Connector, ErrorKind, MatchKey, WriteAction, WriteOutcome};
 use reqwest::Method;
 use serde_json::json;

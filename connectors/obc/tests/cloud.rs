@@ -4,7 +4,7 @@
 mod common;
 
 use common::{op, read_all, read_page, write, Emulator};
-use connector_obc::Obc;
+use renkei_connector_obc::Obc;
 use connector_sdk::{
     Connection, Connector, ErrorKind, MatchKey, ReadRequest, WriteAction, WriteOutcome,
 };

@@ -4,7 +4,7 @@
 mod common;
 
 use common::Emulator;
-use connector_obc::Obc;
+use renkei_connector_obc::Obc;
 use connector_sdk::conformance::{assert_conformance, Outcome, Suite, AUTH_EXPIRED, CURSOR_RESUME};
 use connector_sdk::Fields;
 

@@ -34,13 +34,13 @@ pub async fn open_store(cfg: &Config) -> Result<Store> {
 pub async fn discover_plugins(cfg: &Config) -> Result<PluginHost> {
     let worker_exe =
         std::env::current_exe().context("cannot find the hub executable to start workers")?;
-    Ok(PluginHost::discover(HostConfig {
+    let config = HostConfig {
         worker_exe,
         plugin_dirs: cfg.plugin_dirs.clone(),
         call_timeout: cfg.call_timeout,
         memory_limit: cfg.worker_memory,
-    })
-    .await)
+    };
+    Ok(PluginHost::discover_marked(config, &cfg.marked_plugin_dirs).await)
 }
 
 /// The hub's services, configured.

@@ -60,3 +60,51 @@ fn hub_connectors_lists_good_as_loaded_and_the_broken_ones_with_reasons() {
         "{text}"
     );
 }
+
+/// A fresh build started as the README says (no `--plugins`, no `HUB_PLUGINS`) loads the four
+/// shipped connectors from beside the executable, and none of the test plugins cargo built
+/// there too: nothing is refused, nothing is warned about.
+#[test]
+fn the_default_search_finds_only_the_shipped_connectors() {
+    let out = Command::new(HUB)
+        .args(["connectors", "--json"])
+        .env_remove("HUB_PLUGINS")
+        .env_remove("HUB_CONFIG")
+        .output()
+        .expect("run hub connectors");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut loaded: Vec<&str> = v["loaded"]
+        .as_array()
+        .expect("loaded")
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    loaded.sort();
+    assert_eq!(
+        loaded,
+        ["kintone", "notes", "obc", "zoho-crm"],
+        "run `cargo build --workspace` first; loaded: {v}"
+    );
+    assert_eq!(v["refused"], serde_json::json!([]), "{v}");
+    assert!(
+        !stderr.contains("WARN") && !stderr.to_lowercase().contains("warn"),
+        "{stderr}"
+    );
+
+    // The table says the same, without a REFUSED part.
+    let out = Command::new(HUB)
+        .arg("connectors")
+        .env_remove("HUB_PLUGINS")
+        .env_remove("HUB_CONFIG")
+        .output()
+        .expect("run hub connectors");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("REFUSED"), "{text}");
+    assert!(!stderr.to_lowercase().contains("warn"), "{stderr}");
+    for id in ["kintone", "notes", "obc", "zoho-crm"] {
+        assert!(text.contains(id), "{id} missing:\n{text}");
+    }
+}

@@ -29,11 +29,24 @@ pub fn artifact_dir() -> PathBuf {
     Path::new(HUB).parent().unwrap().to_path_buf()
 }
 
-/// A plugin directory holding only the named cdylibs of the build (linked, not copied).
+/// The library file cargo builds for a workspace package: the shipped connectors' libraries are
+/// named `renkei_connector_*` (`connector-kintone` → `librenkei_connector_kintone.so`), the
+/// test plugins' after their package (`test-plugin-good` → `libtest_plugin_good.so`).
+pub fn library_file(package: &str) -> String {
+    let lib = package.replace('-', "_");
+    if lib.starts_with("connector_") {
+        format!("librenkei_{lib}.so")
+    } else {
+        format!("lib{lib}.so")
+    }
+}
+
+/// A plugin directory holding only the named cdylibs of the build (linked, not copied), by
+/// package name.
 pub fn plugin_dir(names: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for name in names {
-        let file = format!("lib{}.so", name.replace('-', "_"));
+        let file = library_file(name);
         let src = artifact_dir().join(&file);
         assert!(
             src.exists(),

@@ -2,7 +2,7 @@
 //! its seeded apps built from the announcement, and the emulator's control endpoints.
 #![allow(dead_code)]
 
-use connector_kintone::Kintone;
+use renkei_connector_kintone::Kintone;
 use connector_sdk::Connector;
 use connector_sdk::{Connection, Fields, ReadPage, ReadRequest, Record, Secret, WriteOp};
 use serde_json::{json, Map, Value};

@@ -3,7 +3,7 @@
 //! editing Notes meanwhile.
 #![allow(dead_code)]
 
-use connector_notes::Notes;
+use renkei_connector_notes::Notes;
 use connector_sdk::{
     Connection, Connector, Fields, ReadRequest, Record, Secret, WriteAction, WriteOp, WriteRequest,
     WriteResult,

@@ -2,7 +2,7 @@
 //! 429 is `rate_limited` with Retry-After, and two orgs side by side never mix.
 
 use connector_sdk::{Connector, ErrorKind, ReadRequest, WriteAction};
-use connector_zoho_crm::ZohoCrm;
+use renkei_connector_zoho_crm::ZohoCrm;
 use serde_json::json;
 
 use crate::common::{op, read_all, write, Emulator};

@@ -2,7 +2,7 @@
 
 use connector_sdk::conformance::{assert_conformance, Suite};
 use connector_sdk::Fields;
-use connector_zoho_crm::ZohoCrm;
+use renkei_connector_zoho_crm::ZohoCrm;
 
 use crate::common::Emulator;
 

@@ -2,7 +2,7 @@
 //! from a saved cursor, and deletions as tombstones.
 
 use connector_sdk::{Connector, ReadRequest, WriteAction};
-use connector_zoho_crm::ZohoCrm;
+use renkei_connector_zoho_crm::ZohoCrm;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 

@@ -1,7 +1,7 @@
 //! 接続テスト and the objects the wizard offers: modules with typed fields.
 
 use connector_sdk::{Connector, FieldType};
-use connector_zoho_crm::ZohoCrm;
+use renkei_connector_zoho_crm::ZohoCrm;
 
 use crate::common::{read_all, Emulator};
 

@@ -2,7 +2,7 @@
 //! errors mapped with the field and both languages.
 
 use connector_sdk::{ErrorKind, MatchKey, WriteAction, WriteOutcome};
-use connector_zoho_crm::ZohoCrm;
+use renkei_connector_zoho_crm::ZohoCrm;
 use serde_json::json;
 
 use crate::common::{op, write, Emulator};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::process::{self, Mode};
 use super::wire::{describe_exit, human_duration, Hello};
-use super::{HostConfig, PluginInfo, RefusedPlugin};
+use super::{HostConfig, PluginInfo, RefusedPlugin, CONNECTOR_LIBRARY_MARK};
 
 /// Probes running at once: enough to start quickly, few enough not to starve a small machine.
 const PARALLEL_PROBES: usize = 4;
@@ -20,8 +20,9 @@ const MAX_QUOTE: usize = 300;
 pub(super) async fn discover(
     config: &HostConfig,
     probe_timeout: Duration,
+    marked: &[PathBuf],
 ) -> (Vec<PluginInfo>, Vec<RefusedPlugin>) {
-    let files = library_files(&config.plugin_dirs);
+    let files = library_files(&config.plugin_dirs, marked);
     let probes: Vec<(PathBuf, Result<PluginInfo, String>)> = futures::stream::iter(files)
         .map(|file| async move {
             let result = probe(config, &file, probe_timeout).await;
@@ -61,8 +62,9 @@ pub(super) async fn discover(
 }
 
 /// The platform's library files (`*.so`, `*.dylib`, `*.dll`) in each directory, sorted by name;
-/// the same file reached twice (a directory listed twice, a symlink) counts once.
-fn library_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
+/// the same file reached twice (a directory listed twice, a symlink) counts once. In a `marked`
+/// directory only the files whose name carries [`CONNECTOR_LIBRARY_MARK`] count.
+fn library_files(dirs: &[PathBuf], marked: &[PathBuf]) -> Vec<PathBuf> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for dir in dirs {
@@ -73,9 +75,11 @@ fn library_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
                 continue;
             }
         };
+        let only_marked = marked.contains(dir);
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| is_library(p))
+            .filter(|p| !only_marked || carries_mark(p))
             .collect();
         files.sort();
         for f in files {
@@ -86,6 +90,12 @@ fn library_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+fn carries_mark(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains(CONNECTOR_LIBRARY_MARK))
 }
 
 fn is_library(path: &Path) -> bool {

@@ -23,6 +23,12 @@ pub use session::PluginSession;
 /// How long a library may take to load (in a probe, or when a session starts its worker).
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// What a library's file name must contain to be taken from a *marked* directory (the default
+/// search beside the `hub` executable, where cargo also builds the test plugins): the shipped
+/// connector crates name their libraries `renkei_connector_<system>` (e.g.
+/// `librenkei_connector_kintone.so`). Other directories are taken whole.
+pub const CONNECTOR_LIBRARY_MARK: &str = "renkei_connector_";
+
 #[derive(Debug, Clone)]
 pub struct HostConfig {
     /// The executable started as `EXE worker …` (normally the running `hub`).
@@ -64,12 +70,24 @@ impl PluginHost {
         Self::discover_with_load_timeout(config, LOAD_TIMEOUT).await
     }
 
+    /// [`discover`](Self::discover), but in the directories of `marked` only the libraries whose
+    /// file name contains [`CONNECTOR_LIBRARY_MARK`] are probed; the others are not looked at.
+    pub async fn discover_marked(config: HostConfig, marked: &[PathBuf]) -> PluginHost {
+        let (loaded, refused) = discovery::discover(&config, LOAD_TIMEOUT, marked).await;
+        PluginHost {
+            config,
+            loaded,
+            refused,
+            load_timeout: LOAD_TIMEOUT,
+        }
+    }
+
     /// [`discover`](Self::discover) with another limit on how long a library may take to load.
     pub async fn discover_with_load_timeout(
         config: HostConfig,
         load_timeout: Duration,
     ) -> PluginHost {
-        let (loaded, refused) = discovery::discover(&config, load_timeout).await;
+        let (loaded, refused) = discovery::discover(&config, load_timeout, &[]).await;
         PluginHost {
             config,
             loaded,
