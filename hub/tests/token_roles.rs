@@ -57,6 +57,33 @@ fn token_roles_expiry_and_revocation_through_the_cli() {
             (403, Some("forbidden"))
         );
 
+        // `hub agent watch` with an operator token: uploads need admin, and it says so.
+        let watched = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(watched.path().join("csv_customers")).unwrap();
+        std::fs::write(watched.path().join("csv_customers/a.csv"), "x\n").unwrap();
+        let out = std::process::Command::new(support::HUB)
+            .args([
+                "agent",
+                "watch",
+                "--once",
+                "--settle-ms",
+                "50",
+                "--server",
+                &hub.url,
+            ])
+            .args(["--connection", "does-not-exist", "--dir"])
+            .arg(watched.path())
+            .env("HUB_AGENT_TOKEN", &op)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr).to_string()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains("403") && text.contains("admin token"),
+            "{text}"
+        );
+
         // Without --role: admin, as before roles existed (the test hub's own token too).
         let (code, admin, _) = create(&hub, &["script"]);
         assert_eq!(code, 0);

@@ -155,8 +155,13 @@ async fn upload(
                 .unwrap_or_default();
             Outcome::Sent(msg)
         }
-        401 | 403 => Outcome::Fatal(format!(
-            "the hub refused the token ({status}): create one with `hub token create` and pass it with --token"
+        401 => Outcome::Fatal(format!(
+            "the hub refused the token ({status}: unknown, expired or revoked): create one with `hub token create` and pass it with --token"
+        )),
+        // Uploads change a connection's data: they need an admin token.
+        403 => Outcome::Fatal(format!(
+            "the hub refused the token ({status}): {}; uploads need an admin token (`hub token create agent`)",
+            error_text(&text)
         )),
         404 => Outcome::Fatal(format!(
             "connection {} was not found on the hub ({status}): {}",
