@@ -40,13 +40,23 @@ fn refused_detail() -> String {
     )
 }
 
-/// 169.254.0.0/16, fe80::/10, fd00:ec2::254 (AWS's IPv6 metadata), also as IPv4-mapped IPv6.
+/// 169.254.0.0/16, fe80::/10, fd00:ec2::254 (AWS's IPv6 metadata), and 169.254.0.0/16 inside
+/// IPv6 (mapped, compatible, NAT64).
 pub fn forbidden_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_link_local(),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return v4.is_link_local();
+            // IPv4-mapped / -compatible (`::ffff:a.b.c.d`, `::a.b.c.d`) and NAT64 (`64:ff9b::/96`).
+            if v6.to_ipv4().is_some_and(|v4| v4.is_link_local()) {
+                return true;
+            }
+            let s = v6.segments();
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                let [a, b] = s[6].to_be_bytes();
+                let [c, d] = s[7].to_be_bytes();
+                if std::net::Ipv4Addr::new(a, b, c, d).is_link_local() {
+                    return true;
+                }
             }
             (v6.segments()[0] & 0xffc0) == 0xfe80
                 || v6.segments() == [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254]
@@ -252,6 +262,8 @@ mod tests {
             "fe80::1",
             "fd00:ec2::254",
             "::ffff:169.254.169.254",
+            "::169.254.169.254",
+            "64:ff9b::169.254.169.254",
         ] {
             assert!(forbidden_ip(bad.parse().unwrap()), "{bad}");
         }
