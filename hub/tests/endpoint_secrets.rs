@@ -22,7 +22,8 @@ fn trap() -> (String, Arc<Mutex<Vec<u8>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let into = seen.clone();
     std::thread::spawn(move || {
-        let mut chunk = "<script>alert('x')</script>\u{1b}[31m\u{0}\u{7}<b>boom</b>\r\n".repeat(1);
+        let mut chunk =
+            "<script>alert('x')</script>\u{1b}[31m\u{0}\u{7}<b>boom</b>\r\n".to_string();
         while chunk.len() < 10_240 {
             chunk.push_str("<script>steal()</script>\u{0}\u{1b}[2J<img src=x onerror=y>");
         }
