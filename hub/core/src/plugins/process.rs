@@ -45,6 +45,9 @@ pub fn spawn(
     }
     #[cfg(unix)]
     {
+        // Its own process group: Ctrl-C in the hub's terminal reaches the hub only, which then
+        // cancels the calls itself (the runs are recorded as interrupted, not as crashed).
+        cmd.process_group(0);
         // SAFETY: the closure runs between fork and exec and only calls setrlimit, which is
         // async-signal-safe; it allocates nothing.
         unsafe {
