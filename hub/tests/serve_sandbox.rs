@@ -159,3 +159,45 @@ fn sandbox_connections_and_data_survive_a_restart() {
     );
     hub.stop();
 }
+
+/// When an emulator's port of the last start is taken by something else, the emulator listens
+/// on another and the hub points its sandbox connections there: they keep working.
+#[test]
+fn a_taken_sandbox_port_moves_the_connections_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/data/hub.db", dir.path().display());
+    let start = || {
+        TestHub::start_env(
+            &db,
+            tempfile::tempdir().unwrap(),
+            &["--sandbox"],
+            &[artifact_dir()],
+            &[("HUB_RUNNERS", "0")],
+        )
+    };
+    let hub = start();
+    let before = hub.announcement();
+    hub.stop();
+    let kintone = before["kintone"].as_str().unwrap();
+    let port: u16 = kintone.rsplit(':').next().unwrap().parse().unwrap();
+    let _squatter = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+
+    let hub = start();
+    let after = hub.announcement();
+    assert_ne!(after["kintone"], before["kintone"]);
+    assert_eq!(after["zoho_crm"], before["zoho_crm"]);
+    let (_, connections) = hub.get("/api/connections");
+    for c in connections.as_array().unwrap() {
+        let (s, check) = hub.post(
+            &format!("/api/connections/{}/check", c["id"].as_str().unwrap()),
+            &serde_json::json!({}),
+        );
+        assert_eq!(s, 200, "{check}");
+        assert_eq!(
+            check["ok"], true,
+            "sandbox connection {} fails 接続テスト after the move: {check}",
+            c["name"]
+        );
+    }
+    hub.stop();
+}
