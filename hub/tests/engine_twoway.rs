@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::collections::BTreeMap;
-use support::filestore::{all, edit, pair, put, Pair};
+use support::filestore::{all, edit, edit_same_tick, pair, put, Pair};
 
 fn db(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}/hub.db", dir.path().display())
@@ -77,6 +77,44 @@ fn one_sided_changes_flow_both_ways_and_conflicts_follow_policy() {
         assert_eq!(ok_run(&p), (0, 0), "{policy}: echo writes");
         p.hub.stop();
     }
+}
+
+/// Seed 002's loss: the hub updates a record, and within the same second (same version stamp)
+/// a person edits it. The edit must reach the other side, on either side of the flow.
+#[test]
+fn an_edit_in_the_same_tick_as_the_hub_s_write_is_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = pair(
+        &db(&dir),
+        json!({"direction": "two_way", "conflict": "newest_wins"}),
+    );
+    let a = put(
+        &p.a,
+        "companies",
+        vec![json!({"name": "デルタ工業", "phone": "03-0000-0001", "address": "東京"})],
+    );
+    ok_run(&p);
+    let b = *all(&p.b, "companies").keys().next().unwrap();
+    // A changes; the hub writes B; B is edited within that same tick.
+    edit(&p.a, "companies", a[0], "phone", "03-1111-1111");
+    assert_eq!(ok_run(&p), (0, 1));
+    edit_same_tick(&p.b, "companies", b, "address", "大阪");
+    assert_eq!(ok_run(&p), (0, 1), "B's edit went to A");
+    assert_eq!(
+        all(&p.a, "companies")[&a[0]].fields["address"],
+        json!("大阪")
+    );
+    // The other way round: B changes; the hub writes A; A is edited within that tick.
+    edit(&p.b, "companies", b, "phone", "03-2222-2222");
+    assert_eq!(ok_run(&p), (0, 1));
+    edit_same_tick(&p.a, "companies", a[0], "address", "名古屋");
+    assert_eq!(ok_run(&p), (0, 1), "A's edit went to B");
+    assert_eq!(
+        all(&p.b, "companies")[&b].fields["address"],
+        json!("名古屋")
+    );
+    // And then nothing is echoed.
+    assert_eq!(ok_run(&p), (0, 0));
 }
 
 #[test]

@@ -44,6 +44,16 @@ pub fn edit(dir: &Path, object: &str, id: u64, field: &str, value: &str) {
     f.save().unwrap();
 }
 
+/// An edit in the same tick as the last write: version and modification time stay as they
+/// were, as with Notes' or Zoho's whole-second stamps when a person saves within the second
+/// the hub wrote.
+pub fn edit_same_tick(dir: &Path, object: &str, id: u64, field: &str, value: &str) {
+    let mut f = store::open(dir, object).unwrap();
+    let r = f.data.records.get_mut(&id).unwrap();
+    r.fields.insert(field.into(), json!(value));
+    f.save().unwrap();
+}
+
 pub fn all(dir: &Path, object: &str) -> BTreeMap<u64, StoredRecord> {
     store::open(dir, object).unwrap().data.records
 }

@@ -1,8 +1,10 @@
 //! Two-way sync: changes read from both sides since their cursors; a record changed on one side
 //! flows to the other; a record changed on both is a conflict settled by the flow's policy
 //! (source wins, target wins, newest wins, or field by field against the last synced copy, the
-//! newer side breaking a tie on one field). What the hub wrote itself is recognised by the
-//! version it got back (or an unchanged fingerprint) and never echoed back.
+//! newer side breaking a tie on one field). What the hub wrote itself is recognised by its
+//! content: a record whose fingerprint is the one the hub left is not a change, whatever its
+//! version says (whole-second versions cannot tell an edit made in the same second as the
+//! hub's write, and such an edit must not be lost).
 //!
 //! Values are compared in the target's field space: the source through the mapping, the target
 //! through the mapped fields only. Both sides' changes of one run are held in memory.
@@ -171,9 +173,10 @@ async fn sync(
             continue;
         }
         let space = fwd.map(&rec);
+        // Unchanged only when the content is what was last synced (or what the hub wrote): a
+        // version alone cannot tell an edit made in the same tick as the hub's write.
         if let Some(l) = &link {
-            let own = l.source_version.is_some() && l.source_version == rec.version;
-            if own || l.source_fingerprint.as_deref() == Some(fingerprint(&space).as_str()) {
+            if l.source_fingerprint.as_deref() == Some(fingerprint(&space).as_str()) {
                 counts.unchanged += 1;
                 continue;
             }
@@ -196,8 +199,7 @@ async fn sync(
         }
         let space = fwd.project(&rec.fields);
         if let Some(l) = &link {
-            let own = l.target_version.is_some() && l.target_version == rec.version;
-            if own || l.target_fingerprint.as_deref() == Some(fingerprint(&space).as_str()) {
+            if l.target_fingerprint.as_deref() == Some(fingerprint(&space).as_str()) {
                 counts.unchanged += 1;
                 continue;
             }
@@ -311,6 +313,7 @@ async fn sync(
                     let a_now = rev.map_fields(&ca.space);
                     let a_new = rev.map_fields(&agreed);
                     if !same_content(&a_new, &a_now) {
+                        pair.source_fingerprint = Some(fingerprint(&fwd.map_fields(&a_new)));
                         to_a.push((
                             op(
                                 format!("a{i}"),
@@ -320,6 +323,8 @@ async fn sync(
                             ),
                             i,
                         ));
+                    } else {
+                        pair.source_fingerprint = Some(fingerprint(&ca.space));
                     }
                     pair.agreed = agreed;
                 } else {
@@ -406,6 +411,7 @@ async fn sync(
         let i = pairs.len();
         let fields_a = rev.map_fields(&cb.space);
         let mut pair = Pair {
+            source_fingerprint: Some(fingerprint(&fwd.map_fields(&fields_a))),
             target_id: Some(cb.rec.id.clone()),
             target_version: cb.rec.version.clone(),
             agreed: cb.space.clone(),
@@ -549,7 +555,7 @@ async fn sync(
         commit.upsert_links.push(Link {
             source_id: s.clone(),
             target_id: t.clone(),
-            source_fingerprint: Some(fp.clone()),
+            source_fingerprint: Some(p.source_fingerprint.clone().unwrap_or_else(|| fp.clone())),
             target_fingerprint: Some(fp),
             source_version: p.source_version.clone(),
             target_version: p.target_version.clone(),

@@ -28,6 +28,11 @@ pub(super) struct Pair {
     pub(super) target_version: Option<String>,
     /// The agreed content, in the target's field space.
     pub(super) agreed: Fields,
+    /// What side A will read back as (target space) when that is not `agreed` (a mapping that
+    /// does not go back and forth exactly): a written record counts as the hub's own only when
+    /// its content is what the hub wrote, never by its version alone (versions with whole
+    /// seconds cannot tell an edit made in the same second).
+    pub(super) source_fingerprint: Option<String>,
     /// Which record the errors name.
     pub(super) label: String,
     pub(super) failed: bool,
