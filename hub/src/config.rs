@@ -28,6 +28,7 @@ pub struct FileConfig {
     pub mail_from: Option<String>,
     pub shutdown_secs: Option<u64>,
     pub allow_link_local: Option<bool>,
+    pub files_root: Option<PathBuf>,
     pub trust_proxy: Option<bool>,
 }
 
@@ -68,6 +69,8 @@ pub struct Config {
     /// Connection endpoints and webhooks may reach link-local / cloud-metadata addresses
     /// (`HUB_ALLOW_LINK_LOCAL=1`); refused by default (`hub_core::egress`).
     pub allow_link_local: bool,
+    /// Folder settings (奉行's CSV watch folder) must stay inside this folder (`HUB_FILES_ROOT`).
+    pub files_root: PathBuf,
     /// A reverse proxy in front sets `X-Forwarded-For` / `-Proto`, and only it can (`HUB_TRUST_PROXY`).
     pub trust_proxy: bool,
 }
@@ -176,7 +179,20 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
         },
         None => file.allow_link_local.unwrap_or(false),
     };
+    let files_root = env("HUB_FILES_ROOT")
+        .map(PathBuf::from)
+        .or(file.files_root)
+        .unwrap_or_else(|| PathBuf::from(hub_core::files_root::DEFAULT_ROOT));
+    // Relative to where the hub was started, fixed now: workers run elsewhere.
+    let files_root = if files_root.is_absolute() {
+        files_root
+    } else {
+        std::env::current_dir()
+            .context("cannot read the current folder to place files_root")?
+            .join(files_root)
+    };
     Ok(Config {
+        files_root,
         shutdown_timeout,
         allow_link_local,
         trust_proxy,

@@ -118,6 +118,23 @@ fn ten_thousand_cp932_rows_reach_kintone_once_and_only_changes_are_written() {
         .map(|c| c["id"].as_str().unwrap().to_string())
         .unwrap_or_else(|| panic!("no kintone 顧客管理 connection: {conns}"));
 
+    // The watch folder must stay inside the hub's files root (HUB_FILES_ROOT, here the
+    // temporary folder): /etc or a climb out of it is refused, and nothing is created there.
+    for outside in [
+        "/etc",
+        "../../../../../../../../..",
+        "/var/lib/renkei-not-here",
+    ] {
+        let (s, body) = hub.post(
+            "/api/connections",
+            &json!({"connector": "obc", "name": "奉行 CSV（外）", "registration_number": "OBC-CSV-0002",
+                    "phone": "03-0000-0000", "settings": {"csv_root": outside}}),
+        );
+        assert_eq!(s, 400, "{outside}: {body}");
+        assert_eq!(body["error"]["field"], "settings.csv_root", "{body}");
+    }
+    assert!(!std::path::Path::new("/var/lib/renkei-not-here").exists());
+
     let root = dir.path().join("bugyo");
     std::fs::create_dir_all(&root).unwrap();
     let (s, body) = hub.post(

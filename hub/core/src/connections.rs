@@ -54,7 +54,13 @@ impl Hub {
             manifest.registration_number_pattern.as_deref(),
         )?;
         let phone = validate::phone("phone", &input.phone)?;
-        let settings = check_settings(&manifest.settings, &input.settings, true, self.egress)?;
+        let settings = check_settings(
+            &manifest.settings,
+            &input.settings,
+            true,
+            self.egress,
+            &self.files_root,
+        )?;
         let mut credentials = input.credentials;
         let refresh_token = match manifest.auth {
             AuthSpec::OAuth2 { .. } => credentials
@@ -117,7 +123,8 @@ impl Hub {
             check_credentials(&manifest.credentials, c, false)?;
         }
         if let Some(s) = &patch.settings {
-            let settings = check_settings(&manifest.settings, s, true, self.egress)?;
+            let settings =
+                check_settings(&manifest.settings, s, true, self.egress, &self.files_root)?;
             let moved = moved_endpoints(&manifest.settings, &current.settings, &settings);
             if !moved.is_empty() {
                 require_secrets_again(&manifest, &current, credentials.as_ref(), &moved)?;
@@ -362,6 +369,7 @@ fn check_settings(
     given: &Map<String, Value>,
     require: bool,
     egress_policy: EgressPolicy,
+    files_root: &std::path::Path,
 ) -> HubResult<Map<String, Value>> {
     for key in given.keys() {
         if !fields.iter().any(|f| &f.key == key) {
@@ -388,7 +396,7 @@ fn check_settings(
             }
             continue;
         };
-        let text = match &v {
+        let mut text = match &v {
             Value::String(s) => crate::validate::visible(s),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
@@ -436,7 +444,8 @@ fn check_settings(
                     ));
                 }
             }
-            SettingKind::Text | SettingKind::Secret | SettingKind::Path => {}
+            SettingKind::Path => text = crate::files_root::confine(files_root, &field, &text)?,
+            SettingKind::Text | SettingKind::Secret => {}
         }
         if f.endpoint {
             egress::check_literal(egress_policy, &field, &text)?;

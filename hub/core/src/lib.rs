@@ -8,6 +8,7 @@ pub mod connections;
 pub mod egress;
 pub mod engine;
 pub mod error;
+pub mod files_root;
 pub mod flows;
 pub mod inquiries;
 pub mod metrics;
@@ -39,6 +40,8 @@ pub struct Hub {
     pub notify: notify::NotifyConfig,
     /// Which addresses connections and webhooks may reach (`egress`).
     pub egress: egress::EgressPolicy,
+    /// The folder that folder settings must stay inside (`files_root`).
+    pub files_root: std::path::PathBuf,
     /// Per-connection call slots (the manifest's `max_concurrency`), shared by all runs.
     permits: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     /// Object lists reused by the schema check when flows are saved (see `connections`).
@@ -55,6 +58,7 @@ impl Hub {
             run_lease: runner::DEFAULT_LEASE,
             notify: notify::NotifyConfig::default(),
             egress: egress::EgressPolicy::default(),
+            files_root: files_root::DEFAULT_ROOT.into(),
             permits: Arc::default(),
             objects_seen: Arc::default(),
         }

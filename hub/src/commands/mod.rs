@@ -51,6 +51,7 @@ pub async fn hub(cfg: &Config) -> Result<hub_core::Hub> {
     hub.egress = hub_core::egress::EgressPolicy {
         allow_link_local: cfg.allow_link_local,
     };
+    hub.files_root = cfg.files_root.clone();
     hub.notify = hub_core::notify::NotifyConfig {
         smtp_url: cfg.smtp_url.clone(),
         mail_from: cfg.mail_from.clone(),

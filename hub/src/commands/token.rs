@@ -45,10 +45,11 @@ pub async fn create(
     let until = expires_at.map_or("never expires".to_string(), |t| {
         format!("expires {}", time(Some(t)))
     });
-    eprintln!(
-        "API token '{name}' ({}) created, role {}, {until}; it is shown only now",
-        made.id,
-        role.as_str()
+    // A log line, so `--log-format json` keeps standard error all JSON.
+    tracing::info!(
+        id = %made.id,
+        role = role.as_str(),
+        "API token '{name}' created, {until}; it is shown only now"
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -127,6 +127,8 @@ fn hub_command(
     cmd.args(args)
         .args(["--database", database_url])
         .env("HUB_MASTER_KEY", MASTER_KEY)
+        // The tests' folders (CSV watch folders…) are temporary ones.
+        .env("HUB_FILES_ROOT", std::env::temp_dir())
         .envs(envs.iter().copied());
     for p in plugins {
         cmd.arg("--plugins").arg(p);
