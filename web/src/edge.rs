@@ -56,7 +56,7 @@ impl EdgeConfig {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back();
             if let Some(a) = forwarded {
                 return a;
             }

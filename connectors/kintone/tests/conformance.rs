@@ -3,9 +3,9 @@
 mod common;
 
 use common::Env;
-use renkei_connector_kintone::Kintone;
 use connector_sdk::conformance::{assert_conformance, Suite};
 use connector_sdk::{Connection, Connector, Secret};
+use renkei_connector_kintone::Kintone;
 use serde_json::{json, Value};
 
 #[test]

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{fields, op, Env};
-use renkei_connector_kintone::Kintone;
 use connector_sdk::{Connector, ErrorKind, ReadRequest, Secret, WriteAction, WriteRequest};
+use renkei_connector_kintone::Kintone;
 use serde_json::json;
 
 fn read_req(object: &str) -> ReadRequest {

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{read_all, Env};
-use renkei_connector_kintone::Kintone;
 use connector_sdk::{Connector, FieldType, ReadRequest, WriteAction, WriteOp, WriteRequest};
+use renkei_connector_kintone::Kintone;
 use serde_json::json;
 use std::collections::HashSet;
 

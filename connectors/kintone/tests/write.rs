@@ -3,10 +3,10 @@
 mod common;
 
 use common::{fields, op, read_all, Env};
-use renkei_connector_kintone::Kintone;
 use connector_sdk::{
     Connector, ErrorKind, MatchKey, WriteAction, WriteOp, WriteOutcome, WriteRequest,
 };
+use renkei_connector_kintone::Kintone;
 use serde_json::json;
 
 const BULK: &str = "POST /k/v1/bulkRequest.json";

@@ -4,9 +4,9 @@
 mod common;
 
 use common::Env;
-use renkei_connector_notes::Notes;
 use connector_sdk::conformance::{assert_conformance, Outcome, Report, Suite, AUTH_EXPIRED};
 use connector_sdk::{Connection, Connector, Fields, Secret};
+use renkei_connector_notes::Notes;
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{read_all, text, Env};
-use renkei_connector_notes::Notes;
 use connector_sdk::{Connector, ErrorKind, ReadRequest, Record};
+use renkei_connector_notes::Notes;
 use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeSet;

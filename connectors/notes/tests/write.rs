@@ -4,8 +4,8 @@
 mod common;
 
 use common::{fields, op, read_all, text, write, Env};
-use renkei_connector_notes::Notes;
 use connector_sdk::{Connector, ErrorKind, MatchKey, WriteAction, WriteOutcome};
+use renkei_connector_notes::Notes;
 use reqwest::Method;
 use serde_json::json;
 

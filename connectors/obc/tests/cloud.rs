@@ -4,10 +4,10 @@
 mod common;
 
 use common::{op, read_all, read_page, write, Emulator};
-use renkei_connector_obc::Obc;
 use connector_sdk::{
     Connection, Connector, ErrorKind, MatchKey, ReadRequest, WriteAction, WriteOutcome,
 };
+use renkei_connector_obc::Obc;
 use serde_json::{json, Value};
 
 fn err_of<T: std::fmt::Debug>(

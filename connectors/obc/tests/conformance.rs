@@ -4,9 +4,9 @@
 mod common;
 
 use common::Emulator;
-use renkei_connector_obc::Obc;
 use connector_sdk::conformance::{assert_conformance, Outcome, Suite, AUTH_EXPIRED, CURSOR_RESUME};
 use connector_sdk::Fields;
+use renkei_connector_obc::Obc;
 
 fn checks_ran(report: &connector_sdk::conformance::Report) {
     for name in [CURSOR_RESUME, AUTH_EXPIRED] {

@@ -2,9 +2,9 @@
 //! its seeded apps built from the announcement, and the emulator's control endpoints.
 #![allow(dead_code)]
 
-use renkei_connector_kintone::Kintone;
 use connector_sdk::Connector;
 use connector_sdk::{Connection, Fields, ReadPage, ReadRequest, Record, Secret, WriteOp};
+use renkei_connector_kintone::Kintone;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 

@@ -3,11 +3,11 @@
 //! editing Notes meanwhile.
 #![allow(dead_code)]
 
-use renkei_connector_notes::Notes;
 use connector_sdk::{
     Connection, Connector, Fields, ReadRequest, Record, Secret, WriteAction, WriteOp, WriteRequest,
     WriteResult,
 };
+use renkei_connector_notes::Notes;
 use serde_json::{json, Map, Value};
 
 pub struct Env {
