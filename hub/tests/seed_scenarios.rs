@@ -6,6 +6,11 @@
 //!   the customer's record number through flow (a)'s links (`lookup_reverse`); an activity of a
 //!   customer flow (a) never linked is not written and is reported (`lookup_missing`).
 //! - (c) Zoho org A ⇄ org B (seeds/003) is `zoho_orgs_full_run.rs`.
+//! - (d) customer import by name and company (seeds/004, 顧客インポート仕様): kintone 顧客管理 →
+//!   Zoho 見込み客 (Leads); a blank 会社名 registers the person's name as both, a blank 担当者名
+//!   the company's (`coalesce`), matched with the blank part taking the other's value before
+//!   normalisation (`options.blank_key_parts`), so a customer already registered under its
+//!   company name is found again; a record with neither is not imported.
 
 mod support;
 
@@ -434,4 +439,141 @@ fn activities_are_written_back_to_the_customer_record_they_belong_to() {
     let idle = env.run(&activity_flow);
     let (read, created, updated, _) = counts(&idle);
     assert_eq!((created, updated), (0, 0), "{idle} (read {read})");
+}
+
+/// Seeds/004 顧客インポート仕様: 会社名 blank → the person's name for both; 担当者名 blank → the
+/// company name for both (Zoho needs a Last_Name: `coalesce`); both present → each as is;
+/// neither → not imported. A customer Zoho already holds under its company name (written in
+/// other widths and legal-form spellings) is matched, not created again.
+#[test]
+fn customers_import_by_name_and_company_with_blank_parts_taking_the_other() {
+    let env = start();
+    // The administrator unticks 必須 on 会社名 (customers that are a person only), as the
+    // seed's app settings allow.
+    env.kintone(
+        "PUT",
+        "preview/app/form/fields",
+        "1",
+        json!({"app": "1", "properties": {"会社名": {"code": "会社名", "required": false}}}),
+    );
+    env.kintone(
+        "POST",
+        "preview/app/deploy",
+        "1",
+        json!({"apps": [{"app": "1"}]}),
+    );
+    // Only this test's customers, written through kintone's bulk API: the seeded ones go.
+    let seeded: Vec<String> = env
+        .kintone_records("1", &["$id"])
+        .iter()
+        .map(|c| text(c, "$id"))
+        .collect();
+    let customer = |person: &str, company: &str| json!({"担当者名": {"value": person}, "会社名": {"value": company}});
+    env.kintone(
+        "POST",
+        "bulkRequest",
+        "1",
+        json!({"requests": [
+            {"method": "DELETE", "api": "/k/v1/records.json", "payload": {"app": "1", "ids": seeded}},
+            {"method": "POST", "api": "/k/v1/records.json", "payload": {"app": "1", "records": [
+                customer("山田 花子", "株式会社エービーシー"),   // (a) both
+                customer("鈴木 一郎", ""),                      // (b) no company
+                customer("", "株式会社XYZ商事"),                // (c) no person, already in Zoho
+                customer("", ""),                               // (d) neither
+                customer("", "合同会社みどり"),                 // (e) no person, new
+            ]}},
+        ]}),
+    );
+    assert_eq!(env.kintone_records("1", &["$id"]).len(), 5);
+
+    // Zoho already holds (c), registered under its company name in both fields, spelt
+    // otherwise: full-width letters, (株) for 株式会社.
+    let token = env.zoho_token();
+    let r: Value = Client::new()
+        .post(format!("{}/crm/v8/Leads", env.crm))
+        .header("Authorization", format!("Zoho-oauthtoken {token}"))
+        .json(&json!({"data": [{"Last_Name": "株式会社ＸＹＺ商事", "Company": "(株)XYZ商事"}]}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let existing = r["data"][0]["details"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_string();
+    let before = env.zoho_records("Leads").len();
+
+    let (s, body) = env.hub.post(
+        "/api/flows",
+        &json!({"name": "kintone 顧客管理 → Zoho 見込み客", "source": {"connection": env.customers, "object": "1"},
+                "target": {"connection": env.zoho_a, "object": "Leads"},
+                "mapping": [{"from": "担当者名", "to": "Last_Name", "transform": {"coalesce": ["担当者名", "会社名"]}},
+                            {"from": "会社名", "to": "Company", "transform": {"coalesce": ["会社名", "担当者名"]}}],
+                "match_keys": [{"source": "担当者名", "target": "Last_Name", "normalize": "nfkc"},
+                               {"source": "会社名", "target": "Company", "normalize": "company_name"}],
+                "options": {"blank_key_parts": "use_other"}}),
+    );
+    assert_eq!(s, 201, "{body}");
+    let flow = body["id"].as_str().unwrap().to_string();
+    let (_, saved) = env.hub.get(&format!("/api/flows/{flow}"));
+    assert_eq!(saved["options"]["blank_key_parts"], "use_other", "{saved}");
+    // A coalesce naming a field the source does not have is refused at save.
+    let (s, bad) = env.hub.post(
+        "/api/flows",
+        &json!({"name": "x", "source": {"connection": env.customers, "object": "1"},
+                "target": {"connection": env.zoho_a, "object": "Leads"},
+                "mapping": [{"from": "担当者名", "to": "Last_Name", "transform": {"coalesce": ["氏名", "会社名"]}}]}),
+    );
+    assert_eq!(s, 422, "{bad}");
+    assert_eq!(bad["error"]["field"], "mapping[0].transform", "{bad}");
+
+    let run = env.run(&flow);
+    assert_eq!(run["status"], "success", "{run}");
+    let c = &run["counts"];
+    assert_eq!(
+        (
+            c["read"].as_i64(),
+            c["created"].as_i64(),
+            c["updated"].as_i64()
+        ),
+        (Some(5), Some(3), Some(1)),
+        "(a), (b), (e) created, (c) matched: {run}"
+    );
+    assert_eq!(
+        (c["skipped"].as_i64(), c["failed"].as_i64()),
+        (Some(1), Some(0)),
+        "(d) skipped and counted: {run}"
+    );
+
+    let leads = env.zoho_records("Leads");
+    assert_eq!(leads.len(), before + 3, "{leads:?}");
+    let by_last =
+        |last: &str| -> Vec<&Value> { leads.iter().filter(|l| l["Last_Name"] == last).collect() };
+    let company = |l: &Value| l["Company"].as_str().unwrap_or_default().to_string();
+    let a = by_last("山田 花子");
+    assert_eq!(a.len(), 1, "(a): {leads:?}");
+    assert_eq!(company(a[0]), "株式会社エービーシー");
+    let b = by_last("鈴木 一郎");
+    assert_eq!(b.len(), 1, "(b): {leads:?}");
+    assert_eq!(company(b[0]), "鈴木 一郎", "(b) the person's name for both");
+    let e = by_last("合同会社みどり");
+    assert_eq!(e.len(), 1, "(e) Last_Name from coalesce: {leads:?}");
+    assert_eq!(company(e[0]), "合同会社みどり");
+    let xyz: Vec<&Value> = leads
+        .iter()
+        .filter(|l| company(l).contains("XYZ商事") || company(l).contains("ＸＹＺ商事"))
+        .collect();
+    assert_eq!(xyz.len(), 1, "(c) no duplicate: {xyz:?}");
+    assert_eq!(xyz[0]["id"], existing.as_str());
+    assert_eq!(
+        (xyz[0]["Last_Name"].as_str(), company(xyz[0]).as_str()),
+        (Some("株式会社XYZ商事"), "株式会社XYZ商事"),
+        "(c) written with the rule's values"
+    );
+
+    // Nothing new: the next run reads nothing and creates nothing.
+    let idle = env.run(&flow);
+    let (read, created, updated, failed) = counts(&idle);
+    assert_eq!((read, created, updated, failed), (0, 0, 0, 0), "{idle}");
+    assert_eq!(env.zoho_records("Leads").len(), before + 3);
 }

@@ -187,10 +187,27 @@ impl Default for Filters {
     }
 }
 
+/// What a match key made of several fields does with a record whose part is blank (the seed's
+/// people rule: 会社名 blank → the person's name for both; 担当者名 blank → the company's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BlankKeyParts {
+    /// A blank part takes the first non-blank part's value as written, before each part is
+    /// normalised by its own key's normalizer (the same on both sides).
+    #[default]
+    UseOther,
+    /// A record with a blank part is neither matched nor created (counted as skipped).
+    Skip,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlowOptions {
     #[serde(default = "yes")]
     pub create_missing: bool,
+    /// Blank parts of a match key of several fields; a record with every part blank is never
+    /// matched or created (skipped) either way.
+    #[serde(default)]
+    pub blank_key_parts: BlankKeyParts,
     #[serde(default)]
     pub propagate_deletes: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,6 +232,7 @@ impl Default for FlowOptions {
     fn default() -> Self {
         FlowOptions {
             create_missing: true,
+            blank_key_parts: BlankKeyParts::UseOther,
             propagate_deletes: false,
             initial_max_records: None,
             max_retries: default_retries(),

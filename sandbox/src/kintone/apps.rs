@@ -160,6 +160,69 @@ pub fn form_fields(store: &Store, env: &Env, p: &Params) -> KResult<Value> {
     Ok(json!({"properties": props, "revision": a.form_revision.to_string()}))
 }
 
+/// `PUT preview/app/form/fields.json` `{"app", "properties": {code: {"required", "label"}}}`:
+/// changes settings of existing fields (an administrator unticking 必須項目 so that a customer
+/// may have no 会社名). The emulator keeps one form, so the change applies at once and
+/// `preview/app/deploy.json` only answers; an API token needs edit permission here (kintone:
+/// アプリ管理). Answers the new form revision.
+pub fn update_fields(store: &mut Store, env: &Env, p: &Params) -> KResult<Value> {
+    let id = env.app(store, p, Perm::Edit)?.id;
+    let props = p
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .ok_or_else(|| KError::invalid("properties", "必須です。"))?;
+    let flag = |v: &Value| match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    };
+    let Some(app) = store.apps.get_mut(&id) else {
+        return Err(KError::invalid("app", "no such app"));
+    };
+    for (code, change) in &props {
+        let key = format!("properties.{code}");
+        let Some(def) = app.fields.iter().find(|f| f.code == *code) else {
+            return Err(KError::invalid(key, "指定したフィールドが見つかりません。"));
+        };
+        if def.ty.is_system() {
+            return Err(KError::invalid(key, "このフィールドは変更できません。"));
+        }
+        if let Some(v) = change.get("required") {
+            if flag(v).is_none() {
+                return Err(KError::invalid(
+                    format!("{key}.required"),
+                    "true または false を指定してください。",
+                ));
+            }
+        }
+    }
+    for (code, change) in &props {
+        if let Some(def) = app.fields.iter_mut().find(|f| f.code == *code) {
+            if let Some(b) = change.get("required").and_then(flag) {
+                def.required = b;
+            }
+            if let Some(l) = change.get("label").and_then(Value::as_str) {
+                def.label = l.to_string();
+            }
+        }
+    }
+    app.form_revision += 1;
+    Ok(json!({"revision": app.form_revision.to_string()}))
+}
+
+/// `POST preview/app/deploy.json`: the form changes already apply (see `update_fields`).
+pub fn deploy(store: &Store, env: &Env, p: &Params) -> KResult<Value> {
+    for a in p.array("apps") {
+        let id = a
+            .get("app")
+            .and_then(as_id)
+            .ok_or_else(|| KError::invalid("apps", "必須です。"))?;
+        env.caller.app(store, id, env.space, Perm::Edit)?;
+    }
+    Ok(json!({}))
+}
+
 /// `app/form/layout.json`: the non-system fields two to a row, in form order (cli-kintone
 /// orders its CSV columns by it).
 pub fn form_layout(store: &Store, env: &Env, p: &Params) -> KResult<Value> {

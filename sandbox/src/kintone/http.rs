@@ -127,6 +127,17 @@ async fn apps_get(State(k): State<Shared>, r: KReq) -> Response {
 async fn fields_get(State(k): State<Shared>, r: KReq) -> Response {
     read(&k, &r, apps::form_fields)
 }
+async fn fields_put(State(k): State<Shared>, r: KReq) -> Response {
+    let env = Env {
+        caller: &r.caller,
+        space: r.space,
+        now: k.now(),
+    };
+    ok(k.modify(|s| apps::update_fields(s, &env, &r.params)))
+}
+async fn deploy_post(State(k): State<Shared>, r: KReq) -> Response {
+    read(&k, &r, apps::deploy)
+}
 async fn layout_get(State(k): State<Shared>, r: KReq) -> Response {
     read(&k, &r, apps::form_layout)
 }
@@ -215,7 +226,11 @@ pub fn api_routes() -> Router<Shared> {
             .route(&p("app"), get(app_get))
             .route(&p("apps"), get(apps_get))
             .route(&p("app/form/fields"), get(fields_get))
-            .route(&p("preview/app/form/fields"), get(fields_get))
+            .route(
+                &p("preview/app/form/fields"),
+                get(fields_get).put(fields_put),
+            )
+            .route(&p("preview/app/deploy"), post(deploy_post))
             .route(&p("app/form/layout"), get(layout_get))
             .route(&p("preview/app/form/layout"), get(layout_get))
             .route(&p("file"), get(file_get).post(file_post));

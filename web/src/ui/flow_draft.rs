@@ -1,7 +1,9 @@
 //! The flow editor's form as data: read from the posted form or from a saved flow, and turned
 //! into a `FlowSpec` (settings the form does not show, such as retries, are kept).
 
-use hub_store::{Endpoint, FieldMapping, FlowSpec, MatchKeySpec, Normalize, Schedule};
+use hub_store::{
+    BlankKeyParts, Endpoint, FieldMapping, FlowSpec, MatchKeySpec, Normalize, Schedule,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -15,6 +17,9 @@ pub struct Row {
     pub b: String,
     /// Match keys only: the normalizer.
     pub norm: String,
+    /// Mapping only: the transform as written, a name (`trim`) or JSON
+    /// (`{"coalesce": ["担当者名", "会社名"]}`); empty copies the value.
+    pub tf: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +33,12 @@ pub struct Draft {
     pub conflict: String,
     pub mapping: Vec<Row>,
     pub keys: Vec<Row>,
+    /// `use_other` | `skip` (`options.blank_key_parts`); empty keeps the saved flow's.
+    pub blank_key_parts: String,
+    /// Whether the posted form carried the transform inputs (a form without them keeps the
+    /// transforms saved on the same pairs).
+    #[serde(skip)]
+    pub tf_posted: bool,
     pub skip_private: bool,
     pub modified_within_days: String,
     /// The objects' read options (`src_opt.<key>` / `dst_opt.<key>`); "" follows the connection.
@@ -56,6 +67,8 @@ impl Default for Draft {
             conflict: "source_wins".into(),
             mapping: vec![],
             keys: vec![],
+            blank_key_parts: "use_other".into(),
+            tf_posted: false,
             skip_private: true,
             modified_within_days: String::new(),
             src_options: BTreeMap::new(),
@@ -101,6 +114,7 @@ impl Draft {
                     a: m.from.clone(),
                     b: m.to.clone(),
                     norm: String::new(),
+                    tf: transform_text(m.transform.as_ref()),
                 })
                 .collect(),
             keys: spec
@@ -110,8 +124,11 @@ impl Draft {
                     a: k.source.clone(),
                     b: k.target.clone(),
                     norm: enum_str(&k.normalize),
+                    tf: String::new(),
                 })
                 .collect(),
+            blank_key_parts: enum_str(&spec.options.blank_key_parts),
+            tf_posted: true,
             skip_private: spec.filters.skip_private,
             modified_within_days: spec
                 .filters
@@ -145,15 +162,17 @@ impl Draft {
     }
 
     pub fn from_form(f: &Form) -> Draft {
-        let rows = |a: &str, b: &str, n: Option<&str>| -> Vec<Row> {
+        let rows = |a: &str, b: &str, n: Option<&str>, tf: Option<&str>| -> Vec<Row> {
             let (xs, ys) = (f.all(a), f.all(b));
             let ns = n.map(|n| f.all(n)).unwrap_or_default();
+            let tfs = tf.map(|n| f.all(n)).unwrap_or_default();
             xs.iter()
                 .enumerate()
                 .map(|(i, x)| Row {
                     a: x.trim().to_string(),
                     b: ys.get(i).map(|y| y.trim().to_string()).unwrap_or_default(),
                     norm: ns.get(i).map(|s| s.to_string()).unwrap_or_default(),
+                    tf: tfs.get(i).map(|s| s.trim().to_string()).unwrap_or_default(),
                 })
                 .collect()
         };
@@ -165,8 +184,10 @@ impl Draft {
             dst_obj: f.get("dst_obj").to_string(),
             direction: f.get("direction").to_string(),
             conflict: f.get("conflict").to_string(),
-            mapping: rows("map_from", "map_to", None),
-            keys: rows("mk_source", "mk_target", Some("mk_norm")),
+            mapping: rows("map_from", "map_to", None, Some("map_tf")),
+            keys: rows("mk_source", "mk_target", Some("mk_norm"), None),
+            blank_key_parts: f.get("blank_key_parts").trim().to_string(),
+            tf_posted: !f.all("map_tf").is_empty(),
             skip_private: f.checked("skip_private"),
             modified_within_days: f.get("modified_within_days").trim().to_string(),
             src_options: options(f, "src_opt."),
@@ -244,13 +265,20 @@ impl Draft {
             .iter()
             .filter(|r| !r.a.is_empty() && !r.b.is_empty())
             .map(|r| {
-                // Keep a transform the API set on the same pair.
-                let transform = base.and_then(|b| {
-                    b.mapping
-                        .iter()
-                        .find(|m| m.from == r.a && m.to == r.b)
-                        .and_then(|m| m.transform.clone())
-                });
+                let transform = if self.tf_posted {
+                    parse_transform(&r.tf).unwrap_or_else(|| {
+                        errors.insert("mapping".into(), t(lang, "flow.err_transform_json"));
+                        None
+                    })
+                } else {
+                    // A form without transform inputs keeps the one saved on the same pair.
+                    base.and_then(|b| {
+                        b.mapping
+                            .iter()
+                            .find(|m| m.from == r.a && m.to == r.b)
+                            .and_then(|m| m.transform.clone())
+                    })
+                };
                 FieldMapping {
                     from: r.a.clone(),
                     to: r.b.clone(),
@@ -268,6 +296,9 @@ impl Draft {
                 normalize: parse_enum::<Normalize>(&r.norm),
             })
             .collect();
+        if !self.blank_key_parts.is_empty() {
+            spec.options.blank_key_parts = parse_enum::<BlankKeyParts>(&self.blank_key_parts);
+        }
         spec.filters.skip_private = self.skip_private;
         spec.filters.modified_within_days = positive(
             lang,
@@ -312,6 +343,28 @@ impl Draft {
         spec.enabled = self.enabled;
         spec
     }
+}
+
+/// A mapping's transform as the editor shows it: its name, or its JSON.
+fn transform_text(t: Option<&serde_json::Value>) -> String {
+    match t {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The editor's transform text back into the flow's: `Some(None)` when empty, `None` when it
+/// looks like JSON and is not. A name is kept as written; the hub judges it when saving.
+fn parse_transform(text: &str) -> Option<Option<serde_json::Value>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Some(None);
+    }
+    if text.starts_with(['{', '[', '"']) {
+        return serde_json::from_str(text).ok().map(Some);
+    }
+    Some(Some(serde_json::Value::String(text.to_string())))
 }
 
 /// The chosen read options under `prefix`; an empty choice follows the connection's setting.
@@ -394,6 +447,50 @@ mod tests {
         let back = Draft::from_spec(&spec);
         assert_eq!(back.keys[0].norm, "company_name");
         assert_eq!(back.direction, "two_way");
+    }
+
+    /// Seed 004 in the editor: 担当者名 or else 会社名 into Last_Name, and what a blank match
+    /// field does; both come back when the flow is edited again.
+    #[test]
+    fn transforms_and_the_blank_key_rule_are_edited_in_the_form() {
+        let body = "name=x&src_conn=a&src_obj=1&dst_conn=b&dst_obj=Leads\
+            &map_from=%E6%8B%85%E5%BD%93%E8%80%85%E5%90%8D&map_to=Last_Name\
+            &map_tf=%7B%22coalesce%22%3A+%5B%22%E6%8B%85%E5%BD%93%E8%80%85%E5%90%8D%22%2C+%22%E4%BC%9A%E7%A4%BE%E5%90%8D%22%5D%7D\
+            &map_from=%E4%BC%9A%E7%A4%BE%E5%90%8D&map_to=Company&map_tf=trim\
+            &map_from=&map_to=&map_tf=&blank_key_parts=skip";
+        let d = Draft::from_form(&Form::parse(body.as_bytes()));
+        let mut errors = FieldErrors::new();
+        let spec = d.to_spec(Lang::Ja, None, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            spec.mapping[0].transform,
+            Some(serde_json::json!({"coalesce": ["担当者名", "会社名"]}))
+        );
+        assert_eq!(spec.mapping[1].transform, Some(serde_json::json!("trim")));
+        assert_eq!(spec.options.blank_key_parts, BlankKeyParts::Skip);
+        let back = Draft::from_spec(&spec);
+        assert_eq!(back.mapping[0].tf, r#"{"coalesce":["担当者名","会社名"]}"#);
+        assert_eq!(back.mapping[1].tf, "trim");
+        assert_eq!(back.blank_key_parts, "skip");
+
+        // Emptied: no transform. A form without the rule keeps the saved one.
+        let d = Draft::from_form(&Form::parse(
+            b"name=x&src_conn=a&src_obj=1&dst_conn=b&dst_obj=Leads&map_from=a&map_to=b&map_tf=",
+        ));
+        let again = d.to_spec(Lang::Ja, Some(&spec), &mut FieldErrors::new());
+        assert_eq!(again.mapping[0].transform, None);
+        assert_eq!(again.options.blank_key_parts, BlankKeyParts::Skip);
+
+        // Broken JSON is the mapping's error, in the page language.
+        let d = Draft::from_form(&Form::parse(
+            b"name=x&src_conn=a&src_obj=1&dst_conn=b&dst_obj=Leads&map_from=a&map_to=b&map_tf=%7Bcoalesce",
+        ));
+        let mut errors = FieldErrors::new();
+        d.to_spec(Lang::En, None, &mut errors);
+        assert_eq!(
+            errors.get("mapping").map(String::as_str),
+            Some("The transform's JSON cannot be read")
+        );
     }
 
     #[test]

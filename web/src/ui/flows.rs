@@ -41,6 +41,11 @@ pub const NORMALIZERS: [(&str, &str); 4] = [
     ("company_name", "flow.norm_company_name"),
     ("phone", "flow.norm_phone"),
 ];
+/// What a blank part of a match key of several fields does (`options.blank_key_parts`).
+pub const BLANK_KEY_PARTS: [(&str, &str); 2] = [
+    ("use_other", "flow.blank_use_other"),
+    ("skip", "flow.blank_skip"),
+];
 /// Schedule presets offered next to the cron input.
 const PRESETS: [(&str, &str); 5] = [
     ("0 5 * * *", "flow.preset_daily"),
@@ -164,6 +169,7 @@ fn suggest(d: &mut Draft, src: &[ObjectSchema], dst: &[ObjectSchema]) {
                         a: f.id.clone(),
                         b: g.id.clone(),
                         norm: String::new(),
+                        tf: String::new(),
                     })
             })
             .collect();
@@ -177,6 +183,7 @@ fn suggest(d: &mut Draft, src: &[ObjectSchema], dst: &[ObjectSchema]) {
         d.keys = unique
             .map(|r| Row {
                 norm: "nfkc".into(),
+                tf: String::new(),
                 ..r
             })
             .into_iter()
@@ -282,6 +289,7 @@ async fn render_form(
             directions => choices(lang, &DIRECTIONS),
             conflicts => choices(lang, &CONFLICTS),
             normalizers => choices(lang, &NORMALIZERS),
+            blank_key_parts => choices(lang, &BLANK_KEY_PARTS),
             presets => choices(lang, &PRESETS),
             errors => errors,
         },

@@ -1,9 +1,10 @@
 //! Matching records across systems by business keys written in many forms: 株式会社 / (株) / ㈱,
 //! full- and half-width characters, spaces, phone number punctuation. A key may combine several
-//! fields (the seed's people rule: name + company, a blank one replaced by the other).
+//! fields (the seed's people rule: name + company, a blank one replaced by the other before
+//! normalisation; `options.blank_key_parts`).
 
 use connector_sdk::{Fields, Record};
-use hub_store::{MatchKeySpec, Normalize};
+use hub_store::{BlankKeyParts, MatchKeySpec, Normalize};
 use serde_json::Value;
 use std::collections::HashMap;
 use unicode_normalization::UnicodeNormalization;
@@ -82,27 +83,42 @@ pub enum Side {
     Target,
 }
 
-/// Builds the composite key of a record on one side; `None` when every component is blank.
-pub fn key_of(keys: &[MatchKeySpec], side: Side, fields: &Fields) -> Option<String> {
-    let parts: Vec<String> = keys
+/// Builds the composite key of a record on one side; `None` when the record cannot be matched:
+/// every part blank, or (with `BlankKeyParts::Skip`) any part blank. With `UseOther` a blank
+/// part takes the first non-blank part's value *as written*, and then each part is normalised by
+/// its own key's normalizer, so that a customer registered under its company name in both fields
+/// (company, company) has the key of a source record whose name is blank.
+pub fn key_of(
+    keys: &[MatchKeySpec],
+    blank: BlankKeyParts,
+    side: Side,
+    fields: &Fields,
+) -> Option<String> {
+    let raw: Vec<String> = keys
         .iter()
         .map(|k| {
             let field = match side {
                 Side::Source => &k.source,
                 Side::Target => &k.target,
             };
-            normalize(k.normalize, &text_of(fields.get(field)))
+            text_of(fields.get(field))
         })
         .collect();
-    let first = parts.iter().find(|p| !p.is_empty())?.clone();
-    // A blank component takes the first non-blank one (blank company → the name, and so on).
-    Some(
-        parts
-            .into_iter()
-            .map(|p| if p.is_empty() { first.clone() } else { p })
-            .collect::<Vec<_>>()
-            .join("\u{1f}"),
-    )
+    let is_blank = |v: &String| v.trim().is_empty();
+    let first = raw.iter().find(|v| !is_blank(v))?.clone();
+    if blank == BlankKeyParts::Skip && raw.iter().any(is_blank) {
+        return None;
+    }
+    let parts: Vec<String> = keys
+        .iter()
+        .zip(raw)
+        .map(|(k, v)| normalize(k.normalize, if is_blank(&v) { &first } else { &v }))
+        .collect();
+    // A value made only of what a normalizer drops (a lone 株式会社) is no key.
+    if parts.iter().all(String::is_empty) {
+        return None;
+    }
+    Some(parts.join("\u{1f}"))
 }
 
 /// The target's records by key, built from one full read, updated as the run creates records.
@@ -129,11 +145,17 @@ impl TargetIndex {
     }
 
     /// Indexes a record of `side` (the target side for one-way flows).
-    pub fn add_record(&mut self, keys: &[MatchKeySpec], side: Side, r: &Record) {
+    pub fn add_record(
+        &mut self,
+        keys: &[MatchKeySpec],
+        blank: BlankKeyParts,
+        side: Side,
+        r: &Record,
+    ) {
         if r.deleted {
             return;
         }
-        if let Some(k) = key_of(keys, side, &r.fields) {
+        if let Some(k) = key_of(keys, blank, side, &r.fields) {
             self.add(k, r.id.clone());
         }
     }
@@ -202,6 +224,9 @@ mod tests {
         ]))
         .unwrap();
         let f = |v: Value| v.as_object().cloned().unwrap();
+        let key_of = |keys: &[MatchKeySpec], side, fields: &Fields| {
+            key_of(keys, BlankKeyParts::UseOther, side, fields)
+        };
         let with_company = key_of(
             &keys,
             Side::Source,
@@ -230,6 +255,90 @@ mod tests {
         .unwrap();
         assert_eq!(no_name, format!("サンプル\u{1f}サンプル"));
         assert!(key_of(&keys, Side::Source, &f(json!({}))).is_none());
+    }
+
+    fn people_keys() -> Vec<MatchKeySpec> {
+        serde_json::from_value(json!([
+            {"source": "担当者名", "target": "Last_Name", "normalize": "nfkc"},
+            {"source": "会社名", "target": "Company", "normalize": "company_name"}
+        ]))
+        .unwrap()
+    }
+
+    fn fields(v: Value) -> Fields {
+        v.as_object().cloned().unwrap()
+    }
+
+    /// Seed 004: a customer with no person is registered under its company name in both
+    /// fields; the next run must find it, not plan a duplicate. The blank part takes the
+    /// company's value before normalisation, so the name part is normalised as the target's.
+    #[test]
+    fn a_blank_part_takes_the_other_value_before_normalisation() {
+        let keys = people_keys();
+        let use_other = BlankKeyParts::UseOther;
+        let registered = key_of(
+            &keys,
+            use_other,
+            Side::Target,
+            &fields(json!({"Last_Name": "株式会社ＸＹＺ", "Company": "株式会社XYZ"})),
+        )
+        .unwrap();
+        for company in ["株式会社XYZ", "株式会社 ＸＹＺ"] {
+            let no_person = key_of(
+                &keys,
+                use_other,
+                Side::Source,
+                &fields(json!({"担当者名": "  ", "会社名": company})),
+            );
+            assert_eq!(no_person.as_deref(), Some(registered.as_str()), "{company}");
+        }
+        // Blank company: the person's name for both, on either side.
+        let no_company = key_of(
+            &keys,
+            use_other,
+            Side::Source,
+            &fields(json!({"担当者名": "鈴木 一郎", "会社名": null})),
+        );
+        let registered = key_of(
+            &keys,
+            use_other,
+            Side::Target,
+            &fields(json!({"Last_Name": "鈴木一郎", "Company": "鈴木 一郎"})),
+        );
+        assert!(no_company.is_some());
+        assert_eq!(no_company, registered);
+    }
+
+    #[test]
+    fn skip_leaves_records_with_a_blank_part_unmatched() {
+        let keys = people_keys();
+        let skip = BlankKeyParts::Skip;
+        let both = fields(json!({"担当者名": "山田 花子", "会社名": "㈱ABC"}));
+        assert_eq!(
+            key_of(&keys, skip, Side::Source, &both),
+            key_of(&keys, BlankKeyParts::UseOther, Side::Source, &both)
+        );
+        assert!(key_of(&keys, skip, Side::Source, &both).is_some());
+        for blank in [
+            json!({"担当者名": "", "会社名": "㈱ABC"}),
+            json!({"担当者名": "山田 花子"}),
+        ] {
+            assert!(key_of(&keys, skip, Side::Source, &fields(blank)).is_none());
+        }
+    }
+
+    #[test]
+    fn a_record_with_every_part_blank_has_no_key() {
+        let keys = people_keys();
+        for rule in [BlankKeyParts::UseOther, BlankKeyParts::Skip] {
+            for blank in [
+                json!({}),
+                json!({"担当者名": "", "会社名": null}),
+                json!({"担当者名": " ", "会社名": "　"}),
+            ] {
+                assert!(key_of(&keys, rule, Side::Source, &fields(blank)).is_none());
+            }
+        }
     }
 
     #[test]

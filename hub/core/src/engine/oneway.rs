@@ -7,7 +7,7 @@ use connector_sdk::{
     WriteRequest,
 };
 use hub_store::links::{Link, PageCommit};
-use hub_store::{now_ms, Flow, MatchKeySpec, RunCounts, RunError};
+use hub_store::{now_ms, BlankKeyParts, Flow, MatchKeySpec, RunCounts, RunError};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -220,7 +220,12 @@ async fn sync(
                     }
                 }
                 None => {
-                    let Some(key) = key_of(&spec.match_keys, Side::Source, &rec.fields) else {
+                    let Some(key) = key_of(
+                        &spec.match_keys,
+                        spec.options.blank_key_parts,
+                        Side::Source,
+                        &rec.fields,
+                    ) else {
                         counts.skipped += 1;
                         continue;
                     };
@@ -230,6 +235,7 @@ async fn sync(
                                 &mut target,
                                 &spec.target.object,
                                 &spec.match_keys,
+                                spec.options.blank_key_parts,
                                 Side::Target,
                                 (ctx.run_id.is_some() && plan.is_none()).then_some(&mapper),
                             )
@@ -460,6 +466,7 @@ pub(super) async fn load_index(
     target: &mut ConnectorClient,
     object: &str,
     keys: &[MatchKeySpec],
+    blank: BlankKeyParts,
     side: Side,
     images: Option<&Mapper>,
 ) -> Result<TargetIndex, Fatal> {
@@ -488,7 +495,7 @@ pub(super) async fn load_index(
         };
         let page = target.read_page("target", req).await?;
         for r in &page.records {
-            index.add_record(keys, side, r);
+            index.add_record(keys, blank, side, r);
             if let Some(m) = images.filter(|_| !r.deleted) {
                 index.add_image(&r.id, &m.project(&r.fields));
             }

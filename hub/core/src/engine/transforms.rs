@@ -1,5 +1,7 @@
 //! Value transforms a business user can put on a mapping: copy, trim, nfkc, upper, lower,
-//! constant, split a name into 姓/名, concatenate fields, reformat a date, a value table
+//! constant, split a name into 姓/名, concatenate fields, the first non-blank of several fields
+//! (`coalesce`: register a customer without a person under its company name), reformat a date,
+//! a value table
 //! (都道府県, status codes), and an id looked up through another flow's links (`lookup.rs`).
 //! Declared in the flow JSON as a name or an object; an unknown one is refused (422) when the
 //! flow is saved, and so is one that does not fit the fields' types ([`Transform::accepts`]).
@@ -19,6 +21,7 @@ pub const TRANSFORMS: &[&str] = &[
     "{\"constant\": v}",
     "{\"split_name\": \"last\"|\"first\"}",
     "{\"concat\": [fields], \"separator\": s}",
+    "{\"coalesce\": [fields]}",
     "{\"date_format\": \"%Y/%m/%d\"}",
     "{\"map\": {from: to}, \"default\": v}",
     "{\"lookup\": FLOW_ID}",
@@ -40,6 +43,11 @@ pub enum Transform {
     Concat {
         fields: Vec<String>,
         separator: String,
+    },
+    /// The first of `fields` whose value is not blank (`""`, null, `[]`, spaces), as it is;
+    /// null when all are blank.
+    Coalesce {
+        fields: Vec<String>,
     },
     DateFormat(String),
     Table {
@@ -117,6 +125,26 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
                     .unwrap_or(" ")
                     .to_string();
                 Transform::Concat { fields, separator }
+            } else if let Some(list) = o.get("coalesce") {
+                let fields: Option<Vec<String>> = list.as_array().and_then(|a| {
+                    a.iter()
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::trim)
+                                .filter(|s| !s.is_empty())
+                                .map(String::from)
+                        })
+                        .collect()
+                });
+                match fields {
+                    Some(fields) if !fields.is_empty() => Transform::Coalesce { fields },
+                    _ => {
+                        return Err(HubError::unprocessable(
+                            field,
+                            "coalesce needs a list of source field names: {\"coalesce\": [\"担当者名\", \"会社名\"]}",
+                        ))
+                    }
+                }
             } else if let Some(f) = o.get("date_format") {
                 let f = f.as_str().ok_or_else(|| {
                     HubError::unprocessable(field, "date_format is a pattern such as \"%Y/%m/%d\"")
@@ -193,13 +221,16 @@ impl Transform {
     /// Source fields read besides the rule's `from`.
     pub fn extra_sources(&self) -> &[String] {
         match self {
-            Transform::Concat { fields, .. } => fields,
+            Transform::Concat { fields, .. } | Transform::Coalesce { fields } => fields,
             _ => &[],
         }
     }
 
     pub fn reads_source(&self) -> bool {
-        !matches!(self, Transform::Constant(_) | Transform::Concat { .. })
+        !matches!(
+            self,
+            Transform::Constant(_) | Transform::Concat { .. } | Transform::Coalesce { .. }
+        )
     }
 
     /// Applies the transform to `v`, the rule's source value; `record` gives other fields.
@@ -224,6 +255,12 @@ impl Transform {
                     .collect();
                 Value::String(parts.join(separator))
             }
+            Transform::Coalesce { fields } => fields
+                .iter()
+                .filter_map(|f| record.get(f))
+                .find(|v| !blank(v))
+                .cloned()
+                .unwrap_or(Value::Null),
             Transform::DateFormat(f) => {
                 on_text(&|s| reformat_date(s, f).unwrap_or_else(|| s.to_string()), v)
             }
@@ -248,6 +285,7 @@ impl Transform {
             Transform::Copy
             | Transform::Constant(_)
             | Transform::Concat { .. }
+            | Transform::Coalesce { .. }
             | Transform::Table { .. } => true,
             Transform::Trim
             | Transform::Nfkc
@@ -283,6 +321,8 @@ impl Transform {
             | Transform::Nfkc
             | Transform::Upper
             | Transform::Lower => input,
+            // `input` is the fields' common type (see `validate/schema.rs`), else `Other`.
+            Transform::Coalesce { .. } => input,
             Transform::Constant(v) => match v {
                 Value::Bool(_) => FieldType::Boolean,
                 Value::Number(_) => FieldType::Number,
@@ -302,6 +342,16 @@ impl Transform {
                 }
             }
         }
+    }
+}
+
+/// `""`, null, `[]` and spaces only: no value (as `mapping::same_content` sees blanks).
+fn blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
     }
 }
 
@@ -388,12 +438,49 @@ mod tests {
         assert!(t(json!({"split_name": "last"})).inverse().is_none());
     }
 
+    /// Seed 004: a customer without a person is registered under its company name, and Zoho
+    /// needs a Last_Name: the first non-blank of 担当者名, 会社名.
+    #[test]
+    fn coalesce_takes_the_first_non_blank_field() {
+        let person_or_company = t(json!({"coalesce": ["担当者名", "会社名"]}));
+        let rec = |v: Value| v.as_object().cloned().unwrap();
+        for (fields, want) in [
+            (
+                json!({"担当者名": "山田 花子", "会社名": "株式会社ABC"}),
+                json!("山田 花子"),
+            ),
+            (
+                json!({"担当者名": "", "会社名": "株式会社XYZ"}),
+                json!("株式会社XYZ"),
+            ),
+            (
+                json!({"担当者名": "　", "会社名": "株式会社XYZ"}),
+                json!("株式会社XYZ"),
+            ),
+            (json!({"会社名": "株式会社XYZ"}), json!("株式会社XYZ")),
+            (json!({"担当者名": null, "会社名": ""}), Value::Null),
+        ] {
+            assert_eq!(
+                person_or_company.apply(Value::Null, &rec(fields.clone())),
+                want,
+                "{fields}"
+            );
+        }
+        assert_eq!(person_or_company.extra_sources(), ["担当者名", "会社名"]);
+        assert!(!person_or_company.reads_source());
+        assert!(person_or_company.inverse().is_none());
+        assert_eq!(person_or_company.output(FieldType::Text), FieldType::Text);
+    }
+
     #[test]
     fn bad_transforms_name_the_field() {
         for bad in [
             json!("rot13"),
             json!({"split_name": "middle"}),
             json!({"concat": []}),
+            json!({"coalesce": []}),
+            json!({"coalesce": "会社名"}),
+            json!({"coalesce": ["会社名", 3]}),
             json!({"date_format": "%Q"}),
             json!({"map": 3}),
             json!({"what": 1}),

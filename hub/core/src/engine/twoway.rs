@@ -226,7 +226,12 @@ async fn sync(
             ),
             None if spec.match_keys.is_empty() => (None, None),
             None => {
-                let Some(key) = key_of(&spec.match_keys, Side::Source, &ca.rec.fields) else {
+                let Some(key) = key_of(
+                    &spec.match_keys,
+                    spec.options.blank_key_parts,
+                    Side::Source,
+                    &ca.rec.fields,
+                ) else {
                     counts.skipped += 1;
                     continue;
                 };
@@ -237,6 +242,7 @@ async fn sync(
                             &mut b,
                             &spec.target.object,
                             &spec.match_keys,
+                            spec.options.blank_key_parts,
                             Side::Target,
                             keep,
                         )
@@ -361,7 +367,12 @@ async fn sync(
             Some(l) => Some(l.source_id.clone()),
             None if spec.match_keys.is_empty() => None,
             None => {
-                let Some(key) = key_of(&spec.match_keys, Side::Target, &cb.rec.fields) else {
+                let Some(key) = key_of(
+                    &spec.match_keys,
+                    spec.options.blank_key_parts,
+                    Side::Target,
+                    &cb.rec.fields,
+                ) else {
                     counts.skipped += 1;
                     continue;
                 };
@@ -372,6 +383,7 @@ async fn sync(
                             &mut a,
                             &spec.source.object,
                             &spec.match_keys,
+                            spec.options.blank_key_parts,
                             Side::Source,
                             keep,
                         )

@@ -109,8 +109,12 @@ pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> H
             (true, "$id") => None,
             (true, f) => Some(src.require(f, &format!("mapping[{i}].from"))?),
         };
+        let mut extra_types = Vec::new();
         for f in t.extra_sources() {
-            src.require(f, &format!("mapping[{i}].transform"))?;
+            extra_types.push(
+                src.require(f, &format!("mapping[{i}].transform"))?
+                    .field_type,
+            );
         }
         let to = dst.require(&m.to, &format!("mapping[{i}].to"))?;
         if to.read_only {
@@ -125,6 +129,13 @@ pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> H
             ));
         }
         let input = match (&from, t.reads_source()) {
+            // coalesce gives one of its fields' values: their type when they share one.
+            (None, false) if matches!(t, Transform::Coalesce { .. }) => {
+                match extra_types.split_first() {
+                    Some((first, rest)) if rest.iter().all(|x| x == first) => *first,
+                    _ => FieldType::Other,
+                }
+            }
             (Some(f), _) => f.field_type,
             // The record id.
             (None, true) => FieldType::Text,
@@ -384,6 +395,30 @@ mod tests {
         let (field, _, _) = refusal(json!({"mapping": [
             {"from": "会社名", "to": "Account_Name"}, {"from": "会社名", "to": "Created_Time"}]}));
         assert_eq!(field, "mapping[1].to");
+    }
+
+    #[test]
+    fn coalesce_names_source_fields_and_gives_their_type() {
+        // Account_Name from the first non-blank of two text fields.
+        check(
+            &spec(json!({"mapping": [{"from": "会社名", "to": "Account_Name",
+                "transform": {"coalesce": ["会社名", "レコード番号"]}}]})),
+            &customers(),
+            &accounts(),
+        )
+        .unwrap();
+        let (field, en, _) = refusal(json!({"mapping": [{"from": "会社名", "to": "Account_Name",
+            "transform": {"coalesce": ["担当者名", "会社名"]}}]}));
+        assert_eq!(field, "mapping[0].transform");
+        assert!(en.contains("no field '担当者名'"), "{en}");
+        // A number is not a date.
+        let (field, _, _) = refusal(json!({"mapping": [{"from": "会社名", "to": "Account_Name"},
+            {"from": "売上高", "to": "Since", "transform": {"coalesce": ["売上高"]}}]}));
+        assert_eq!(field, "mapping[1].to");
+        let empty = spec(json!({"mapping": [{"from": "会社名", "to": "Account_Name",
+            "transform": {"coalesce": []}}]}));
+        let e = check(&empty, &customers(), &accounts()).unwrap_err();
+        assert!(e.to_string().starts_with("mapping[0].transform: "), "{e}");
     }
 
     #[test]
