@@ -93,6 +93,8 @@ impl Hub {
             .arg("--plugins")
             .arg(plugins)
             .env("HUB_MASTER_KEY", MASTER_KEY)
+            // The benchmarks' file-store folders are temporary ones.
+            .env("HUB_FILES_ROOT", std::env::temp_dir())
             .env("RUST_LOG", "warn")
             .envs(envs.iter().copied())
             .stdout(Stdio::null())

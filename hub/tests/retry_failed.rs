@@ -83,10 +83,14 @@ fn retry_failed_rewrites_only_the_failed_records() {
         failed.sort();
         assert_eq!(failed, vec![ids[1].to_string(), ids[3].to_string()], "{r}");
 
-        // Not a passing failure: an ordinary run has moved past these records.
+        // The next ordinary run tries them first (they still fail) and does not call itself a
+        // success: the cursor moved past them, but they stay pending.
         let (code, out) = s.run();
-        assert_eq!(code, 0, "{out}");
-        assert!(out.contains("read 0 "), "{out}");
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("前回失敗した2件を再試行（0件成功）"), "{out}");
+        assert!(out.contains("failed 2"), "{out}");
+        let (_, f) = s.hub.get(&format!("/api/flows/{}", s.flow));
+        assert_eq!(f["pending_failures"], json!(2), "{f}");
 
         // The fault is removed; only the failed records are written again.
         set_deleted(&s, &broken, false);
@@ -127,10 +131,14 @@ fn retry_failed_rewrites_only_the_failed_records() {
         let (_, r) = s.hub.get(&format!("/api/runs/{failed_run}"));
         assert_eq!(r["retried_by"], json!([retry]), "{r}");
 
-        // The retry moved no cursor: the next ordinary run still reads nothing new.
+        // The retry moved no cursor and left nothing pending: the next ordinary run reads
+        // nothing new and is a success.
+        let (_, f) = s.hub.get(&format!("/api/flows/{}", s.flow));
+        assert_eq!(f["pending_failures"], json!(0), "{f}");
         let (code, out) = s.run();
         assert_eq!(code, 0, "{out}");
         assert!(out.contains("read 0 "), "{out}");
+        assert!(!out.contains("再試行"), "{out}");
 
         // Nothing failed in the first run; and no retry while a run is queued.
         let (status, body) = s
@@ -148,6 +156,68 @@ fn retry_failed_rewrites_only_the_failed_records() {
         assert_eq!(status, 409, "{body}");
         s.hub.stop();
     }
+}
+
+/// The manual's habit: fix the cause, press 今すぐ実行. The refused records are taken up
+/// first, counted, and the run is a success only when none is left; a record nobody will fix
+/// can be dismissed.
+#[test]
+fn an_ordinary_run_takes_up_what_failed_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let s = pair(&db, json!({}));
+    let ids = put(
+        &s.a,
+        "companies",
+        ["北商事", "南商事", "東商事"]
+            .iter()
+            .map(|n| json!({"name": format!("{n}株式会社"), "phone": "03-0000-0000"}))
+            .collect(),
+    );
+    let (code, out) = s.run();
+    assert_eq!(code, 0, "{out}");
+    let broken: Vec<u64> = all(&s.b, "companies")
+        .iter()
+        .filter(|(_, r)| r.fields["name"] == json!("南商事株式会社"))
+        .map(|(id, _)| *id)
+        .collect();
+    set_deleted(&s, &broken, true);
+    for id in &ids {
+        edit(&s.a, "companies", *id, "phone", "03-1111-1111");
+    }
+    let (code, out) = s.run();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("failed 1"), "{out}");
+    let (_, p) = s.hub.get(&format!("/api/flows/{}/pending", s.flow));
+    assert_eq!(p["records"][0]["record"], json!(ids[1].to_string()), "{p}");
+    assert_eq!(p["records"][0]["code"], json!("not_found"), "{p}");
+
+    // The cause is fixed; 今すぐ実行 writes the refused record and reports it.
+    set_deleted(&s, &broken, false);
+    let (code, out) = s.run();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("前回失敗した1件を再試行（1件成功）"), "{out}");
+    assert!(out.contains("updated 1"), "{out}");
+    assert_eq!(
+        all(&s.b, "companies")[&broken[0]].fields["phone"],
+        json!("03-1111-1111")
+    );
+    let (_, f) = s.hub.get(&format!("/api/flows/{}", s.flow));
+    assert_eq!(f["pending_failures"], json!(0), "{f}");
+
+    // A record that will never be written: dismissed, the next run is a success again.
+    set_deleted(&s, &broken, true);
+    edit(&s.a, "companies", ids[1], "phone", "03-2222-2222");
+    let (code, _) = s.run();
+    assert_eq!(code, 1);
+    let (st, body) = s.hub.post(
+        &format!("/api/flows/{}/pending/dismiss", s.flow),
+        &json!({}),
+    );
+    assert_eq!((st, &body["dismissed"]), (200, &json!(1)), "{body}");
+    let (code, out) = s.run();
+    assert_eq!(code, 0, "{out}");
+    s.hub.stop();
 }
 
 /// Two-way: the retry takes up the failed pair (both of its records, so a change made since on

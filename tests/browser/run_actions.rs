@@ -175,6 +175,14 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
 
     // Sign in (first administrator) and open the failed run from 処理履歴.
     set_up_admin(b, &hub.url, ADMIN, PASSWORD).await?;
+    // Until it is written, the refused record keeps the flow marked on the dashboard and
+    // listed on the flow's page: a later run does not hide it.
+    b.goto(&url("/")).await?;
+    b.sees(&["要対応: 失敗 1件"]).await?;
+    b.goto(&url(&format!("/flows/{flow}"))).await?;
+    b.sees(&["未解決の失敗データ（1件）", "最初に再試行", "対応不要にする", &two])
+        .await?;
+    b.shot("run-actions-pending").await?;
     b.goto(&url(&format!("/runs/{partial_id}"))).await?;
     b.find("#run-actions").await?;
     b.sees(&[
@@ -227,6 +235,11 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
             "the failed record was not written by the retry: {}",
             dst.data
         ));
+    }
+    // Written: the flow no longer needs attention.
+    b.goto(&url("/")).await?;
+    if b.body().await?.contains("要対応") {
+        return Err("the dashboard still marks the flow after its failed record was written".into());
     }
 
     // 元に戻す on the partial run: 三号商事 was changed in B since, so it is left alone.

@@ -128,6 +128,8 @@ fn hub_cmd(dir: &Path) -> Command {
     c.current_dir(dir)
         .env("HUB_MASTER_KEY", MASTER_KEY)
         .env("HUB_RUNNERS", "1")
+        // The test connector's folders are inside the hub's temporary folder.
+        .env("HUB_FILES_ROOT", dir)
         .env_remove("HUB_DATABASE_URL")
         .env_remove("HUB_CONFIG")
         .env_remove("HUB_PUBLIC_URL")

@@ -184,6 +184,20 @@ pub const ROUTES: &[Route] = &[
     ).needs(Role::Operator),
     r(
         "get",
+        "/api/flows/{id}/pending",
+        "Records the flow's runs failed on and no run has written since (each ordinary run tries them first)",
+        "200",
+        false,
+    ).needs(Role::ReadOnly),
+    r(
+        "post",
+        "/api/flows/{id}/pending/dismiss",
+        "対応不要にする: {\"records\": [...]} (all when absent) need nothing more; answers {dismissed}",
+        "200",
+        true,
+    ).needs(Role::Operator),
+    r(
+        "get",
         "/api/runs",
         "Runs newest first; ?flow=&status=&trigger=&limit=",
         "200",

@@ -45,6 +45,18 @@ pub fn flow(f: &Flow) -> Value {
     v
 }
 
+pub fn pending_record(p: &hub_store::pending::PendingRecord) -> Value {
+    json!({
+        "record": p.record,
+        "side": p.side,
+        "code": p.code,
+        "message": p.message,
+        "since": ts(Some(p.since)),
+        "first_run": p.first_run_id,
+        "last_run": p.last_run_id,
+    })
+}
+
 pub fn run(r: &Run, errors: Option<&[RunError]>) -> Value {
     let mut v = json!({
         "id": r.id,

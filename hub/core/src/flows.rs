@@ -243,3 +243,23 @@ impl Hub {
         Ok(crate::engine::preview(self, &flow).await)
     }
 }
+
+impl Hub {
+    /// The records the flow's runs failed on and no run has written since (oldest first).
+    pub async fn pending_records(
+        &self,
+        id: &str,
+    ) -> HubResult<Vec<hub_store::pending::PendingRecord>> {
+        self.store.get_flow(id).await?;
+        Ok(self.store.pending_records(id).await?)
+    }
+
+    /// 対応不要にする: a person decided these pending records (all, when `records` is `None`)
+    /// need nothing more; the next runs stop trying them and may end in success.
+    pub async fn dismiss_pending(&self, id: &str, records: Option<&[String]>) -> HubResult<u64> {
+        self.store.get_flow(id).await?;
+        let n = self.store.dismiss_pending(id, records).await?;
+        tracing::info!(flow = %id, dismissed = n, "pending records dismissed");
+        Ok(n)
+    }
+}

@@ -92,12 +92,13 @@ impl Runner {
             match self
                 .hub
                 .store
-                .finish_run(
+                .finish_run_settling(
                     &run.id,
                     report.status,
                     &report.counts,
                     report.message.as_deref(),
                     &report.errors,
+                    &report.pending,
                 )
                 .await
             {
@@ -148,6 +149,7 @@ impl Runner {
             errors: Vec::new(),
             message: Some(message.into()),
             retryable: false,
+            pending: hub_store::pending::PendingUpdate::Keep,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod key_check;
 pub mod links;
 pub mod model;
 pub mod oauth_states;
+pub mod pending;
 mod private_files;
 pub mod runs;
 pub mod schedule;

@@ -155,6 +155,27 @@ impl Store {
         message: Option<&str>,
         errors: &[RunError],
     ) -> Result<()> {
+        self.finish_run_settling(
+            run_id,
+            status,
+            counts,
+            message,
+            errors,
+            &crate::pending::PendingUpdate::Keep,
+        )
+        .await
+    }
+
+    /// [`Store::finish_run`], settling the flow's pending records in the same transaction.
+    pub async fn finish_run_settling(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        counts: &RunCounts,
+        message: Option<&str>,
+        errors: &[RunError],
+        pending: &crate::pending::PendingUpdate,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE runs SET status = $1, finished_at = $2, count_read = $3, count_created = $4, count_updated = $5, \
@@ -173,6 +194,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         insert_run_errors(&mut tx, run_id, errors).await?;
+        crate::pending::settle(&mut tx, run_id, pending, errors).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -28,7 +28,21 @@ pub async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
         .list_flows()
         .await
         .map_err(hub_core::HubError::from)?;
-    Ok(Json(Value::Array(all.iter().map(views::flow).collect())))
+    let pending = s
+        .hub
+        .store
+        .pending_counts()
+        .await
+        .map_err(hub_core::HubError::from)?;
+    Ok(Json(Value::Array(
+        all.iter()
+            .map(|f| {
+                let mut v = views::flow(f);
+                v["pending_failures"] = json!(pending.get(&f.id).copied().unwrap_or(0));
+                v
+            })
+            .collect(),
+    )))
 }
 
 pub async fn get_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -40,7 +54,35 @@ pub async fn get_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiRe
         .map_err(hub_core::HubError::from)?;
     let mut v = views::flow(&f);
     v["next_runs"] = json!(Hub::upcoming_fires(&f.spec, 5).unwrap_or_default());
+    let pending = s.hub.pending_records(&id).await?;
+    v["pending_failures"] = json!(pending.len());
     Ok(Json(v))
+}
+
+/// The records the flow's runs failed on and no run has written since.
+pub async fn pending(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let records = s.hub.pending_records(&id).await?;
+    Ok(Json(json!({
+        "flow": id,
+        "records": records.iter().map(views::pending_record).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(serde::Deserialize)]
+pub struct Dismiss {
+    /// The records to dismiss; all of the flow's when absent.
+    #[serde(default)]
+    records: Option<Vec<String>>,
+}
+
+/// 対応不要にする: the records (or all) need nothing more.
+pub async fn dismiss_pending(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ValidJson(body): ValidJson<Dismiss>,
+) -> ApiResult<Json<Value>> {
+    let n = s.hub.dismiss_pending(&id, body.records.as_deref()).await?;
+    Ok(Json(json!({ "dismissed": n })))
 }
 
 pub async fn update(

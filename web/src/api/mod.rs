@@ -64,6 +64,11 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/api/flows/{id}/run", post(flows::run))
         .route("/api/flows/{id}/preview", post(flows::preview))
+        .route("/api/flows/{id}/pending", get(flows::pending))
+        .route(
+            "/api/flows/{id}/pending/dismiss",
+            post(flows::dismiss_pending),
+        )
         .route("/api/runs", get(runs::list))
         .route("/api/runs/{id}", get(runs::get_one))
         .route("/api/runs/{id}/undo", post(runs::undo))

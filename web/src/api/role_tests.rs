@@ -120,6 +120,7 @@ fn the_role_table_follows_the_ui() {
         "/api/flows/{id}/preview",
         "/api/runs/{id}/undo",
         "/api/runs/{id}/retry-failed",
+        "/api/flows/{id}/pending/dismiss",
     ];
     for r in ROUTES {
         let expected = match (r.method, r.path) {

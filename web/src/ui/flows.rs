@@ -433,6 +433,25 @@ pub async fn preview(
     render_detail(&s, &v, &id, Some(preview)).await
 }
 
+/// 対応不要にする: every pending record of the flow is dropped from the list; the next runs
+/// stop trying them.
+pub async fn dismiss_pending(
+    State(s): State<AppState>,
+    Operator(v): Operator,
+    Path(id): Path<String>,
+) -> PageResult {
+    let lang = v.ctx.lang;
+    let n = s.hub.dismiss_pending(&id, None).await.or_page(lang)?;
+    tracing::info!(flow = %id, user = %v.user.username, dismissed = n, "pending records dismissed from the UI");
+    session::flash(
+        &s,
+        &v.ctx,
+        &tf(lang, "flow.pending_dismissed", &[("n", &n.to_string())]),
+    )
+    .await;
+    Ok(see_other(&format!("/flows/{id}")))
+}
+
 async fn render_detail(s: &AppState, v: &Viewer, id: &str, preview: Option<Value>) -> PageResult {
     let id = id.to_string();
     let lang = v.ctx.lang;
@@ -457,6 +476,20 @@ async fn render_detail(s: &AppState, v: &Viewer, id: &str, preview: Option<Value
         })
         .await
         .or_page(lang)?;
+    let pending = s.hub.store.pending_records(&id).await.or_page(lang)?;
+    let pending_rows: Vec<Value> = pending
+        .iter()
+        .map(|p| {
+            context! {
+                record => p.record.clone(),
+                side => if p.side == "target" { t(lang, "run.side_target") } else { t(lang, "run.side_source") },
+                code => p.code.clone(),
+                message => p.message.clone(),
+                since => labels::datetime(Some(p.since)),
+                run => p.last_run_id.clone(),
+            }
+        })
+        .collect();
     let d = Draft::from_spec(&f.spec);
     let keys: Vec<Value> = d
         .keys
@@ -470,7 +503,8 @@ async fn render_detail(s: &AppState, v: &Viewer, id: &str, preview: Option<Value
         "flow_detail.html",
         context! {
             nav => "home",
-            flow => flow_row(lang, &f, &names),
+            flow => flow_row(lang, &f, &names, pending.len() as i64),
+            pending => pending_rows,
             d => &d,
             direction => word(lang, &DIRECTIONS, &d.direction),
             conflict => word(lang, &CONFLICTS, &d.conflict),

@@ -55,7 +55,9 @@ pub fn connection_row(s: &AppState, lang: Lang, c: &Connection) -> Value {
     }
 }
 
-pub fn flow_row(lang: Lang, f: &Flow, names: &HashMap<String, String>) -> Value {
+/// `pending`: records the flow's runs failed on and no run has written since; a flow with
+/// any needs attention.
+pub fn flow_row(lang: Lang, f: &Flow, names: &HashMap<String, String>, pending: i64) -> Value {
     let side = |e: &hub_store::Endpoint| {
         format!(
             "{} / {}",
@@ -74,6 +76,7 @@ pub fn flow_row(lang: Lang, f: &Flow, names: &HashMap<String, String>) -> Value 
         two_way => f.spec.direction == hub_store::Direction::TwoWay,
         timing => schedule_words::describe(lang, f.spec.schedule.as_ref(), f.spec.enabled),
         next_run => labels::datetime(f.next_fire_at),
+        pending => pending,
     }
 }
 
@@ -82,6 +85,7 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> PageResult {
     let store = &s.hub.store;
     let connections = store.list_connections().await.or_page(lang)?;
     let flows = store.list_flows().await.or_page(lang)?;
+    let pending = store.pending_counts().await.or_page(lang)?;
     let runs = store
         .list_runs(&RunFilter {
             limit: 5,
@@ -115,7 +119,7 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> PageResult {
         context! {
             nav => "home",
             connections => connections.iter().map(|c| connection_row(&s, lang, c)).collect::<Vec<_>>(),
-            flows => flows.iter().map(|f| flow_row(lang, f, &conn_names)).collect::<Vec<_>>(),
+            flows => flows.iter().map(|f| flow_row(lang, f, &conn_names, pending.get(&f.id).copied().unwrap_or(0))).collect::<Vec<_>>(),
             recent => recent,
             can_edit => v.is_admin(),
         },

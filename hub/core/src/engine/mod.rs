@@ -7,6 +7,7 @@ pub mod lookup;
 pub mod mapping;
 pub mod matching;
 mod oneway;
+mod pending;
 pub mod retry;
 pub mod transforms;
 mod twoway;
@@ -15,6 +16,7 @@ pub mod undo;
 
 use connector_sdk::ConnectorError;
 use hub_store::changes::RunKind;
+use hub_store::pending::PendingUpdate;
 use hub_store::{Direction, Run, RunCounts, RunError, RunStatus};
 
 pub(crate) use changelog::RunCtx;
@@ -30,6 +32,8 @@ pub struct RunReport {
     pub message: Option<String>,
     /// The run failed for a reason that may pass by itself (rate limit, network, a 5xx).
     pub retryable: bool,
+    /// What the run does to its flow's pending records (`hub_store::pending`).
+    pub pending: PendingUpdate,
 }
 
 /// Why a run stopped early, and whether trying again later may help.
@@ -81,6 +85,8 @@ impl RunReport {
             errors,
             retryable: fatal.as_ref().is_some_and(|f| f.retryable),
             message: fatal.map(|f| f.message),
+            // A run with nothing pending before: what it failed on becomes pending.
+            pending: PendingUpdate::Settle { tried: Vec::new() },
         }
     }
 }
@@ -209,12 +215,16 @@ pub async fn execute(hub: &Hub, run: &Run, progress: Progress<'_>) -> RunReport 
     // Runs queued to act on another run (元に戻す, 失敗分のみ再実行) have a request row.
     match hub.store.run_request(&run.id).await {
         Ok(Some(req)) => match req.kind {
-            RunKind::Undo => undo::execute(hub, &flow, run, &req.of_run, progress).await,
+            RunKind::Undo => {
+                let mut r = undo::execute(hub, &flow, run, &req.of_run, progress).await;
+                r.pending = PendingUpdate::Keep;
+                r
+            }
             RunKind::RetryFailed => retry::execute(hub, &flow, run, &req.of_run, progress).await,
         },
         Ok(None) => {
             retry::save_start_cursors(hub, &flow, &run.id).await;
-            sync(hub, &flow, &RunCtx::recording(&run.id), progress).await
+            pending::ordinary(hub, &flow, run, progress).await
         }
         Err(e) => RunReport::finish(
             RunCounts::default(),

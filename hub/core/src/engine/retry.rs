@@ -159,7 +159,7 @@ pub(super) async fn execute(
     of_run: &str,
     progress: Progress<'_>,
 ) -> RunReport {
-    let scope = match prepare(hub, run, of_run).await {
+    let (scope, tried) = match prepare(hub, run, of_run).await {
         Ok(s) => s,
         Err(fatal) => {
             let mut r = RunReport::finish(RunCounts::default(), vec![], Some(fatal));
@@ -195,6 +195,8 @@ pub(super) async fn execute(
     let mut out = RunReport::finish(counts, errors, fatal);
     // An automatic retry would be an ordinary run, not this one: a person presses again.
     out.retryable = false;
+    // The records tried come off the flow's pending list unless they failed again.
+    out.pending = hub_store::pending::PendingUpdate::Settle { tried };
     if out.message.is_none() {
         out.message = Some(format!(
             "失敗分のみ再実行: 処理 {of_run} の失敗データ {wanted} 件 / retry of the {wanted} failed records of run {of_run}"
@@ -203,7 +205,8 @@ pub(super) async fn execute(
     out
 }
 
-async fn prepare(hub: &Hub, run: &Run, of_run: &str) -> Result<Scope, Fatal> {
+/// The retry's scope, and the failed records it takes up (as the run named them).
+async fn prepare(hub: &Hub, run: &Run, of_run: &str) -> Result<(Scope, Vec<String>), Fatal> {
     let errors = hub
         .store
         .run_errors(of_run, MAX_RECORDS)
@@ -222,7 +225,8 @@ async fn prepare(hub: &Hub, run: &Run, of_run: &str) -> Result<Scope, Fatal> {
     if let Err(e) = hub.store.save_start_cursors(&run.id, &mine).await {
         tracing::warn!(run = %run.id, error = %e, "cannot record where the run's reads start");
     }
-    Ok(Scope::new(&errors, cursors))
+    let tried = errors.iter().map(|e| e.record.clone()).collect();
+    Ok((Scope::new(&errors, cursors), tried))
 }
 
 impl Hub {
