@@ -180,8 +180,13 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
     b.goto(&url("/")).await?;
     b.sees(&["要対応: 失敗 1件"]).await?;
     b.goto(&url(&format!("/flows/{flow}"))).await?;
-    b.sees(&["未解決の失敗データ（1件）", "最初に再試行", "対応不要にする", &two])
-        .await?;
+    b.sees(&[
+        "未解決の失敗データ（1件）",
+        "最初に再試行",
+        "対応不要にする",
+        &two,
+    ])
+    .await?;
     b.shot("run-actions-pending").await?;
     b.goto(&url(&format!("/runs/{partial_id}"))).await?;
     b.find("#run-actions").await?;
@@ -239,7 +244,9 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
     // Written: the flow no longer needs attention.
     b.goto(&url("/")).await?;
     if b.body().await?.contains("要対応") {
-        return Err("the dashboard still marks the flow after its failed record was written".into());
+        return Err(
+            "the dashboard still marks the flow after its failed record was written".into(),
+        );
     }
 
     // 元に戻す on the partial run: 三号商事 was changed in B since, so it is left alone.
