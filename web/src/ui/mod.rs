@@ -82,10 +82,7 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/flows/{id}/run", post(home::run_now))
         .route("/flows/{id}/preview", post(flows::preview))
-        .route(
-            "/flows/{id}/pending/dismiss",
-            post(flows::dismiss_pending),
-        )
+        .route("/flows/{id}/pending/dismiss", post(flows::dismiss_pending))
         .route("/flows/{id}/delete", post(flows::delete))
         .route("/runs", get(runs::list))
         .route("/runs/{id}", get(runs::detail))
