@@ -247,6 +247,7 @@ fn placeholder_manifest() -> Manifest {
         auth: crate::manifest::AuthSpec::None,
         settings: vec![],
         credentials: vec![],
+        credentials_one_of: Vec::new(),
         registration_number_pattern: None,
         limits: Default::default(),
         actions: vec![],

@@ -34,6 +34,12 @@ pub struct Manifest {
     /// Secret inputs (API tokens, passwords, OAuth client secrets). Stored encrypted, never echoed.
     #[serde(default)]
     pub credentials: Vec<SettingField>,
+    /// Alternatives among the credentials when none is required on its own: sets of credential
+    /// keys, one of which must be given whole (kintone: `[["api_token"], ["username",
+    /// "password"]]`). The wizard refuses its sign-in step until one set is complete. Absent in
+    /// older manifests: no such rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials_one_of: Vec<Vec<String>>,
     /// Regular expression the connector registration number (登録番号) must match.
     #[serde(default)]
     pub registration_number_pattern: Option<String>,

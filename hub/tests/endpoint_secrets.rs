@@ -239,7 +239,8 @@ fn oauth_endpoint_change_drops_the_tokens() {
     assert_eq!(body["token"]["status"], "reauthorize", "{body}");
     assert_eq!(body["status"], "reauthorize", "{body}");
 
-    // A new refresh token in the same change: usable again without the consent step.
+    // A new refresh token in the same change: usable again without the consent step, and
+    // 未確認 (unchecked) until a check or a run uses it.
     let mut with_token = creds.clone();
     with_token["refresh_token"] = json!("rt-new");
     let (s, body) = hub.send(
@@ -248,7 +249,7 @@ fn oauth_endpoint_change_drops_the_tokens() {
         Some(&json!({"settings": settings("http://127.0.0.1:11"), "credentials": with_token})),
     );
     assert_eq!(s, 200, "{body}");
-    assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(body["status"], "unchecked", "{body}");
     assert!(
         !body["credentials_set"]
             .as_array()

@@ -165,7 +165,7 @@ fn authorization_code_refresh_single_flight_and_reauthorize() {
     assert_eq!(c["status"], "reauthorize");
     assert_eq!(c["token"]["status"], "reauthorize");
 
-    // Signing in again restores it.
+    // Signing in again gives it new tokens: 未確認 (unchecked) until checked, then ok.
     let (_, auth) = hub.post(
         &format!("/api/connections/{id}/authorize"),
         &json!({"redirect_uri": "http://127.0.0.1:9/cb"}),
@@ -179,8 +179,13 @@ fn authorization_code_refresh_single_flight_and_reauthorize() {
     let (_, c) = hub.get(&format!("/api/connections/{id}"));
     assert_eq!(
         (c["status"].as_str(), c["token"]["status"].as_str()),
-        (Some("ok"), Some("valid"))
+        (Some("unchecked"), Some("valid"))
     );
+    let (_, check) = hub.post(&format!("/api/connections/{id}/check"), &json!({}));
+    assert_eq!(check["ok"], true, "{check}");
+    let (_, c) = hub.get(&format!("/api/connections/{id}"));
+    assert_eq!(c["status"], "ok", "{c}");
+    assert!(c["status_detail"]["checked_at"].is_string(), "{c}");
     let logs = hub.stop();
     for secret in [org["client_secret"].as_str().unwrap(), code.as_str()] {
         assert!(

@@ -24,6 +24,13 @@ pub fn connection(c: &Connection) -> Value {
         "credentials_set": c.credential_keys,
         "status": c.status,
         "status_message": c.status_message,
+        // The one status (from the last check or run that used it) with its time; `status`
+        // above is its state, kept as it was.
+        "status_detail": {
+            "state": c.status,
+            "checked_at": ts(c.checked_at),
+            "message": c.status_message,
+        },
         "token": {
             "status": c.token.status,
             "expires_at": ts(c.token.expires_at),

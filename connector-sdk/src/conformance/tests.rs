@@ -56,6 +56,7 @@ impl Connector for Toy {
             auth: AuthSpec::ApiToken,
             settings: vec![],
             credentials: vec![],
+            credentials_one_of: Vec::new(),
             registration_number_pattern: None,
             limits: Default::default(),
             actions: vec![],
@@ -145,6 +146,7 @@ impl Connector for Toy {
             next_cursor: Some(last.to_string()),
             has_more,
             issues: Vec::new(),
+            ..Default::default()
         })
     }
 

@@ -41,6 +41,8 @@ pub fn manifest() -> Manifest {
         auth: AuthSpec::ApiToken,
         settings: settings(),
         credentials: credentials(),
+        // An API token, or a login name with its password (password sign-in).
+        credentials_one_of: vec![vec![API_TOKEN.into()], vec![USERNAME.into(), PASSWORD.into()]],
         registration_number_pattern: None,
         limits: Limits {
             read_page_size: READ_PAGE_SIZE,

@@ -66,6 +66,7 @@ pub fn manifest() -> Manifest {
                 true,
             )
         }],
+        credentials_one_of: Vec::new(),
         registration_number_pattern: None,
         limits: Limits {
             read_page_size: READ_PAGE_SIZE,

@@ -62,6 +62,7 @@ pub fn manifest() -> Manifest {
         },
         settings: settings(),
         credentials: credentials(),
+        credentials_one_of: Vec::new(),
         registration_number_pattern: None,
         limits: Limits {
             read_page_size: READ_PAGE_SIZE,

@@ -130,6 +130,7 @@ pub fn manifest() -> Manifest {
                 endpoint: false,
             },
         ],
+        credentials_one_of: Vec::new(),
         registration_number_pattern: None,
         limits: Limits {
             read_page_size: READ_PAGE_SIZE,

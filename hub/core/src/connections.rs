@@ -6,7 +6,7 @@ use connector_sdk::{
     AuthSpec, CheckResult, Connection as PluginConnection, ConnectorError, ErrorKind, Manifest,
     ObjectSchema, Secret, SettingField, SettingKind,
 };
-use hub_store::{ConnectionPatch, NewConnection};
+use hub_store::{ConnectionPatch, ConnectionStatus, NewConnection};
 use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -128,6 +128,7 @@ impl Hub {
             let moved = moved_endpoints(&manifest.settings, &current.settings, &settings);
             if !moved.is_empty() {
                 require_secrets_again(&manifest, &current, credentials.as_ref(), &moved)?;
+                p.endpoint_changed = true;
                 if oauth {
                     p.drop_tokens = true;
                     p.tokens_dropped_message = Some(format!(
@@ -216,18 +217,53 @@ impl Hub {
     /// 接続テスト. The outer error is the hub's (unknown id); the inner one the connector's.
     /// Whatever the connector put in it from the remote answer (an error page, an account name)
     /// comes back only as a short plain excerpt (`egress::excerpt`), for every connector.
+    /// The outcome is the connection's status from now on (`ok`, or `error` with the reason).
     pub async fn check_connection(
         &self,
         id: &str,
     ) -> HubResult<Result<CheckResult, ConnectorError>> {
-        Ok(match self.call_connection(id, Call::Check).await? {
+        let result = match self.call_connection(id, Call::Check).await? {
             Ok(Reply::Check(mut c)) => {
                 c.account = egress::excerpt(&c.account);
                 Ok(c)
             }
             Ok(other) => Err(unexpected("check", &other)),
             Err(e) => Err(egress::sanitize_error(e)),
-        })
+        };
+        match &result {
+            Ok(_) => self.connection_worked(id).await,
+            Err(e) => self.connection_failed(id, e).await,
+        }
+        Ok(result)
+    }
+
+    /// A check or a run reached the connection's system: `ok`, checked now.
+    pub async fn connection_worked(&self, id: &str) {
+        if let Err(e) = self
+            .store
+            .set_connection_status(id, ConnectionStatus::Ok, None)
+            .await
+        {
+            tracing::warn!(connection = %id, error = %e, "cannot record the connection's status");
+        }
+    }
+
+    /// A check or a run failed for a reason of the connection's own: `error` with the reason
+    /// (Japanese first), checked now. A refused refresh token stays `reauthorize`.
+    pub async fn connection_failed(&self, id: &str, e: &ConnectorError) {
+        if let Ok(c) = self.store.get_connection(id).await {
+            if c.status == ConnectionStatus::Reauthorize {
+                return;
+            }
+        }
+        let message = status_message(e);
+        if let Err(err) = self
+            .store
+            .set_connection_status(id, ConnectionStatus::Error, Some(&message))
+            .await
+        {
+            tracing::warn!(connection = %id, error = %err, "cannot record the connection's status");
+        }
     }
 
     /// The connection's objects, asked of its connector now.
@@ -298,6 +334,26 @@ pub struct ConnectionUpdate {
     pub phone: Option<String>,
     pub settings: Option<Map<String, Value>>,
     pub credentials: Option<BTreeMap<String, Secret>>,
+}
+
+/// Whether a connector error is the connection's (credentials refused, settings wrong, the
+/// system unreachable) rather than a record's or a passing one's: such a run failure makes the
+/// connection's status `error`.
+pub fn is_connection_level(e: &ConnectorError) -> bool {
+    matches!(e.kind, ErrorKind::AuthFailed | ErrorKind::InvalidSettings)
+        || (e.kind == ErrorKind::Transient && e.code == "network")
+}
+
+/// The reason kept with an `error` status: Japanese first, then the connector's own words, as
+/// plain excerpts (remote text is never repeated whole, as in a 接続テスト answer).
+pub fn status_message(e: &ConnectorError) -> String {
+    let e = egress::sanitize_error(e.clone());
+    let en = format!("{} ({})", e.message, e.code);
+    let text = match e.message_ja.as_deref().filter(|ja| !ja.is_empty()) {
+        Some(ja) => format!("{ja} / {en}"),
+        None => en,
+    };
+    text.chars().take(400).collect()
 }
 
 pub(crate) fn unexpected(call: &str, reply: &Reply) -> ConnectorError {

@@ -282,6 +282,10 @@ impl Hub {
                 expires,
             )
             .await?;
+        // New tokens are new credentials: 未確認 until checked or used.
+        self.store
+            .set_connection_status(&pending.connection_id, ConnectionStatus::Unchecked, None)
+            .await?;
         tracing::info!(connection = %pending.connection_id, "OAuth sign-in completed");
         Ok(pending.connection_id)
     }

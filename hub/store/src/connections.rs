@@ -11,7 +11,7 @@ use crate::{get, json_col, to_json, Result, Store, StoreError};
 const COLUMNS: &str =
     "id, connector_id, name, settings, registration_number, phone, credential_keys, \
     token_expires_at, token_refreshed_at, access_token_enc IS NOT NULL AS has_token, status, \
-    status_message, created_at, updated_at";
+    status_message, checked_at, created_at, updated_at";
 
 fn ctx(id: &str, what: &str) -> String {
     format!("connection:{id}:{what}")
@@ -44,7 +44,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO connections (id, connector_id, name, settings, registration_number, phone, \
              credential_keys, credentials_enc, refresh_token_enc, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ok', $10, $10)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'unchecked', $10, $10)",
         )
         .bind(&id)
         .bind(&c.connector_id)
@@ -93,6 +93,10 @@ impl Store {
                 id: id.to_string(),
             })?;
         let now = now_ms();
+        // New secrets or a new endpoint: what the last check found no longer says anything.
+        let unchecked = patch.endpoint_changed
+            || patch.refresh_token.is_some()
+            || patch.credentials.as_ref().is_some_and(|c| !c.is_empty());
         if let Some(new_creds) = &patch.credentials {
             let stored: Option<String> = get(&row, "credentials_enc")?;
             let mut creds = match stored {
@@ -114,7 +118,7 @@ impl Store {
         if let Some(r) = &patch.refresh_token {
             sqlx::query(
                 "UPDATE connections SET access_token_enc = NULL, token_expires_at = NULL, \
-                 refresh_token_enc = $1, status = 'ok', status_message = NULL, updated_at = $2 WHERE id = $3",
+                 refresh_token_enc = $1, updated_at = $2 WHERE id = $3",
             )
             .bind(self.cipher.encrypt(r.expose(), &ctx(id, "refresh_token")))
             .bind(now)
@@ -122,13 +126,25 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         } else if patch.drop_tokens {
+            // Needs signing in again: that says more than 未確認.
             sqlx::query(
                 "UPDATE connections SET access_token_enc = NULL, token_expires_at = NULL, \
-                 refresh_token_enc = NULL, status = $1, status_message = $2, updated_at = $3 WHERE id = $4",
+                 refresh_token_enc = NULL, status = $1, status_message = $2, checked_at = NULL, \
+                 updated_at = $3 WHERE id = $4",
             )
             .bind(ConnectionStatus::Reauthorize.as_str())
             .bind(&patch.tokens_dropped_message)
             .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if unchecked && !(patch.drop_tokens && patch.refresh_token.is_none()) {
+            sqlx::query(
+                "UPDATE connections SET status = $1, status_message = NULL, checked_at = NULL \
+                 WHERE id = $2",
+            )
+            .bind(ConnectionStatus::Unchecked.as_str())
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -225,7 +241,8 @@ impl Store {
 
     /// Stores a fresh access token and, when the provider rotated it, the new refresh token,
     /// in one statement: a crash never leaves a new access token beside a dead refresh token.
-    /// Marks the connection usable again.
+    /// A connection that needed signing in again is `unchecked` (a token is not a check); any
+    /// other status stays what the last check or run found.
     pub async fn save_tokens(
         &self,
         id: &str,
@@ -241,8 +258,11 @@ impl Store {
             refresh_token.map(|r| self.cipher.encrypt(r.expose(), &ctx(id, "refresh_token")));
         let done = sqlx::query(
             "UPDATE connections SET access_token_enc = $1, refresh_token_enc = COALESCE($2, refresh_token_enc), \
-             token_expires_at = $3, token_refreshed_at = $4, status = 'ok', status_message = NULL, updated_at = $4 \
-             WHERE id = $5",
+             token_expires_at = $3, token_refreshed_at = $4, \
+             status = CASE WHEN status = 'reauthorize' THEN 'unchecked' ELSE status END, \
+             status_message = CASE WHEN status = 'reauthorize' THEN NULL ELSE status_message END, \
+             checked_at = CASE WHEN status = 'reauthorize' THEN NULL ELSE checked_at END, \
+             updated_at = $4 WHERE id = $5",
         )
         .bind(access)
         .bind(refresh)
@@ -260,19 +280,24 @@ impl Store {
         Ok(())
     }
 
+    /// Records what a check (接続テスト), a run or a token refresh found, now (`checked_at`);
+    /// `Unchecked` forgets the last finding. Not a change of the connection (`updated_at` stays).
     pub async fn set_connection_status(
         &self,
         id: &str,
         status: ConnectionStatus,
         message: Option<&str>,
     ) -> Result<()> {
-        sqlx::query("UPDATE connections SET status = $1, status_message = $2, updated_at = $3 WHERE id = $4")
-            .bind(status.as_str())
-            .bind(message)
-            .bind(now_ms())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        let at = (status != ConnectionStatus::Unchecked).then(now_ms);
+        sqlx::query(
+            "UPDATE connections SET status = $1, status_message = $2, checked_at = $3 WHERE id = $4",
+        )
+        .bind(status.as_str())
+        .bind(message)
+        .bind(at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }
@@ -302,6 +327,7 @@ fn connection_from_row(row: &AnyRow) -> Result<Connection> {
         phone: get(row, "phone")?,
         status,
         status_message: get(row, "status_message")?,
+        checked_at: get(row, "checked_at")?,
         token: TokenStatus {
             status: token_status,
             expires_at,

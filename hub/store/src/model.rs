@@ -30,7 +30,11 @@ pub struct NewConnection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
+    /// The last check (接続テスト) or run that used it reached the system.
     Ok,
+    /// Never checked nor used since it was saved, or its endpoint / credentials changed since:
+    /// 未確認 (never 正常 without a check).
+    Unchecked,
     /// A person must sign in again (invalid_grant, revoked consent): 再認証が必要.
     Reauthorize,
     Error,
@@ -40,6 +44,7 @@ impl ConnectionStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectionStatus::Ok => "ok",
+            ConnectionStatus::Unchecked => "unchecked",
             ConnectionStatus::Reauthorize => "reauthorize",
             ConnectionStatus::Error => "error",
         }
@@ -49,7 +54,8 @@ impl ConnectionStatus {
         match s {
             "reauthorize" => ConnectionStatus::Reauthorize,
             "error" => ConnectionStatus::Error,
-            _ => ConnectionStatus::Ok,
+            "ok" => ConnectionStatus::Ok,
+            _ => ConnectionStatus::Unchecked,
         }
     }
 }
@@ -71,8 +77,12 @@ pub struct Connection {
     pub settings: Map<String, Value>,
     pub registration_number: String,
     pub phone: String,
+    /// One status everywhere (dashboard, connection page, tokens page, API): from the last
+    /// check or run that used the connection, at `checked_at`.
     pub status: ConnectionStatus,
     pub status_message: Option<String>,
+    /// When `status` was found (none while `unchecked`).
+    pub checked_at: Option<Millis>,
     pub token: TokenStatus,
     /// Keys of the stored credentials (never the values), so a form can say "set".
     pub credential_keys: Vec<String>,
@@ -104,6 +114,9 @@ pub struct ConnectionPatch {
     pub tokens_dropped_message: Option<String>,
     /// A refresh token given directly (OAuth): replaces the stored one, drops the access token.
     pub refresh_token: Option<Secret>,
+    /// Where the connection points changed (an endpoint setting): its status goes back to
+    /// `unchecked` (as it does with any new credential).
+    pub endpoint_changed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -210,6 +223,11 @@ pub struct FlowOptions {
     pub blank_key_parts: BlankKeyParts,
     #[serde(default)]
     pub propagate_deletes: bool,
+    /// Write-back flows with a lookup (`lookup` / `lookup_reverse`): a value no link resolves
+    /// registers the missing parent record in the flow the lookup names, links it there and
+    /// writes the record to it (seed 004's 顧客自動登録). Off: the record fails `lookup_missing`.
+    #[serde(default = "yes")]
+    pub register_missing_parent: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_max_records: Option<u64>,
     /// A run that failed for a reason that may pass (rate limit, network) is retried this many times.
@@ -234,6 +252,7 @@ impl Default for FlowOptions {
             create_missing: true,
             blank_key_parts: BlankKeyParts::UseOther,
             propagate_deletes: false,
+            register_missing_parent: true,
             initial_max_records: None,
             max_retries: default_retries(),
             retry_delay_secs: default_retry_delay(),

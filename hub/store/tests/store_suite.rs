@@ -1,6 +1,8 @@
 //! The store suite: the same cases on SQLite and PostgreSQL.
 
 mod common;
+#[path = "store_suite/connection_status.rs"]
+mod connection_status;
 #[path = "store_suite/master_key.rs"]
 mod master_key;
 

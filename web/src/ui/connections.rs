@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use super::auth::{Admin, Viewer};
 use super::fields;
 use super::form::Form;
-use super::home::{connection_status, connector_name};
+use super::home::{connection_checked, connection_status, connector_name};
 use super::i18n::{t, tf, Lang};
 use super::labels;
 use super::messages::{self, FieldErrors};
@@ -162,6 +162,7 @@ pub(super) async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -
             oauth => oauth,
             status_label => status_label,
             status_class => status_class,
+            status_checked => connection_checked(lang, &c),
             status_message => c.status_message.clone(),
             token_expires => labels::datetime(c.token.expires_at),
             token_refreshed => labels::datetime(c.token.refreshed_at),

@@ -345,6 +345,7 @@ mod tests {
                 field("app", SettingKind::Text, true),
             ],
             credentials: vec![],
+            credentials_one_of: Vec::new(),
             registration_number_pattern: None,
             limits: Default::default(),
             actions: vec![],

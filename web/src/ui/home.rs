@@ -14,7 +14,7 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use super::auth::{json_unauthorized, Operator, Viewer};
-use super::i18n::{t, Lang};
+use super::i18n::{t, tf, Lang};
 use super::labels;
 use super::messages;
 use super::render::{page, see_other, OrPage, PageResult};
@@ -33,12 +33,21 @@ pub fn connector_name(s: &AppState, lang: Lang, id: &str) -> String {
     }
 }
 
+/// The one status of a connection, as every page shows it: from its last check (接続テスト) or
+/// the last run that used it; 未確認 until then.
 pub fn connection_status(lang: Lang, c: &Connection) -> (String, &'static str) {
     match c.status {
         ConnectionStatus::Reauthorize => (t(lang, "conn.status_reauthorize"), "warn"),
         ConnectionStatus::Error => (t(lang, "conn.status_error"), "bad"),
         ConnectionStatus::Ok => (t(lang, "conn.status_ok"), "ok"),
+        ConnectionStatus::Unchecked => (t(lang, "conn.status_unchecked"), "unchecked"),
     }
+}
+
+/// 「最終確認 12/07 11:20」: when the status was found (nothing while unchecked).
+pub fn connection_checked(lang: Lang, c: &Connection) -> Option<String> {
+    let at = super::labels::month_day_time(c.checked_at?)?;
+    Some(tf(lang, "conn.checked_at", &[("at", &at)]))
 }
 
 pub fn connection_row(s: &AppState, lang: Lang, c: &Connection) -> Value {
@@ -51,6 +60,7 @@ pub fn connection_row(s: &AppState, lang: Lang, c: &Connection) -> Value {
         status_label => label,
         status_class => class,
         status_message => c.status_message.clone(),
+        status_checked => connection_checked(lang, c),
         needs_reauth => c.status == ConnectionStatus::Reauthorize,
     }
 }

@@ -14,6 +14,11 @@ fn local(ms: Millis) -> Option<chrono::DateTime<chrono_tz::Tz>> {
         .map(|t| t.with_timezone(&Tokyo))
 }
 
+/// 12/07 11:20: when a connection was last checked.
+pub fn month_day_time(ms: Millis) -> Option<String> {
+    local(ms).map(|t| t.format("%m/%d %H:%M").to_string())
+}
+
 pub fn datetime(ms: Option<Millis>) -> String {
     ms.and_then(local)
         .map(|t| t.format("%Y/%m/%d %H:%M:%S").to_string())

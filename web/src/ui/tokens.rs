@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::auth::{Admin, Operator, Viewer};
 use super::connections::public_base;
-use super::home::{connection_status, connector_name};
+use super::home::{connection_checked, connection_status, connector_name};
 use super::i18n::{t, tf};
 use super::labels;
 use super::messages;
@@ -51,6 +51,7 @@ pub async fn tokens_page(State(s): State<AppState>, v: Viewer) -> PageResult {
                 status_label => status_label,
                 status_class => status_class,
                 status_message => c.status_message.clone(),
+                status_checked => connection_checked(lang, c),
             }
         })
         .collect();

@@ -286,12 +286,57 @@ pub async fn signin_submit(State(s): State<AppState>, Admin(v): Admin, form: For
         save(&s, &v.ctx, Some(&w), None).await;
         return Ok(see_other("/connections/new"));
     }
+    if errors.is_empty() {
+        let known = |k: &str| w.credentials.contains_key(k) || stored.iter().any(|x| x == k);
+        if let Some((field, message)) = missing_choice(lang, &m, &known) {
+            errors.insert(field, message);
+        }
+    }
     if !errors.is_empty() {
         save(&s, &v.ctx, Some(&w), None).await;
         return Ok(render_signin(&s, &v.ctx, &v.user, &w, &m, &errors).await);
     }
     save(&s, &v.ctx, Some(&w), None).await;
     Ok(see_other("/connections/new/registration"))
+}
+
+/// The manifest's `credentials_one_of` on the step where they are entered: when no set is
+/// complete, the error goes on the first set's first field ("「APIトークン」、または「ログイン名」と
+/// 「パスワード」のいずれかを入力してください"), so an empty step 2 is not found out at step 4.
+fn missing_choice(
+    lang: Lang,
+    m: &Manifest,
+    known: &dyn Fn(&str) -> bool,
+) -> Option<(String, String)> {
+    let sets = &m.credentials_one_of;
+    if sets.is_empty() || sets.iter().any(|set| set.iter().all(|k| known(k))) {
+        return None;
+    }
+    let label = |k: &str| {
+        m.credentials
+            .iter()
+            .find(|f| f.key == k)
+            .map(|f| text(lang, &f.label))
+            .unwrap_or_else(|| k.to_string())
+    };
+    let choices: Vec<String> = sets
+        .iter()
+        .map(|set| {
+            set.iter()
+                .map(|k| tf(lang, "wizard.one_of_field", &[("label", &label(k))]))
+                .collect::<Vec<_>>()
+                .join(&t(lang, "wizard.one_of_and"))
+        })
+        .collect();
+    let first = sets.iter().flatten().next()?;
+    Some((
+        format!("{}{first}", fields::CREDENTIAL_PREFIX),
+        tf(
+            lang,
+            "wizard.one_of",
+            &[("choices", &choices.join(&t(lang, "wizard.one_of_or")))],
+        ),
+    ))
 }
 
 // ---- step 3 ------------------------------------------------------------------------------

@@ -117,6 +117,7 @@ impl Connector for FileStore {
                 },
             ],
             credentials: vec![],
+            credentials_one_of: Vec::new(),
             registration_number_pattern: None,
             limits: Limits {
                 read_page_size: 50,
@@ -212,6 +213,7 @@ impl Connector for FileStore {
             next_cursor: next,
             has_more,
             issues: Vec::new(),
+            ..Default::default()
         })
     }
 

@@ -112,6 +112,7 @@ impl Connector for Good {
                 default: None,
                 endpoint: false,
             }],
+            credentials_one_of: Vec::new(),
             registration_number_pattern: None,
             limits: Limits {
                 read_page_size: PAGE_SIZE,
@@ -203,6 +204,7 @@ impl Connector for Good {
                 next_cursor: Some(format!("seq:{last}")),
                 has_more,
                 issues: Vec::new(),
+                ..Default::default()
             })
         })
     }

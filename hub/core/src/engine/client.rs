@@ -60,12 +60,28 @@ pub struct ConnectorClient {
     policy: RetryPolicy,
     /// Calls made, for the run log and metrics.
     pub calls: u64,
+    /// A call answered: the connection's status is `ok` (recorded once per client).
+    worked: bool,
 }
 
 impl ConnectorClient {
+    /// Refusals of the connection's own (an endpoint refused, a token that cannot be had) are
+    /// its status from now on (`error`), as are those of its calls.
     pub async fn open(hub: &Hub, connection_id: &str) -> HubResult<Self> {
-        hub.ensure_fresh_token(connection_id).await?;
-        let (stored, conn) = hub.plugin_connection(connection_id).await?;
+        let opened = async {
+            hub.ensure_fresh_token(connection_id).await?;
+            hub.plugin_connection(connection_id).await
+        };
+        let (stored, conn) = match opened.await {
+            Ok(c) => c,
+            Err(crate::HubError::Connector(e)) => {
+                if crate::connections::is_connection_level(&e) {
+                    hub.connection_failed(connection_id, &e).await;
+                }
+                return Err(crate::HubError::Connector(e));
+            }
+            Err(other) => return Err(other),
+        };
         let limits = hub.manifest(&stored.connector_id)?.limits.clone();
         Ok(ConnectorClient {
             hub: hub.clone(),
@@ -77,6 +93,7 @@ impl ConnectorClient {
             last_call: None,
             policy: RetryPolicy::default(),
             calls: 0,
+            worked: false,
         })
     }
 
@@ -93,7 +110,25 @@ impl ConnectorClient {
         self.last_call = Some(Instant::now());
     }
 
+    /// One call; its outcome is also the connection's status: `ok` once a call is answered,
+    /// `error` when one fails for a reason of the connection's own (`is_connection_level`).
     pub async fn call(&mut self, call: Call) -> Result<Reply, ConnectorError> {
+        let result = self.call_inner(call).await;
+        match &result {
+            Ok(_) if !self.worked => {
+                self.worked = true;
+                self.hub.connection_worked(&self.connection_id).await;
+            }
+            Err(e) if crate::connections::is_connection_level(e) => {
+                self.worked = false;
+                self.hub.connection_failed(&self.connection_id, e).await;
+            }
+            _ => {}
+        }
+        result
+    }
+
+    async fn call_inner(&mut self, call: Call) -> Result<Reply, ConnectorError> {
         // A write is safe to repeat after a lost answer only if every op finds its record again.
         let repeatable = match &call {
             Call::Write(w) => w.ops.iter().all(|op| {
