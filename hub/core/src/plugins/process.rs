@@ -43,6 +43,13 @@ pub fn spawn(
             cmd.env_remove(key);
         }
     }
+    // A plugin's panic is answered as an error with its message; a symbolised backtrace of a
+    // large debug library can take longer than the call's time-out (and more memory than the
+    // worker's limit), turning a clear "panicked" into "timed out". `HUB_WORKER_BACKTRACE=1`
+    // asks for them when debugging a plugin.
+    let backtrace = std::env::var("HUB_WORKER_BACKTRACE").is_ok_and(|v| v == "1");
+    cmd.env("RUST_BACKTRACE", if backtrace { "1" } else { "0" })
+        .env_remove("RUST_LIB_BACKTRACE");
     #[cfg(unix)]
     {
         // Its own process group: Ctrl-C in the hub's terminal reaches the hub only, which then
