@@ -266,6 +266,7 @@ impl GroupHub {
             .arg("--plugins")
             .arg(plugins)
             .env("HUB_MASTER_KEY", support::MASTER_KEY)
+            .env("HUB_FILES_ROOT", std::env::temp_dir())
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
