@@ -4,7 +4,9 @@
 //!   updated in the last 60 days, never an older one; later runs read only what is new since.
 //! - (b) activity write-back (seeds/004): Zoho タスク → kintone 活動履歴, each activity tied to
 //!   the customer's record number through flow (a)'s links (`lookup_reverse`); an activity of a
-//!   customer flow (a) never linked is not written and is reported (`lookup_missing`).
+//!   customer flow (a) never linked is not written and is reported (`lookup_missing`) when
+//!   automatic registration is off (`options.register_missing_parent: false`; on, see
+//!   `seed_writeback.rs`).
 //! - (c) Zoho org A ⇄ org B (seeds/003) is `zoho_orgs_full_run.rs`.
 //! - (d) customer import by name and company (seeds/004, 顧客インポート仕様): kintone 顧客管理 →
 //!   Zoho 見込み客 (Leads); a blank 会社名 registers the person's name as both, a blank 担当者名
@@ -392,7 +394,8 @@ fn activities_are_written_back_to_the_customer_record_they_belong_to() {
                 "target": {"connection": env.activities, "object": "2"},
                 "mapping": [{"from": "Subject", "to": "件名"}, {"from": "Due_Date", "to": "活動日"},
                             {"from": "Description", "to": "内容"},
-                            {"from": "What_Id", "to": "顧客レコード番号", "transform": {"lookup_reverse": customers_flow}}]}),
+                            {"from": "What_Id", "to": "顧客レコード番号", "transform": {"lookup_reverse": customers_flow}}],
+                "options": {"register_missing_parent": false}}),
     );
     assert_eq!(s, 201, "{body}");
     let activity_flow = body["id"].as_str().unwrap().to_string();
@@ -412,6 +415,10 @@ fn activities_are_written_back_to_the_customer_record_they_belong_to() {
     assert!(
         msg.contains(&accounts[yamada]) && msg.contains("kintone 顧客管理 → Zoho 取引先"),
         "names the value and the flow: {msg}"
+    );
+    assert!(
+        msg.contains("未登録") && msg.contains("自動登録はオフ") && msg.contains(yamada),
+        "says the customer is not registered and the switch is off: {msg}"
     );
 
     // In 活動履歴, each activity points at its customer's record number, and kintone's own

@@ -124,6 +124,20 @@ pub const ROUTES: &[Route] = &[
         false,
     ).needs(Role::ReadOnly),
     r(
+        "get",
+        "/api/connections/{id}/user-map",
+        "ユーザー連携: {pairs: [{from, to}]}, the tool's user (id or email) → the login written by the user_map transform",
+        "200",
+        false,
+    ).needs(Role::ReadOnly),
+    r(
+        "put",
+        "/api/connections/{id}/user-map",
+        "Replace the user mapping: {pairs: [{from, to}]}",
+        "200",
+        true,
+    ).needs(Role::Admin),
+    r(
         "post",
         "/api/connections/{id}/authorize",
         "Start OAuth sign-in: {authorize_url}; body {redirect_uri?}",

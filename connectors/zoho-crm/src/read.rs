@@ -75,7 +75,10 @@ pub fn choose_fields(
 ) -> Result<Vec<String>, ConnectorError> {
     let mut out = vec![MODIFIED_TIME.to_string()];
     let mut push = |name: &str| {
-        let name = name.strip_suffix(NAME_SUFFIX).unwrap_or(name);
+        let name = name
+            .strip_suffix(NAME_SUFFIX)
+            .or_else(|| name.strip_suffix(crate::values::EMAIL_SUFFIX))
+            .unwrap_or(name);
         if name != "id" && !name.starts_with('$') && !out.iter().any(|n| n == name) {
             out.push(name.to_string());
         }

@@ -28,6 +28,10 @@ pub fn from_zoho(record: &Map<String, Value>) -> Fields {
                 if let Some(name) = o.get("name") {
                     out.insert(format!("{k}{NAME_SUFFIX}"), name.clone());
                 }
+                // A user (Owner) comes with its email: user mappings may name users by it.
+                if let Some(email) = o.get("email").filter(|e| e.is_string()) {
+                    out.insert(format!("{k}{EMAIL_SUFFIX}"), email.clone());
+                }
             }
             other => {
                 out.insert(k.clone(), other.clone());
@@ -37,6 +41,9 @@ pub fn from_zoho(record: &Map<String, Value>) -> Fields {
     out
 }
 
+/// Suffix of the derived, read-only field beside a user reference with the user's email.
+pub const EMAIL_SUFFIX: &str = ".email";
+
 /// The SDK's fields as a Zoho record body, typed by the module's metadata. Derived `.name`
 /// fields are dropped; fields the metadata does not know are sent unchanged (Zoho names them
 /// in its answer if it refuses them).
@@ -45,7 +52,10 @@ pub fn to_zoho(fields: &Fields, meta: &[FieldMeta]) -> Map<String, Value> {
         meta.iter().map(|f| (f.api_name.as_str(), f)).collect();
     let mut out = Map::new();
     for (k, v) in fields {
-        if let Some(base) = k.strip_suffix(NAME_SUFFIX) {
+        if let Some(base) = k
+            .strip_suffix(NAME_SUFFIX)
+            .or_else(|| k.strip_suffix(EMAIL_SUFFIX))
+        {
             if by_name.get(base).is_some_and(|f| f.is_lookup()) {
                 continue;
             }
@@ -140,6 +150,13 @@ mod tests {
         assert_eq!(f["Annual_Revenue"], json!("1200000"));
         assert_eq!(f["Account_Name"], json!("55"));
         assert_eq!(f["Account_Name.name"], json!("株式会社サンプル"));
+        let owned =
+            json!({"id": "2", "Owner": {"id": "9", "name": "佐藤", "email": "sato@example.jp"}});
+        let f = from_zoho(owned.as_object().unwrap());
+        assert_eq!(
+            (&f["Owner"], &f["Owner.email"]),
+            (&json!("9"), &json!("sato@example.jp"))
+        );
         assert!(!f.contains_key("id") && !f.contains_key("$currency_symbol"));
     }
 

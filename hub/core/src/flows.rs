@@ -71,12 +71,27 @@ impl Hub {
         Ok(schedule)
     }
 
-    /// Every lookup names a flow that exists.
+    /// Every lookup names a flow that exists, every user mapping a connection.
     async fn check_lookups(&self, spec: &FlowSpec) -> HubResult<()> {
         for (i, m) in spec.mapping.iter().enumerate() {
             let field = format!("mapping[{i}].transform");
-            let Transform::Lookup { flow, .. } = parse(&m.transform, &field)? else {
-                continue;
+            let flow = match parse(&m.transform, &field)? {
+                Transform::Lookup { flow, .. } => flow,
+                Transform::UserMap { connection } => {
+                    match self.store.get_connection(&connection).await {
+                        Ok(_) => continue,
+                        Err(hub_store::StoreError::NotFound { .. }) => {
+                            return Err(HubError::refused(
+                                crate::validate::schema::INVALID_MAPPING,
+                                field,
+                                format!("ユーザー連携の接続「{connection}」がありません（GET /api/connections で一覧できます）"),
+                                format!("no connection '{connection}' whose user mapping '{}' goes through; GET /api/connections lists them", m.from),
+                            ))
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                _ => continue,
             };
             match self.store.get_flow(&flow).await {
                 Ok(_) => {}

@@ -18,6 +18,7 @@ pub mod plugins;
 pub mod runner;
 pub mod schedule;
 pub mod scheduler;
+pub mod user_map;
 pub mod validate;
 
 pub use error::{HubError, HubResult};

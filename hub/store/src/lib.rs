@@ -20,6 +20,7 @@ mod private_files;
 pub mod runs;
 pub mod schedule;
 pub mod secrets;
+pub mod user_map;
 pub mod users;
 
 pub use model::*;

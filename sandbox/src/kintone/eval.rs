@@ -75,7 +75,7 @@ fn resolve(app: &App, code: &str) -> KResult<Field> {
         | FieldType::RadioButton
         | FieldType::CheckBox
         | FieldType::MultiSelect => Kind::Choice,
-        FieldType::Creator | FieldType::Modifier => Kind::User,
+        FieldType::Creator | FieldType::Modifier | FieldType::UserSelect => Kind::User,
         FieldType::CreatedTime | FieldType::UpdatedTime | FieldType::Datetime => Kind::Instant,
         FieldType::Date => Kind::Day,
         FieldType::Time => Kind::Clock,

@@ -27,6 +27,8 @@ pub enum FieldType {
     Time,
     Datetime,
     Link,
+    /// Users by login name: `[{"code": "sato"}]` in, `[{"code", "name"}]` out.
+    UserSelect,
 }
 
 impl FieldType {
@@ -50,6 +52,7 @@ impl FieldType {
             FieldType::Time => "TIME",
             FieldType::Datetime => "DATETIME",
             FieldType::Link => "LINK",
+            FieldType::UserSelect => "USER_SELECT",
         }
     }
 

@@ -62,6 +62,13 @@ pub fn record_json(store: &Store, app: &App, r: &Record, fields: Option<&[String
             FieldType::Modifier => user(&r.modifier),
             FieldType::CreatedTime => json!(time::fmt(r.created_at)),
             FieldType::UpdatedTime => json!(time::fmt(r.updated_at)),
+            FieldType::UserSelect => Value::Array(
+                r.values
+                    .get(&f.code)
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).map(user).collect())
+                    .unwrap_or_default(),
+            ),
             _ => r
                 .values
                 .get(&f.code)

@@ -22,7 +22,7 @@ pub struct WriteCtx<'a> {
 /// The empty value of a field in its wire shape.
 pub fn empty_value(ty: FieldType) -> Value {
     match ty {
-        FieldType::CheckBox | FieldType::MultiSelect => json!([]),
+        FieldType::CheckBox | FieldType::MultiSelect | FieldType::UserSelect => json!([]),
         FieldType::DropDown | FieldType::Date | FieldType::Time => Value::Null,
         _ => Value::String(String::new()),
     }
@@ -98,6 +98,22 @@ pub fn convert(def: &FieldDef, v: &Value) -> Result<Value, String> {
                     return Err(format!("「{s}」は選択肢にありません。"));
                 }
                 out.push(Value::String(s));
+            }
+            Ok(Value::Array(out))
+        }
+        // Stored as login names; the caller checks that each user exists.
+        FieldType::UserSelect => {
+            let items = match v {
+                Value::Null => return Ok(json!([])),
+                Value::Array(a) => a,
+                _ => return Err("配列を指定してください。".into()),
+            };
+            let mut out = Vec::new();
+            for i in items {
+                match i.get("code").and_then(Value::as_str) {
+                    Some(c) if !c.is_empty() => out.push(Value::String(c.to_string())),
+                    _ => return Err("ユーザーのコードを指定してください。".into()),
+                }
             }
             Ok(Value::Array(out))
         }
@@ -212,6 +228,13 @@ pub fn build(
             continue;
         }
         match convert(def, v) {
+            Ok(c) if def.ty == FieldType::UserSelect && unknown_user(ctx.store, &c).is_some() => {
+                let who = unknown_user(ctx.store, &c).unwrap_or_default();
+                err(
+                    code,
+                    format!("指定したユーザー（コード：{who}）が見つかりません。"),
+                );
+            }
             Ok(c) => {
                 values.insert(code, c);
                 touched.push(code.clone());
@@ -252,6 +275,15 @@ pub fn build(
     }
     rec.values = values;
     Ok(rec)
+}
+
+/// The first login name of a USER_SELECT value that is no user of the domain.
+fn unknown_user(store: &Store, v: &Value) -> Option<String> {
+    v.as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|c| !store.users.iter().any(|u| u.code == *c))
+        .map(str::to_string)
 }
 
 fn set_system(rec: &mut Record, ty: FieldType, v: &Value, store: &Store) -> Result<(), String> {

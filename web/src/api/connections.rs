@@ -138,3 +138,24 @@ pub async fn complete_authorization(
         json!({ "connection": id, "token": views::connection(&c)["token"].clone() }),
     ))
 }
+
+#[derive(serde::Deserialize)]
+pub struct UserMapBody {
+    pub pairs: Vec<hub_store::user_map::UserPair>,
+}
+
+/// The connection's user mapping (ユーザー連携): `{"pairs": [{"from", "to"}]}`.
+pub async fn user_map(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let pairs = s.hub.user_map(&id).await?;
+    Ok(Json(json!({ "pairs": pairs })))
+}
+
+/// Replaces the user mapping; answers it as saved.
+pub async fn set_user_map(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ValidJson(body): ValidJson<UserMapBody>,
+) -> ApiResult<Json<Value>> {
+    let pairs = s.hub.set_user_map(&id, body.pairs).await?;
+    Ok(Json(json!({ "pairs": pairs })))
+}

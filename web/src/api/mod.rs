@@ -43,6 +43,10 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/api/connections/{id}/objects", get(connections::objects))
         .route(
+            "/api/connections/{id}/user-map",
+            get(connections::user_map).put(connections::set_user_map),
+        )
+        .route(
             "/api/connections/{id}/authorize",
             post(connections::authorize),
         )

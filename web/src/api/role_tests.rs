@@ -130,6 +130,15 @@ fn the_role_table_follows_the_ui() {
         };
         assert_eq!(r.role, expected, "{} {}", r.method, r.path);
     }
+    // ユーザー連携: everyone reads it, only an administrator changes it.
+    assert_eq!(
+        route("get", "/api/connections/{id}/user-map").map(|r| r.role),
+        Some(Role::ReadOnly)
+    );
+    assert_eq!(
+        route("put", "/api/connections/{id}/user-map").map(|r| r.role),
+        Some(Role::Admin)
+    );
     // Each (method, path) once, and the lookup finds it (HEAD as GET).
     for r in ROUTES {
         let n = ROUTES

@@ -98,11 +98,39 @@ impl Mapper {
             let v = source_value(record, from);
             let v = match t {
                 Transform::Lookup { .. } => resolved.value(i, &v),
+                Transform::UserMap { .. } => resolved.user(i, &v, from, &record.fields),
                 _ => t.apply(v, &record.fields),
             };
             out.insert(to.clone(), v);
         }
         out
+    }
+
+    /// The rules whose user is mapped through a connection's user mapping:
+    /// `(rule index, source field, connection id)`.
+    pub fn user_maps(&self) -> impl Iterator<Item = (usize, &str, &str)> {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (from, _, t))| match t {
+                Transform::UserMap { connection } => Some((i, from.as_str(), connection.as_str())),
+                _ => None,
+            })
+    }
+
+    /// The mapping the other way for registering a record on the source side from target
+    /// values (`lookup.rs`): as [`Mapper::reverse`], and a `coalesce` goes back to its own field.
+    pub fn reverse_for_registration(&self) -> Mapper {
+        let rules = self
+            .rules
+            .iter()
+            .filter(|(from, _, _)| from != "$id")
+            .filter_map(|(from, to, t)| match t {
+                Transform::Coalesce { .. } => Some((to.clone(), from.clone(), Transform::Copy)),
+                _ => t.inverse().map(|inv| (to.clone(), from.clone(), inv)),
+            })
+            .collect();
+        Mapper { rules }
     }
 
     /// The rules that look their value up through another flow's links:

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use super::changelog::Written;
 use super::client::ConnectorClient;
-use super::lookup::Lookups;
+use super::lookup::{Lookups, Registered};
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, native_match, Match, Side, TargetIndex};
 use super::{read_issues, record_error, Fatal, Plan, Progress, RunCtx, RunReport};
@@ -35,10 +35,20 @@ pub(super) async fn run(
 ) -> RunReport {
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
-    let fatal = sync(hub, flow, ctx, progress, &mut counts, &mut errors, plan)
-        .await
-        .err();
-    RunReport::finish(counts, errors, fatal)
+    let mut registered = Registered::default();
+    let fatal = sync(
+        hub,
+        flow,
+        ctx,
+        progress,
+        (&mut counts, &mut errors, &mut registered),
+        plan,
+    )
+    .await
+    .err();
+    let mut report = RunReport::finish(counts, errors, fatal);
+    registered.note(&mut report);
+    report
 }
 
 pub(super) fn open_failed(side: &str, e: crate::HubError) -> Fatal {
@@ -54,13 +64,12 @@ async fn sync(
     flow: &Flow,
     ctx: &RunCtx,
     progress: Progress<'_>,
-    counts: &mut RunCounts,
-    errors: &mut Vec<RunError>,
+    (counts, errors, registered): (&mut RunCounts, &mut Vec<RunError>, &mut Registered),
     mut plan: Option<&mut Plan>,
 ) -> Result<(), Fatal> {
     let spec = &flow.spec;
     let mapper = Mapper::new(&spec.mapping).map_err(|e| Fatal::final_(e.to_string()))?;
-    let lookups = Lookups::prepare(hub, &mapper).await?;
+    let lookups = Lookups::prepare(hub, &mapper, &spec.options).await?;
     let mut source = ConnectorClient::open(hub, &spec.source.connection)
         .await
         .map_err(|e| open_failed("source", e))?;
@@ -137,7 +146,9 @@ async fn sync(
             .links_by_source(&flow.id, &ids)
             .await
             .map_err(|e| e.to_string())?;
-        let resolved = lookups.resolve(hub, &records).await?;
+        let mut resolved = lookups.resolve(hub, &records).await?;
+        let plan_ = plan.as_deref_mut();
+        (lookups.register_missing(hub, &records, &mut resolved, counts, registered, plan_)).await?;
         for rec in records {
             let link = links.get(&rec.id).cloned();
             if rec.private && spec.filters.skip_private {

@@ -26,6 +26,7 @@ pub const TRANSFORMS: &[&str] = &[
     "{\"map\": {from: to}, \"default\": v}",
     "{\"lookup\": FLOW_ID}",
     "{\"lookup_reverse\": FLOW_ID}",
+    "{\"user_map\": CONNECTION_ID}",
 ];
 
 #[derive(Debug, Clone)]
@@ -60,6 +61,12 @@ pub enum Transform {
     Lookup {
         flow: String,
         reverse: bool,
+    },
+    /// The user of the other system this connection's user stands for (the connection's user
+    /// mapping, ユーザー連携): a Zoho owner → `["kintone login"]` for a USER_SELECT field.
+    /// Resolved by the engine (`lookup.rs`); an unmapped user fails its record.
+    UserMap {
+        connection: String,
     },
 }
 
@@ -174,6 +181,18 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
                         ))
                     }
                 }
+            } else if let Some(c) = o.get("user_map") {
+                match c.as_str().map(str::trim) {
+                    Some(id) if !id.is_empty() => Transform::UserMap {
+                        connection: id.to_string(),
+                    },
+                    _ => {
+                        return Err(HubError::unprocessable(
+                            field,
+                            "user_map is the id of the connection whose users are mapped: {\"user_map\": \"CONNECTION_ID\"}",
+                        ))
+                    }
+                }
             } else if let Some(m) = o.get("map") {
                 let map = m.as_object().cloned().ok_or_else(|| {
                     HubError::unprocessable(field, "map is an object of value → value")
@@ -268,8 +287,8 @@ impl Transform {
                 Some(to) => to.clone(),
                 None => default.clone().unwrap_or(v),
             },
-            // Only the engine can resolve it (through the store); `Mapper::map_with` does.
-            Transform::Lookup { .. } => Value::Null,
+            // Only the engine can resolve them (through the store); `Mapper::map_with` does.
+            Transform::Lookup { .. } | Transform::UserMap { .. } => Value::Null,
         }
     }
 }
@@ -295,6 +314,8 @@ impl Transform {
             Transform::DateFormat(_) => matches!(t, Date | DateTime | Text | LongText | Other),
             // An id: one value, written as text or a number.
             Transform::Lookup { .. } => text || matches!(t, Number | Lookup),
+            // A user's id or email.
+            Transform::UserMap { .. } => text || matches!(t, User | Lookup),
         }
     }
 
@@ -308,6 +329,10 @@ impl Transform {
             Transform::Lookup { .. } => (
                 "レコードIDを持つ文字列・数値・ルックアップの項目",
                 "a text, number or lookup field holding a record id",
+            ),
+            Transform::UserMap { .. } => (
+                "ユーザーのIDかメールアドレスを持つ項目",
+                "a field holding a user's id or email",
             ),
             _ => ("文字列の項目", "a text field"),
         }
@@ -334,6 +359,7 @@ impl Transform {
             | Transform::Concat { .. }
             | Transform::DateFormat(_)
             | Transform::Lookup { .. } => FieldType::Text,
+            Transform::UserMap { .. } => FieldType::User,
             Transform::Table { map, default } => {
                 if map.values().chain(default.iter()).all(Value::is_string) {
                     FieldType::Text
@@ -487,6 +513,7 @@ mod tests {
             json!({"lookup": ""}),
             json!({"lookup_reverse": 7}),
             json!("lookup:abc"),
+            json!({"user_map": ""}),
         ] {
             let e = parse(&Some(bad.clone()), "mapping[2].transform").unwrap_err();
             assert!(

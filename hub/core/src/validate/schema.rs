@@ -164,7 +164,7 @@ pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> H
             return Err(mismatch(i, "to", (&m.from, &src), out, (&m.to, &dst), to));
         }
         if two_way {
-            if matches!(t, Transform::Lookup { .. }) {
+            if matches!(t, Transform::Lookup { .. } | Transform::UserMap { .. }) {
                 return Err(refuse(
                     format!("mapping[{i}].transform"),
                     format!("変換「{name}」は片方向の連携サービスでのみ使えます"),
