@@ -4,7 +4,7 @@
 
 mod support;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -168,7 +168,16 @@ fn killed_runs_lose_and_duplicate_nothing() {
     let n = 400;
     put(&s.a, "companies", (0..n).map(|i| json!({"name": format!("株式会社テスト{i:04}"), "phone": format!("03-0000-{i:04}")})).collect());
     let plugins = [s.plugins.path().to_path_buf()];
-    let mut rng = rand::thread_rng();
+    // A failure can be replayed: HUB_CRASH_SEED=<the printed seed>.
+    let seed: u64 = std::env::var("HUB_CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(rand::random);
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("killed_runs_lose_and_duplicate_nothing: HUB_CRASH_SEED={seed}\n").as_bytes(),
+    );
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     for i in 0..kills {
         let mut child = s.hub.spawn_cli(&["run", &s.flow], &plugins, ENV);
         std::thread::sleep(Duration::from_millis(rng.gen_range(20..500)));
@@ -218,7 +227,10 @@ fn killed_runs_lose_and_duplicate_nothing() {
     for r in a.values() {
         let name = r.fields["name"].as_str().unwrap();
         let copies = by_name.get(name).map(Vec::len).unwrap_or(0);
-        assert_eq!(copies, 1, "{name} is in the target {copies} times");
+        assert_eq!(
+            copies, 1,
+            "{name} is in the target {copies} times (HUB_CRASH_SEED={seed})"
+        );
         assert_eq!(
             by_name[name][0].fields["phone"], r.fields["phone"],
             "{name} differs"

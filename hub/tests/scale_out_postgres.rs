@@ -28,7 +28,7 @@ fn now_ms() -> i64 {
 #[test]
 fn three_hubs_run_each_occurrence_exactly_once() {
     let Ok(admin) = std::env::var("HUB_TEST_POSTGRES_URL") else {
-        eprintln!("scale-out test skipped: HUB_TEST_POSTGRES_URL is not set");
+        support::skipped("scale-out test (HUB_TEST_POSTGRES_URL is not set)");
         return;
     };
     let (flows, period, seconds) = (

@@ -63,7 +63,7 @@ pub async fn set_up_admin(b: &Browser, hub_url: &str, user: &str, password: &str
 /// `HUB_SKIP_BROWSER_TESTS=1` skips (and says so); a missing chromedriver fails.
 pub fn browser_available() -> bool {
     if std::env::var("HUB_SKIP_BROWSER_TESTS").is_ok_and(|v| v == "1") {
-        eprintln!("browser tests skipped: HUB_SKIP_BROWSER_TESTS=1");
+        skipped("browser tests (HUB_SKIP_BROWSER_TESTS=1)");
         return false;
     }
     assert!(
@@ -455,5 +455,19 @@ impl Browser {
 
     pub async fn close(self) {
         let _ = self.c.close().await;
+    }
+}
+
+/// Says that a test's variant did not run, where a person sees it (the harness captures
+/// `eprintln!` of passing tests, not the stderr handle) and in `HUB_TEST_SKIP_LOG` when set
+/// (`.ci/run` fails when anything was skipped).
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let line = format!("SKIPPED: {what}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    if let Ok(path) = std::env::var("HUB_TEST_SKIP_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = f.write_all(line.as_bytes());
+        }
     }
 }
