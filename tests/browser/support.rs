@@ -466,7 +466,11 @@ pub fn skipped(what: &str) {
     let line = format!("SKIPPED: {what}\n");
     let _ = std::io::stderr().write_all(line.as_bytes());
     if let Ok(path) = std::env::var("HUB_TEST_SKIP_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = f.write_all(line.as_bytes());
         }
     }

@@ -234,7 +234,9 @@ fn activity_fields() -> Vec<FieldDef> {
         field("件名", FieldType::SingleLineText, |_| {}),
         field("内容", FieldType::MultiLineText, |_| {}),
         field("対応者", FieldType::SingleLineText, |_| {}),
-        field("担当者", FieldType::UserSelect, |d| d.default_value = json!([])),
+        field("担当者", FieldType::UserSelect, |d| {
+            d.default_value = json!([])
+        }),
         field("次回予定日", FieldType::Date, |_| {}),
     ]);
     v
