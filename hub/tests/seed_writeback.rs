@@ -33,6 +33,21 @@ struct Env {
 fn start() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/hub.db", dir.path().display());
+    // An administrator for the web pages.
+    let mut admin = std::process::Command::new(support::HUB)
+        .args(["admin", "create", "boss", "--database", &db])
+        .env("HUB_MASTER_KEY", support::MASTER_KEY)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut admin.stdin.take().unwrap(),
+        b"correct horse battery 9\n",
+    )
+    .unwrap();
+    assert!(admin.wait().unwrap().success());
     let plugins = plugin_dir(&["connector-kintone", "connector-zoho-crm"]);
     let hub = TestHub::start_env(
         &db,
@@ -455,5 +470,152 @@ fn the_owner_is_written_as_the_mapped_kintone_user_and_an_unmapped_one_is_report
             .iter()
             .any(|a| text(a, "件名") == "追加の打ち合わせ"),
         "refused by kintone"
+    );
+}
+
+/// A minimal browser: one session cookie, the page's CSRF token.
+struct Browser {
+    base: String,
+    http: Client,
+    cookie: String,
+}
+
+impl Browser {
+    fn signed_in(env: &Env) -> Browser {
+        let mut b = Browser {
+            base: env.hub.url.clone(),
+            http: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookie: String::new(),
+        };
+        let page = b.get("/login");
+        let token = csrf(&page);
+        let (s, page) = b.post(
+            "/login",
+            &[
+                ("_csrf", &token),
+                ("username", "boss"),
+                ("password", "correct horse battery 9"),
+                ("next", "/"),
+            ],
+        );
+        assert_eq!(s, 303, "{page}");
+        b
+    }
+
+    fn take_cookie(&mut self, r: &reqwest::blocking::Response) {
+        for v in r.headers().get_all(reqwest::header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            if let Some(rest) = v.strip_prefix("renkei_session=") {
+                self.cookie = rest.split(';').next().unwrap().to_string();
+            }
+        }
+    }
+
+    fn get(&mut self, path: &str) -> String {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", format!("renkei_session={}", self.cookie))
+            .send()
+            .unwrap();
+        self.take_cookie(&r);
+        r.text().unwrap()
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", format!("renkei_session={}", self.cookie))
+            .form(form)
+            .send()
+            .unwrap();
+        self.take_cookie(&r);
+        (r.status().as_u16(), r.text().unwrap())
+    }
+}
+
+fn csrf(page: &str) -> String {
+    let at = page
+        .find("name=\"_csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 20;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+/// The flow editor offers the switch for a flow with a lookup (ticked by default), and the
+/// Zoho connection's page edits its user mapping.
+#[test]
+fn the_editor_shows_the_switch_and_the_connection_page_edits_the_user_map() {
+    let env = start();
+    let customers_flow = env.customers_flow();
+    let flow = env.activity_flow(&customers_flow, vec![], json!({}));
+    let mut b = Browser::signed_in(&env);
+    let page = b.get(&format!("/flows/{flow}/edit"));
+    let at = page
+        .find("name=\"register_missing_parent\"")
+        .expect("the switch on a flow with a lookup");
+    assert!(
+        page[at..].split('>').next().unwrap().contains("checked"),
+        "on by default"
+    );
+    assert!(page.contains("参照先にない顧客は自動登録する"), "{page}");
+    let page = b.get(&format!("/flows/{customers_flow}/edit?lang=en"));
+    assert!(
+        !page.contains("name=\"register_missing_parent\""),
+        "no switch without a lookup"
+    );
+
+    let path = format!("/connections/{}", env.zoho_a);
+    let page = b.get(&path);
+    assert!(page.contains("ユーザー連携"), "{page}");
+    let token = csrf(&page);
+    let (s, page) = b.post(
+        &path,
+        &[
+            ("_csrf", token.as_str()),
+            ("_action", "user_map"),
+            ("um_from", "sato@example.jp"),
+            ("um_to", "sato"),
+            ("um_from", "4410"),
+            ("um_to", "suzuki"),
+            ("um_from", ""),
+            ("um_to", ""),
+        ],
+    );
+    assert_eq!(s, 303, "{page}");
+    let (_, map) = env
+        .hub
+        .get(&format!("{path}/user-map").replace("/connections", "/api/connections"));
+    assert_eq!(
+        map,
+        json!({"pairs": [{"from": "sato@example.jp", "to": "sato"}, {"from": "4410", "to": "suzuki"}]})
+    );
+    let page = b.get(&format!("{path}?lang=en"));
+    assert!(page.contains("value=\"sato@example.jp\""), "{page}");
+    assert!(page.contains("User mapping"), "{page}");
+    // A user mapped twice is refused on the form, with what was typed kept.
+    let token = csrf(&page);
+    let (s, page) = b.post(
+        &path,
+        &[
+            ("_csrf", token.as_str()),
+            ("_action", "user_map"),
+            ("um_from", "4410"),
+            ("um_to", "sato"),
+            ("um_from", "4410"),
+            ("um_to", "takahashi"),
+        ],
+    );
+    assert_eq!(s, 400, "{page}");
+    assert!(page.contains("value=\"takahashi\""), "{page}");
+    assert_eq!(
+        env.hub
+            .get(&format!("/api/connections/{}/user-map", env.zoho_a))
+            .1["pairs"][1]["to"],
+        "suzuki"
     );
 }

@@ -138,6 +138,7 @@ pub(super) async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -
         .as_ref()
         .map(|m| super::actions::forms(lang, m, acted, action_errors.unwrap_or(&no_errors)))
         .unwrap_or_default();
+    let user_map = user_map_rows(s, id, view.typed).await;
     let status = if view.errors.is_empty() {
         StatusCode::OK
     } else {
@@ -172,6 +173,7 @@ pub(super) async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -
             errors => view.errors,
             actions => actions,
             action_result => view.action_result,
+            user_map => user_map,
         },
     )
     .await)
@@ -226,6 +228,9 @@ pub async fn edit_submit(
             },
         )
         .await;
+    }
+    if action == "user_map" {
+        return user_map_submit(&s, &v, &id, &form).await;
     }
     let c = s.hub.store.get_connection(&id).await.or_page(lang)?;
     let Some(m) = s
@@ -322,6 +327,87 @@ pub async fn edit_submit(
             errors: &errors,
             check: None,
             typed: Some(&form),
+            action: None,
+            action_result: None,
+        },
+    )
+    .await
+}
+
+/// The rows of the ユーザー連携 table: the saved pairs (or those typed, after a refused save) and
+/// three empty rows to add more.
+async fn user_map_rows(s: &AppState, id: &str, typed: Option<&Form>) -> Vec<serde_json::Value> {
+    let typed_rows: Option<Vec<(String, String)>> =
+        typed.filter(|f| f.action() == "user_map").map(|f| {
+            let to = f.all("um_to");
+            f.all("um_from")
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    (
+                        a.to_string(),
+                        to.get(i).map(|b| b.to_string()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        });
+    let mut rows = match typed_rows {
+        Some(r) => r,
+        None => s
+            .hub
+            .user_map(id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.from, p.to))
+            .collect(),
+    };
+    rows.retain(|(a, b)| !a.trim().is_empty() || !b.trim().is_empty());
+    rows.extend(std::iter::repeat_n((String::new(), String::new()), 3));
+    rows.into_iter()
+        .map(|(from, to)| serde_json::json!({"from": from, "to": to}))
+        .collect()
+}
+
+/// ユーザー連携を保存する (administrators): replaces the connection's user mapping.
+async fn user_map_submit(s: &AppState, v: &Viewer, id: &str, form: &Form) -> PageResult {
+    let lang = v.ctx.lang;
+    let to = form.all("um_to");
+    let pairs = form
+        .all("um_from")
+        .iter()
+        .enumerate()
+        .map(|(i, from)| hub_store::user_map::UserPair {
+            from: from.to_string(),
+            to: to.get(i).map(|t| t.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    let mut errors = FieldErrors::new();
+    match s.hub.set_user_map(id, pairs).await {
+        Ok(saved) => {
+            tracing::info!(connection = %id, user = %v.user.username, pairs = saved.len(), "user map changed");
+            session::flash(
+                s,
+                &v.ctx,
+                &tf(
+                    lang,
+                    "conn.user_map_saved",
+                    &[("n", &saved.len().to_string())],
+                ),
+            )
+            .await;
+            return Ok(see_other(&format!("/connections/{id}")));
+        }
+        Err(e) => messages::put(&mut errors, lang, &e, &|_| "user_map".to_string()),
+    }
+    render(
+        s,
+        v,
+        id,
+        View {
+            errors: &errors,
+            check: None,
+            typed: Some(form),
             action: None,
             action_result: None,
         },

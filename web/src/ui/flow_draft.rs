@@ -46,6 +46,13 @@ pub struct Draft {
     pub dst_options: BTreeMap<String, String>,
     pub create_missing: bool,
     pub propagate_deletes: bool,
+    /// `options.register_missing_parent`: shown (and posted) only when a mapping row has a
+    /// lookup transform; a form without it keeps the saved flow's.
+    pub register_missing_parent: bool,
+    #[serde(skip)]
+    pub register_posted: bool,
+    /// Whether a mapping row looks a value up through another flow (the switch is shown).
+    pub has_lookup: bool,
     pub initial_max_records: String,
     pub schedule_on: bool,
     pub cron: String,
@@ -75,6 +82,9 @@ impl Default for Draft {
             dst_options: BTreeMap::new(),
             create_missing: true,
             propagate_deletes: false,
+            register_missing_parent: true,
+            register_posted: false,
+            has_lookup: false,
             initial_max_records: String::new(),
             schedule_on: false,
             cron: "0 5 * * *".into(),
@@ -139,6 +149,12 @@ impl Draft {
             dst_options: spec.filters.target_options.clone(),
             create_missing: spec.options.create_missing,
             propagate_deletes: spec.options.propagate_deletes,
+            register_missing_parent: spec.options.register_missing_parent,
+            register_posted: true,
+            has_lookup: spec
+                .mapping
+                .iter()
+                .any(|m| m.transform.as_ref().is_some_and(is_lookup)),
             initial_max_records: spec
                 .options
                 .initial_max_records
@@ -194,6 +210,11 @@ impl Draft {
             dst_options: options(f, "dst_opt."),
             create_missing: f.checked("create_missing"),
             propagate_deletes: f.checked("propagate_deletes"),
+            // Not shown: on (the default), and the saved flow's is kept.
+            register_missing_parent: f.get("register_missing_parent_shown").is_empty()
+                || f.checked("register_missing_parent"),
+            register_posted: !f.get("register_missing_parent_shown").is_empty(),
+            has_lookup: f.all("map_tf").iter().any(|t| t.contains("\"lookup")),
             initial_max_records: f.get("initial_max_records").trim().to_string(),
             schedule_on: f.checked("schedule_on"),
             cron: f.get("cron").trim().to_string(),
@@ -315,6 +336,9 @@ impl Draft {
         };
         spec.options.create_missing = self.create_missing;
         spec.options.propagate_deletes = self.propagate_deletes;
+        if self.register_posted {
+            spec.options.register_missing_parent = self.register_missing_parent;
+        }
         spec.options.initial_max_records = positive(
             lang,
             "initial_max_records",
@@ -421,6 +445,11 @@ pub fn form_field(hub_field: &str) -> String {
     .to_string()
 }
 
+/// A transform that looks its value up through another flow's links.
+fn is_lookup(t: &serde_json::Value) -> bool {
+    t.get("lookup").is_some() || t.get("lookup_reverse").is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,6 +476,30 @@ mod tests {
         let back = Draft::from_spec(&spec);
         assert_eq!(back.keys[0].norm, "company_name");
         assert_eq!(back.direction, "two_way");
+    }
+
+    /// Seed 004's 顧客自動登録 switch: shown for a mapping with a lookup, on by default, kept
+    /// when the form did not show it.
+    #[test]
+    fn the_register_missing_parent_switch_follows_the_form() {
+        let lookup = "name=x&src_conn=a&src_obj=Tasks&dst_conn=b&dst_obj=2\
+            &map_from=What_Id&map_to=%E9%A1%A7%E5%AE%A2&map_tf=%7B%22lookup_reverse%22%3A%22f1%22%7D";
+        let d = Draft::from_form(&Form::parse(lookup.as_bytes()));
+        assert!(d.has_lookup && d.register_missing_parent);
+        let spec = d.to_spec(Lang::Ja, None, &mut FieldErrors::new());
+        assert!(spec.options.register_missing_parent, "on by default");
+        let off = format!("{lookup}&register_missing_parent_shown=1");
+        let d = Draft::from_form(&Form::parse(off.as_bytes()));
+        let spec = d.to_spec(Lang::Ja, Some(&spec), &mut FieldErrors::new());
+        assert!(!spec.options.register_missing_parent, "unticked");
+        let back = Draft::from_spec(&spec);
+        assert!(back.has_lookup && !back.register_missing_parent);
+        let d = Draft::from_form(&Form::parse(
+            b"name=x&src_conn=a&src_obj=1&dst_conn=b&dst_obj=2&map_from=a&map_to=b",
+        ));
+        assert!(!d.has_lookup);
+        let kept = d.to_spec(Lang::Ja, Some(&spec), &mut FieldErrors::new());
+        assert!(!kept.options.register_missing_parent, "not shown: kept");
     }
 
     /// Seed 004 in the editor: 担当者名 or else 会社名 into Last_Name, and what a blank match
