@@ -7,6 +7,7 @@
 mod connection_status;
 mod flow_filters;
 mod oauth;
+mod onboarding;
 mod pages;
 mod run_actions;
 mod support;
@@ -337,14 +338,20 @@ async fn wizard(hub: &Hub, b: &mut Browser, c: &Choice) -> R<String> {
     b.sees(&["接続できました"]).await?;
     b.shot("wizard-4-settings-tested").await?;
     b.click("#wizard-save").await?;
-    b.find("#connections").await?;
+    // 完了: what was created, then 接続の一覧へ.
+    b.find("#wizard-done").await?;
     b.sees(&[
         &format!("接続「{CONNECTION}」を保存しました"),
         CONNECTION,
         "1234-5678-9012",
         "正常",
+        "連携サービスを作成する",
     ])
     .await?;
+    b.shot("wizard-5-done").await?;
+    b.click("#wizard-to-list").await?;
+    b.find("#connections").await?;
+    b.sees(&[CONNECTION, "1234-5678-9012", "正常"]).await?;
     b.shot("home-connection-saved").await?;
     // The connection's page (設定変更): settings shown, credentials only as 設定済み.
     b.click("#connections a.strong").await?;

@@ -453,6 +453,39 @@ impl Browser {
         ))
     }
 
+    /// Resizes the browser window (e.g. 375 wide for a phone); answers the page's inner width.
+    pub async fn window(&self, width: u32, height: u32) -> R<i64> {
+        self.c
+            .set_window_size(width, height)
+            .await
+            .map_err(|e| format!("window size {width}x{height}: {e}"))?;
+        self.js("return window.innerWidth")
+            .await?
+            .as_i64()
+            .ok_or_else(|| "no window.innerWidth".to_string())
+    }
+
+    /// Fails when the page is wider than the window (it would scroll sideways), naming the
+    /// widest elements that stick out.
+    pub async fn fits_width(&self) -> R {
+        let v = self
+            .js("var d=document.documentElement, w=d.clientWidth; \
+                 var out=Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1) \
+                   .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' ' + Math.round(e.getBoundingClientRect().right)); \
+                 return {scroll: d.scrollWidth, width: w, out: out};")
+            .await?;
+        if v["scroll"].as_i64() > v["width"].as_i64() {
+            return Err(format!(
+                "{} scrolls sideways: {} px of content in a {} px window; sticking out: {}",
+                self.path().await.unwrap_or_default(),
+                v["scroll"],
+                v["width"],
+                v["out"]
+            ));
+        }
+        Ok(())
+    }
+
     pub async fn close(self) {
         let _ = self.c.close().await;
     }

@@ -210,6 +210,25 @@ pub fn read_credentials(
     }
 }
 
+/// Setting keys taken as a password connector's user name. `AuthSpec::Password` means "user
+/// name and password" (the sign-in step says so); when the manifest keeps the user name among
+/// its settings rather than its credentials (Domino's `username`), it is asked there too.
+pub const USER_NAME_SETTINGS: [&str; 3] = ["username", "user_name", "login_name"];
+
+/// The settings asked on the wizard's sign-in step with the credentials: an OAuth connector's
+/// URL-template settings, or a password connector's user name.
+pub fn signin_settings(m: &Manifest) -> Vec<&SettingField> {
+    match m.auth {
+        connector_sdk::AuthSpec::OAuth2 { .. } => oauth_url_settings(m),
+        connector_sdk::AuthSpec::Password => m
+            .settings
+            .iter()
+            .filter(|f| USER_NAME_SETTINGS.contains(&f.key.as_str()))
+            .collect(),
+        _ => vec![],
+    }
+}
+
 /// The settings an OAuth connector's URL templates name (`{accounts_url|data_centre}`): asked
 /// together with the client id and secret, before signing in.
 pub fn oauth_url_settings(m: &Manifest) -> Vec<&SettingField> {
@@ -358,5 +377,11 @@ mod tests {
         assert_eq!(keys, vec!["data_centre", "accounts_url"]);
         m.auth = AuthSpec::ApiToken;
         assert!(oauth_url_settings(&m).is_empty());
+        assert!(signin_settings(&m).is_empty());
+        // A password connector whose user name is a setting (Domino): asked with the password.
+        m.auth = AuthSpec::Password;
+        m.settings.push(field("username", SettingKind::Text, true));
+        let keys: Vec<&str> = signin_settings(&m).iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, vec!["username"]);
     }
 }

@@ -297,8 +297,26 @@ async fn render_form(
     .await)
 }
 
-pub async fn new_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
-    render_form(&s, &v, None, Draft::default(), FieldErrors::new()).await
+/// `/flows/new?source=CONNECTION`: the form with that connection chosen as the source (the
+/// wizard's 完了 step links here); an unknown id is ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NewFlowQuery {
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+pub async fn new_page(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    axum::extract::Query(q): axum::extract::Query<NewFlowQuery>,
+) -> PageResult {
+    let mut d = Draft::default();
+    if let Some(id) = q.source.filter(|i| !i.is_empty()) {
+        if s.hub.store.get_connection(&id).await.is_ok() {
+            d.src_conn = id;
+        }
+    }
+    render_form(&s, &v, None, d, FieldErrors::new()).await
 }
 
 pub async fn edit_page(

@@ -65,6 +65,7 @@ pub fn routes(state: AppState) -> Router {
             "/connections/new/settings",
             get(wizard::settings_page).post(wizard::settings_submit),
         )
+        .route("/connections/new/done", get(wizard::done_page))
         .route(
             "/connections/{id}",
             get(connections::edit_page).post(connections::edit_submit),
@@ -104,6 +105,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/settings/users/{id}/delete", post(users::delete))
         .route("/contact", get(contact::page).post(contact::submit))
         .route("/help", get(help::page_handler))
+        .route("/help/start", get(help::start_handler))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::layer,

@@ -34,6 +34,7 @@ templates!(
     "wizard_signin.html",
     "wizard_registration.html",
     "wizard_settings.html",
+    "wizard_done.html",
     "connection_edit.html",
     "flow_form.html",
     "flow_detail.html",
@@ -44,6 +45,7 @@ templates!(
     "api_tokens.html",
     "contact.html",
     "help.html",
+    "help_start.html",
 );
 
 fn t_fn(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {

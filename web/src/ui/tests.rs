@@ -261,7 +261,9 @@ async fn an_operator_can_view_and_run_but_not_change_connections_flows_or_users(
     for path in [
         "/connections/new",
         "/connections/new/settings",
+        "/connections/new/done",
         "/flows/new",
+        "/flows/new?source=x",
         "/settings/users",
     ] {
         let (status, _, page) = send(&h.app, get(path, Some(&sid))).await;
@@ -286,7 +288,13 @@ async fn an_operator_can_view_and_run_but_not_change_connections_flows_or_users(
     }
     assert!(h.store.list_users().await.unwrap().len() == 2);
     // Viewing and running are allowed (an unknown flow is simply not found).
-    for path in ["/runs", "/settings/tokens", "/contact", "/help"] {
+    for path in [
+        "/runs",
+        "/settings/tokens",
+        "/contact",
+        "/help",
+        "/help/start",
+    ] {
         let (status, _, _) = send(&h.app, get(path, Some(&sid))).await;
         assert_eq!(status, StatusCode::OK, "{path}");
     }

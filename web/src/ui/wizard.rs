@@ -1,15 +1,19 @@
 //! 新しい接続: the wizard, with its answers kept server-side in the (encrypted) session so
 //! going back keeps what was typed. Steps:
 //! 1. コネクタの選択 — from the loaded manifests;
-//! 2. サインイン — the credential form (API token, password; for OAuth the client id/secret and
-//!    the settings its URL templates need); skipped when the connector needs none;
+//! 2. サインイン — the credential form (API token, password with the user name when the manifest
+//!    keeps it among its settings; for OAuth the client id/secret and the settings its URL
+//!    templates need); skipped when the connector needs none;
 //! 3. ユーザー登録 — "ユーザー登録はお済みですか？" + 登録しました, then 登録番号 and 電話番号;
 //! 4. 連携設定 — the manifest's settings with 接続テスト. An OAuth connector is signed in from
 //!    here ("保存してサインイン"): the hub needs the saved connection (with its registration
 //!    number and required settings) before it can start the consent step;
-//! 5. saved: back to 連携サービス, where the connection is listed.
+//! 5. 完了 — what was created (name, connector, 登録番号, the 接続テスト result), with
+//!    「連携サービスを作成する」 (the flow form with this connection as the source) and
+//!    「接続の一覧へ」.
 //!
-//! Secrets typed in step 2 stay in the session only until the connection is created.
+//! Secrets typed in step 2 stay in the session only until the connection is created. 中止 (on
+//! every step) forgets the answers, so the next 新しい接続 starts empty.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -32,6 +36,8 @@ use super::session::{self, Ctx};
 use crate::AppState;
 
 const KEY: &str = "wizard";
+/// Session key of the last finished wizard, read by the 完了 step.
+const DONE: &str = "wizard_done";
 /// Session key naming where `/oauth/callback` continues.
 pub const OAUTH_RETURN: &str = "oauth_return";
 
@@ -55,6 +61,17 @@ pub struct Wizard {
     pub connection_id: Option<String>,
     #[serde(default)]
     pub signed_in: bool,
+    /// The last 接続テスト's answer on step 4 (ok, text), repeated on the 完了 step.
+    #[serde(default)]
+    pub check: Option<(bool, String)>,
+}
+
+/// What the 完了 step shows: the created connection and the wizard's last 接続テスト.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Done {
+    connection_id: String,
+    #[serde(default)]
+    check: Option<(bool, String)>,
 }
 
 pub fn load(data: &Map<String, serde_json::Value>) -> Option<Wizard> {
@@ -210,9 +227,14 @@ pub async fn connector_submit(
     Ok(see_other(next))
 }
 
-/// 中止: forgets the answers (a connection already created stays, and is listed).
+/// 中止: forgets the answers, so the next 新しい接続 starts empty (a connection already created
+/// by 接続テスト or サインイン stays, and is listed).
 pub async fn cancel(State(s): State<AppState>, Admin(v): Admin) -> Response {
-    save(&s, &v.ctx, None, None).await;
+    session::update(&s, &v.ctx, |data| {
+        data.remove(KEY);
+        data.remove(DONE);
+    })
+    .await;
     see_other("/")
 }
 
@@ -229,7 +251,7 @@ async fn render_signin(
     let lang = ctx.lang;
     let stored = stored_keys(s, w).await;
     let has = |k: &str| stored.iter().any(|x| x == k);
-    let url_settings = fields::oauth_url_settings(m);
+    let url_settings = fields::signin_settings(m);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -272,7 +294,7 @@ pub async fn signin_submit(State(s): State<AppState>, Admin(v): Admin, form: For
     };
     let stored = stored_keys(&s, &w).await;
     let mut errors = FieldErrors::new();
-    let url_settings = fields::oauth_url_settings(&m);
+    let url_settings = fields::signin_settings(&m);
     fields::read_credentials(
         lang,
         &form,
@@ -420,9 +442,9 @@ pub async fn registration_submit(
 
 // ---- step 4 ------------------------------------------------------------------------------
 
-/// The settings asked on step 4: all but those the OAuth sign-in step asked.
+/// The settings asked on step 4: all but those the sign-in step asked.
 fn step4_fields(m: &Manifest) -> Vec<&SettingField> {
-    let asked = fields::oauth_url_settings(m);
+    let asked = fields::signin_settings(m);
     m.settings
         .iter()
         .filter(|f| !asked.iter().any(|a| a.key == f.key))
@@ -595,15 +617,35 @@ pub async fn settings_submit(
                         Err(e) => messages::put(&mut errors, lang, &e, &fields::form_name),
                     }
                 }
-                "test" => check = Some(check_result(&s, lang, &id).await),
+                "test" => {
+                    let c = check_result(&s, lang, &id).await;
+                    let ok = c.get_attr("ok").is_ok_and(|v| v.is_true());
+                    let text = c
+                        .get_attr("text")
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    w.check = Some((ok, text));
+                    check = Some(c);
+                }
                 _ => {
                     if is_oauth(&m) && !w.signed_in {
                         errors.insert("_form".into(), t(lang, "wizard.signin_first"));
                     } else {
-                        let flash = tf(lang, "wizard.saved", &[("name", &w.name)]);
-                        save(&s, &v.ctx, None, Some(flash)).await;
+                        let done = serde_json::to_value(Done {
+                            connection_id: id.clone(),
+                            check: w.check.clone(),
+                        })
+                        .ok();
+                        session::update(&s, &v.ctx, |data| {
+                            data.remove(KEY);
+                            if let Some(d) = done {
+                                data.insert(DONE.into(), d);
+                            }
+                        })
+                        .await;
                         tracing::info!(connection = %id, connector = %m.id, "connection saved from the wizard");
-                        return Ok(see_other("/"));
+                        return Ok(see_other("/connections/new/done"));
                     }
                 }
             }
@@ -636,4 +678,52 @@ pub fn mark_signed_in(data: &mut Map<String, serde_json::Value>, connection_id: 
         data.insert(KEY.into(), v);
     }
     true
+}
+
+// ---- step 5 ------------------------------------------------------------------------------
+
+/// 完了: what the wizard created, and where to go next.
+pub async fn done_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
+    let lang = v.ctx.lang;
+    let Some(done) = v
+        .ctx
+        .data()
+        .get(DONE)
+        .and_then(|d| serde_json::from_value::<Done>(d.clone()).ok())
+    else {
+        return Ok(see_other("/connections/new"));
+    };
+    let Ok(c) = s.hub.store.get_connection(&done.connection_id).await else {
+        return Ok(see_other("/"));
+    };
+    let row = super::home::connection_row(&s, lang, &c);
+    // The store's status is the one truth (a setting changed after the test makes it 未確認
+    // again); the test's own words are shown while they still describe it.
+    let tested = c.status != hub_store::ConnectionStatus::Unchecked;
+    let (check_ok, check_text) = match done.check {
+        Some((ok, text)) if tested => (Some(ok), text),
+        _ if tested => (
+            Some(c.status == hub_store::ConnectionStatus::Ok),
+            c.status_message.clone().unwrap_or_default(),
+        ),
+        _ => (None, t(lang, "wizard.done_not_tested")),
+    };
+    Ok(page_with_status(
+        &s,
+        &v.ctx,
+        Some(&v.user),
+        "wizard_done.html",
+        StatusCode::OK,
+        context! {
+            nav => "new",
+            steps => steps(lang, 5),
+            saved => tf(lang, "wizard.saved", &[("name", &c.name)]),
+            c => row,
+            phone => c.phone.clone(),
+            check_ok => check_ok,
+            check_text => check_text,
+            flow_href => format!("/flows/new?source={}", c.id),
+        },
+    )
+    .await)
 }
