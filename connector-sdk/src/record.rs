@@ -47,6 +47,21 @@ pub struct ReadRequest {
     /// The flow's values of the object's `read_options`, checked by the hub against them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub options: BTreeMap<String, String>,
+    /// Newest first (modification time, then id, both descending): a first run capped to the
+    /// newest N records of its window. A connector that honours it says so in
+    /// [`ReadPage::newest_first`]; its `next_cursor` then only continues this listing and is never
+    /// saved. One that does not (older plugins ignore the field) answers in its usual order and
+    /// the hub keeps the newest N itself.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub newest_first: bool,
+    /// Also answer [`ReadPage::total`], how many records the request matches in all (the
+    /// estimate of a full import), when the system can tell cheaply (kintone `totalCount`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub count: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -61,6 +76,13 @@ pub struct ReadPage {
     /// cannot be decoded): each is recorded as a failed record in the run's history.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<RecordIssue>,
+    /// The page honours [`ReadRequest::newest_first`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub newest_first: bool,
+    /// Records the request matches in all, when it asked ([`ReadRequest::count`]) and the
+    /// system can tell; `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 /// A source row the connector could not read, named so that a person can find and fix it

@@ -237,3 +237,56 @@ fn killed_runs_lose_and_duplicate_nothing() {
         );
     }
 }
+
+/// `initial_max_records` with a connector that reads only in its own order (the file store
+/// ignores `newest_first`): the hub reads the window and keeps the newest N itself; the next run
+/// reads only what changed since the first began, so the older rest comes when it changes or
+/// with 全件を取り込む (`POST /api/flows/{id}/full-import`).
+#[test]
+fn a_capped_first_run_keeps_the_newest_and_then_reads_only_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let s = pair(&db, json!({"options": {"initial_max_records": 3}}));
+    let names: Vec<String> = (1..=7).map(|i| format!("会社{i}")).collect();
+    let ids = put(
+        &s.a,
+        "companies",
+        names.iter().map(|n| json!({"name": n})).collect(),
+    );
+    let target_names = || -> Vec<String> {
+        let mut v: Vec<String> = all(&s.b, "companies")
+            .values()
+            .map(|r| r.fields["name"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let (code, out) = s.run();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("read 3  created 3"), "{out}");
+    assert_eq!(target_names(), ["会社5", "会社6", "会社7"]);
+
+    let (code, out) = s.run();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("read 0  created 0  updated 0"), "{out}");
+
+    // A record the first run left is taken when it changes.
+    edit(&s.a, "companies", ids[0], "phone", "03-0000-0001");
+    let (code, out) = s.run();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("read 1  created 1"), "{out}");
+
+    // 全件を取り込む: everything, once; then on from the newest change.
+    let (status, body) = s
+        .hub
+        .post(&format!("/api/flows/{}/full-import", s.flow), &json!({}));
+    assert_eq!(status, 202, "{body}");
+    let (code, out) = s.run();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("read 7  created 3"), "{out}");
+    assert_eq!(target_names(), names);
+    let (code, out) = s.run();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("read 0"), "{out}");
+    s.hub.stop();
+}

@@ -198,6 +198,20 @@ pub const ROUTES: &[Route] = &[
     ).needs(Role::Operator),
     r(
         "get",
+        "/api/flows/{id}/full-import",
+        "What 全件を取り込む would cost: {records, requests} (the source's count, reads + writes); null when the connector cannot count",
+        "200",
+        false,
+    ).needs(Role::ReadOnly),
+    r(
+        "post",
+        "/api/flows/{id}/full-import",
+        "全件を取り込む: queue a run that reads the whole source once (one-way flows), then goes on from the newest change; 409 already_running",
+        "202",
+        false,
+    ).needs(Role::Admin),
+    r(
+        "get",
         "/api/flows/{id}/pending",
         "Records the flow's runs failed on and no run has written since (each ordinary run tries them first)",
         "200",

@@ -104,6 +104,7 @@ fn read_run(
             since: None,
             page_size: Some(page_size),
             fields: None,
+            ..Default::default()
         };
         let page = connector
             .read(conn, &req)

@@ -51,6 +51,17 @@ pub fn normalize_time(t: &str) -> Option<String> {
     Some(fmt(parsed.with_timezone(&Utc)))
 }
 
+/// `since` as the minute it falls in: kintone stamps 更新日時 to the minute, so a record changed
+/// later in that minute carries the minute itself and `>=` must start there to see it.
+pub fn since_minute(t: &str) -> Option<String> {
+    let parsed = DateTime::parse_from_rfc3339(t.trim())
+        .or_else(|_| DateTime::parse_from_str(t.trim(), "%Y-%m-%dT%H:%M:%S%z"))
+        .ok()?
+        .with_timezone(&Utc);
+    let floored = parsed.with_second(0)?.with_nanosecond(0)?;
+    Some(fmt(floored))
+}
+
 fn fmt(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -94,7 +105,7 @@ impl Position {
             return Ok(p);
         }
         let w = match since {
-            Some(s) => Some(normalize_time(s).ok_or_else(|| {
+            Some(s) => Some(since_minute(s).ok_or_else(|| {
                 ConnectorError::new(
                     ErrorKind::InvalidData,
                     format!("'since' is not an RFC 3339 time: {s}"),
@@ -233,6 +244,9 @@ mod tests {
     fn since_is_normalized_and_garbage_refused() {
         let p = Position::start(None, Some("2024-05-01T19:00:00.123+09:00")).unwrap();
         assert_eq!(p.w.as_deref(), Some("2024-05-01T10:00:00Z"));
+        // A change later in the minute of `since` carries that minute.
+        let p = Position::start(None, Some("2024-05-01T19:03:41+09:00")).unwrap();
+        assert_eq!(p.w.as_deref(), Some("2024-05-01T10:03:00Z"));
         assert_eq!(
             Position::start(Some("nope"), None).unwrap_err().code,
             "bad_cursor"

@@ -4,11 +4,14 @@
 //! same SDK cursor answers the same records, so a run killed between reading a page and saving
 //! its cursor loses nothing, and no cursor is left counting against the domain's 10. An idle or
 //! small incremental run costs one call. Never offset paging (kintone caps offsets at 10,000).
+//! A first run capped to the newest N (`ReadRequest::newest_first`) walks the window the other
+//! way, `order by 更新日時 desc, $id desc`, by seek as well.
 
 use connector_sdk::{Connection, ConnectorError, ErrorKind, ReadPage, ReadRequest};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::cursor::{cut_from, normalize_time, Position};
+use crate::cursor::{cut_from, normalize_time, since_minute, Position};
 use crate::form::{Form, FormCache, ID, REVISION};
 use crate::http::{require_app, Api};
 use crate::manifest::READ_PAGE_SIZE;
@@ -28,11 +31,17 @@ pub fn read(
         .unwrap_or(READ_PAGE_SIZE)
         .clamp(1, READ_PAGE_SIZE) as usize;
     let fields = requested_fields(&form, req.fields.as_deref(), &updated)?;
+    if req.newest_first {
+        return read_newest(api, &app, req, &updated, size, fields);
+    }
     let mut pos = Position::start(req.cursor.as_deref(), req.since.as_deref())?;
 
     let mut params = json!({ "app": app, "query": pos.query(&updated, size) });
     if let Some(f) = &fields {
         params["fields"] = json!(f);
+    }
+    if req.count {
+        params["totalCount"] = json!(true);
     }
     let answer = api
         .get("records", &params)
@@ -76,7 +85,119 @@ pub fn read(
         next_cursor: Some(pos.encode()),
         has_more,
         issues: Vec::new(),
+        total: total_count(&answer.body),
+        ..Default::default()
     })
+}
+
+/// Where a newest-first listing is: records from `w` on (the window), and the seek key of the
+/// last record delivered. Continues only this listing; the hub never saves it.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Newest {
+    newest: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    w: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    before: Option<(String, u64)>,
+}
+
+/// A page of the window newest first: `order by 更新日時 desc, $id desc`, walked by seek (what
+/// sorts before the last record delivered), never by offset.
+fn read_newest(
+    api: &Api,
+    app: &str,
+    req: &ReadRequest,
+    updated: &str,
+    size: usize,
+    fields: Option<Vec<String>>,
+) -> Result<ReadPage, ConnectorError> {
+    let bad_cursor = || {
+        ConnectorError::new(
+            ErrorKind::InvalidData,
+            "the read position is not one of a newest-first listing",
+        )
+        .with_code("bad_cursor")
+        .with_ja("読み取り位置が読み取れません")
+    };
+    let mut pos = match req.cursor.as_deref() {
+        Some(c) => serde_json::from_str::<Newest>(c)
+            .ok()
+            .filter(|p| p.newest)
+            .ok_or_else(bad_cursor)?,
+        None => Newest {
+            newest: true,
+            w: match req.since.as_deref() {
+                Some(s) => Some(since_minute(s).ok_or_else(|| {
+                    ConnectorError::new(
+                        ErrorKind::InvalidData,
+                        format!("'since' is not an RFC 3339 time: {s}"),
+                    )
+                    .with_ja(format!("取り込み開始日時「{s}」の形式が正しくありません"))
+                })?),
+                None => None,
+            },
+            before: None,
+        },
+    };
+    let mut conditions = Vec::new();
+    if let Some(w) = &pos.w {
+        conditions.push(format!("{updated} >= \"{w}\""));
+    }
+    if let Some((ts, id)) = &pos.before {
+        conditions.push(format!(
+            "({updated} < \"{ts}\" or ({updated} = \"{ts}\" and $id < {id}))"
+        ));
+    }
+    let order = format!("order by {updated} desc, $id desc limit {size}");
+    let query = if conditions.is_empty() {
+        order
+    } else {
+        format!("{} {order}", conditions.join(" and "))
+    };
+    let mut params = json!({ "app": app, "query": query });
+    if let Some(f) = &fields {
+        params["fields"] = json!(f);
+    }
+    if req.count {
+        params["totalCount"] = json!(true);
+    }
+    let answer = api
+        .get("records", &params)
+        .map_err(|e| e.to_connector(Some(app)))?;
+    let raw = list(&answer.body, "records");
+    let mut records = Vec::new();
+    for r in &raw {
+        pos.before = Some(seek_key(r, updated).ok_or_else(|| {
+            ConnectorError::new(
+                ErrorKind::InvalidData,
+                format!("app {app} answered a record without a record number or {updated}"),
+            )
+            .with_code("bad_record")
+            .with_ja(format!(
+                "アプリ{app}の応答に、レコード番号または{updated}のないレコードがありました"
+            ))
+        })?);
+        if let Some(rec) = to_record(r, Some(updated)) {
+            records.push(rec);
+        }
+    }
+    Ok(ReadPage {
+        records,
+        next_cursor: Some(serde_json::to_string(&pos).unwrap_or_default()),
+        has_more: raw.len() == size,
+        issues: Vec::new(),
+        newest_first: true,
+        total: total_count(&answer.body),
+    })
+}
+
+/// records.json's `totalCount` (a string), when it was asked for.
+fn total_count(body: &Value) -> Option<u64> {
+    match body.get("totalCount")? {
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_u64(),
+        _ => None,
+    }
 }
 
 /// (`更新日時` in UTC, `$id`) of a raw record: where the next page starts.

@@ -15,6 +15,7 @@ fn read_req(object: &str) -> ReadRequest {
         since: None,
         page_size: Some(100),
         fields: None,
+        ..Default::default()
     }
 }
 

@@ -187,10 +187,14 @@ fn since_limits_the_first_read_to_recent_changes() {
     let mid = chrono::DateTime::parse_from_rfc3339(&times[times.len() / 2]).unwrap()
         + chrono::Duration::seconds(17);
     let since = mid.with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
+    // 更新日時 has minute precision: a record stamped with mid's minute may have changed after
+    // mid, so the read starts at that minute.
+    let minute = mid - chrono::Duration::seconds(i64::from(chrono::Timelike::second(&mid)));
     let expected: HashSet<String> = all
         .iter()
         .filter(|r| {
-            chrono::DateTime::parse_from_rfc3339(r.modified_at.as_deref().unwrap()).unwrap() > mid
+            chrono::DateTime::parse_from_rfc3339(r.modified_at.as_deref().unwrap()).unwrap()
+                >= minute
         })
         .map(|r| r.id.clone())
         .collect();
@@ -216,6 +220,7 @@ fn a_page_read_again_with_the_same_cursor_answers_the_same_records() {
                 since: None,
                 page_size: Some(7),
                 fields: None,
+                ..Default::default()
             },
         )
         .expect("page")
@@ -259,6 +264,7 @@ fn records_updated_while_a_listing_is_read_are_delivered_with_their_new_revision
                 since: None,
                 page_size: Some(10),
                 fields: None,
+                ..Default::default()
             },
         )
         .expect("page 1");
@@ -316,6 +322,7 @@ fn asked_fields_only_and_unknown_fields_refused() {
         since: None,
         page_size: Some(500),
         fields: Some(fields.into_iter().map(String::from).collect()),
+        ..Default::default()
     };
     let p = k.read(&conn, &req(vec!["会社名"])).expect("read");
     assert_eq!(p.records.len(), 30);
@@ -361,4 +368,54 @@ fn guest_space_apps_need_their_space_id() {
     let e = k.check(&without).unwrap_err();
     assert_eq!(e.kind, connector_sdk::ErrorKind::InvalidSettings);
     assert_eq!(e.field.as_deref(), Some("guest_space_id"));
+}
+
+/// A capped first run reads its window newest first (`order by 更新日時 desc, $id desc`), by
+/// seek, one records.json call per page; `count` answers kintone's `totalCount`.
+#[test]
+fn newest_first_walks_the_window_down_by_seek_and_counts() {
+    let env = Env::start();
+    env.generate_customers(1200);
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    let since = (chrono::Utc::now() - chrono::Duration::days(60)).to_rfc3339();
+    env.reset_stats();
+    let mut cursor = None;
+    let mut got = Vec::new();
+    let mut total = None;
+    loop {
+        let page = k
+            .read(
+                &conn,
+                &ReadRequest {
+                    object: "1".into(),
+                    cursor: cursor.clone(),
+                    since: cursor.is_none().then(|| since.clone()),
+                    page_size: Some(500),
+                    fields: Some(vec!["会社名".into()]),
+                    newest_first: true,
+                    count: cursor.is_none(),
+                    ..Default::default()
+                },
+            )
+            .expect("page");
+        assert!(page.newest_first);
+        if cursor.is_none() {
+            total = page.total;
+        }
+        got.extend(page.records);
+        if got.len() >= 1000 || !page.has_more {
+            break;
+        }
+        cursor = page.next_cursor;
+    }
+    assert_eq!(env.calls(RECORDS_GET), 2);
+    let key =
+        |r: &connector_sdk::Record| (r.modified_at.clone().unwrap(), r.id.parse::<u64>().unwrap());
+    assert!(
+        got.windows(2).all(|w| key(&w[0]) > key(&w[1])),
+        "newest first, each once"
+    );
+    let total = total.expect("totalCount");
+    assert!(total >= 1000 && got.len() == 1000, "{total} {}", got.len());
 }

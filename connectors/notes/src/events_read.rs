@@ -158,5 +158,6 @@ pub fn read(
         next_cursor: Some(cursor.encode()),
         has_more: !done,
         issues: Vec::new(),
+        ..Default::default()
     })
 }

@@ -44,6 +44,7 @@ pub fn read(api: &Api, obj: &DocObject, req: &ReadRequest) -> Result<ReadPage, C
         next_cursor: Some(cursor.encode()),
         has_more,
         issues: Vec::new(),
+        ..Default::default()
     })
 }
 

@@ -146,5 +146,6 @@ pub fn read(api: &Api<'_>, tenant: &Tenant, req: &ReadRequest) -> Result<ReadPag
         next_cursor: Some(next.encode()),
         has_more,
         issues,
+        ..Default::default()
     })
 }

@@ -63,6 +63,7 @@ pub fn read(api: &Api, cache: &FieldCache, req: &ReadRequest) -> Result<ReadPage
         next_cursor: Some(cursor.encode()),
         has_more,
         issues: Vec::new(),
+        ..Default::default()
     })
 }
 

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod files_root;
 pub mod flows;
+pub mod full_import;
 pub mod inquiries;
 pub mod metrics;
 pub mod notify;

@@ -58,6 +58,59 @@ impl Store {
         }
     }
 
+    /// Queues a run that reads the flow's source again from the beginning (全件を取り込む): in one
+    /// transaction with the run, the cursors named in `forget` are dropped and `set` saved, so
+    /// the run cannot start from the old cursor and nothing is reset while another run is active
+    /// (`AlreadyRunning`).
+    pub async fn enqueue_reread(
+        &self,
+        flow_id: &str,
+        trigger: Trigger,
+        forget: &[&str],
+        set: (&str, &str),
+    ) -> Result<String> {
+        let id = new_id();
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let r = sqlx::query(
+            "INSERT INTO runs (id, flow_id, trigger, status, queued_at) VALUES ($1, $2, $3, 'queued', $4)",
+        )
+        .bind(&id)
+        .bind(flow_id)
+        .bind(trigger.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match r {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::AlreadyRunning {
+                    flow: flow_id.to_string(),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
+        for side in forget {
+            sqlx::query("DELETE FROM cursors WHERE flow_id = $1 AND side = $2")
+                .bind(flow_id)
+                .bind(*side)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO cursors (flow_id, side, cursor, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (flow_id, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+        )
+        .bind(flow_id)
+        .bind(set.0)
+        .bind(set.1)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Queues attempt `attempt` of a failed run, not to start before `not_before`.
     pub async fn enqueue_retry(
         &self,

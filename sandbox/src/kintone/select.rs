@@ -2,7 +2,8 @@
 //! walks the id index within the `$id` bounds of the query and stops early, so the official
 //! clients' `$id > N order by $id asc limit 500` pages stay cheap on 100k records. Ordered by
 //! `更新日時 asc, $id asc` it walks the app's (更新日時, id) index from the lower bound the query
-//! puts on `更新日時`, so the hub's seek pages stay cheap on a million records.
+//! puts on `更新日時`, so the hub's seek pages stay cheap on a million records; ordered by
+//! `更新日時 desc, $id desc` it walks that index down from the upper bound.
 
 use super::eval::{as_num, get, matches, Compiled, Field, Got, Kind, Pred};
 use super::model::{App, FieldType, Record};
@@ -138,6 +139,21 @@ pub fn select(
             return take_in_order(it.filter(keep), offset, limit, want_total);
         }
     }
+    if let [(u, true), (i, true)] = c.order.as_slice() {
+        if u.ty == Some(FieldType::UpdatedTime) && i.kind == Kind::Id {
+            // Newest first: from the upper bound the query puts on `更新日時` down.
+            let to = updated_upper_bound(c.filter.as_ref()).unwrap_or(i64::MAX);
+            let from = updated_lower_bound(c.filter.as_ref()).unwrap_or(i64::MIN);
+            let it = app
+                .by_updated
+                .range(..=(to, u64::MAX))
+                .rev()
+                .take_while(|(t, _)| *t >= from)
+                .filter(|(_, id)| in_bounds(*id, &lo, &hi))
+                .filter_map(|(_, id)| app.records.get(id));
+            return take_in_order(it.filter(keep), offset, limit, want_total);
+        }
+    }
     // $id descending first, so a stable sort leaves ties in that order.
     let mut rows: Vec<(Vec<Key>, u64)> = range
         .rev()
@@ -210,6 +226,25 @@ fn updated_lower_bound(p: Option<&Pred>) -> Option<i64> {
             .collect::<Option<Vec<i64>>>()?
             .into_iter()
             .min(),
+        _ => None,
+    }
+}
+
+/// The greatest `更新日時` (seconds) a matching record can have, when the filter implies one.
+fn updated_upper_bound(p: Option<&Pred>) -> Option<i64> {
+    match p? {
+        Pred::Range(f, op, lo, hi) if f.ty == Some(FieldType::UpdatedTime) => match op {
+            Op::Eq | Op::Le => Some(*hi - 1),
+            Op::Lt => Some(*lo - 1),
+            _ => None,
+        },
+        Pred::And(v) => v.iter().filter_map(|p| updated_upper_bound(Some(p))).min(),
+        Pred::Or(v) => v
+            .iter()
+            .map(|p| updated_upper_bound(Some(p)))
+            .collect::<Option<Vec<i64>>>()?
+            .into_iter()
+            .max(),
         _ => None,
     }
 }

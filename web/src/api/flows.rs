@@ -115,6 +115,25 @@ pub async fn run(
     Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
 }
 
+/// 全件を取り込む: 202 with the queued run that reads the whole source; 409 `already_running`.
+pub async fn full_import(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let run_id = s.hub.full_import(&id, Trigger::Api).await?;
+    s.runs_queued.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
+}
+
+/// What a full import would read and about how many API requests it takes.
+pub async fn full_import_estimate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let e = s.hub.full_import_estimate(&id).await?;
+    Ok(Json(json!(e)))
+}
+
 /// Preview (dry run): what a run would create and update, its conflicts and ambiguous matches.
 pub async fn preview(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let (report, plan) = s.hub.preview_flow(&id).await?;

@@ -68,6 +68,10 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/api/flows/{id}/run", post(flows::run))
         .route("/api/flows/{id}/preview", post(flows::preview))
+        .route(
+            "/api/flows/{id}/full-import",
+            get(flows::full_import_estimate).post(flows::full_import),
+        )
         .route("/api/flows/{id}/pending", get(flows::pending))
         .route(
             "/api/flows/{id}/pending/dismiss",

@@ -139,6 +139,15 @@ fn the_role_table_follows_the_ui() {
         route("put", "/api/connections/{id}/user-map").map(|r| r.role),
         Some(Role::Admin)
     );
+    // 全件を取り込む: anyone sees the estimate, only an administrator starts it.
+    assert_eq!(
+        route("get", "/api/flows/{id}/full-import").map(|r| r.role),
+        Some(Role::ReadOnly)
+    );
+    assert_eq!(
+        route("post", "/api/flows/{id}/full-import").map(|r| r.role),
+        Some(Role::Admin)
+    );
     // Each (method, path) once, and the lookup finds it (HEAD as GET).
     for r in ROUTES {
         let n = ROUTES

@@ -411,7 +411,7 @@ fn fire_time(lang: Lang, rfc: &str) -> String {
 }
 
 pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
-    render_detail(&s, &v, &id, None).await
+    render_detail(&s, &v, &id, None, None).await
 }
 
 /// プレビュー: what a run would do now, writing nothing (the engine's dry run).
@@ -448,7 +448,47 @@ pub async fn preview(
             record => e.record.clone(), code => e.code.clone(), message => e.message.clone(),
         }).collect::<Vec<_>>(),
     };
-    render_detail(&s, &v, &id, Some(preview)).await
+    render_detail(&s, &v, &id, Some(preview), None).await
+}
+
+/// 全件を取り込む, first step: the flow page with what it will cost (the source's count and
+/// about how many API requests), and the button that queues it.
+pub async fn full_import_estimate(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    Path(id): Path<String>,
+) -> PageResult {
+    let lang = v.ctx.lang;
+    let box_ = match s.hub.full_import_estimate(&id).await {
+        Ok(e) => context! {
+            estimate => match (e.records, e.requests) {
+                (Some(n), Some(m)) => tf(lang, "flow.full_import_estimate", &[("n", &n.to_string()), ("m", &m.to_string())]),
+                _ => t(lang, "flow.full_import_unknown"),
+            },
+        },
+        Err(e) => context! { error => messages::hub_error(lang, &e) },
+    };
+    render_detail(&s, &v, &id, None, Some(box_)).await
+}
+
+/// 全件を取り込む, confirmed: queues the run and shows it.
+pub async fn full_import(
+    State(s): State<AppState>,
+    Admin(v): Admin,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = v.ctx.lang;
+    match s.hub.full_import(&id, hub_store::Trigger::Manual).await {
+        Ok(run_id) => {
+            s.runs_queued.notify_one();
+            tracing::info!(flow = %id, run = %run_id, user = %v.user.username, "full import queued from the UI");
+            see_other(&format!("/runs/{run_id}"))
+        }
+        Err(e) => {
+            session::flash(&s, &v.ctx, &messages::hub_error(lang, &e)).await;
+            see_other(&format!("/flows/{id}"))
+        }
+    }
 }
 
 /// 対応不要にする: every pending record of the flow is dropped from the list; the next runs
@@ -470,7 +510,13 @@ pub async fn dismiss_pending(
     Ok(see_other(&format!("/flows/{id}")))
 }
 
-async fn render_detail(s: &AppState, v: &Viewer, id: &str, preview: Option<Value>) -> PageResult {
+async fn render_detail(
+    s: &AppState,
+    v: &Viewer,
+    id: &str,
+    preview: Option<Value>,
+    full_import: Option<Value>,
+) -> PageResult {
     let id = id.to_string();
     let lang = v.ctx.lang;
     let f: Flow = s.hub.store.get_flow(&id).await.or_page(lang)?;
@@ -531,6 +577,7 @@ async fn render_detail(s: &AppState, v: &Viewer, id: &str, preview: Option<Value
             runs => runs.iter().map(|r| labels::run_row(lang, r, &f.spec.name)).collect::<Vec<_>>(),
             can_edit => v.is_admin(),
             preview => preview,
+            full_import => full_import,
         },
     )
     .await)

@@ -83,6 +83,11 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/flows/{id}/run", post(home::run_now))
         .route("/flows/{id}/preview", post(flows::preview))
+        .route(
+            "/flows/{id}/full-import/estimate",
+            post(flows::full_import_estimate),
+        )
+        .route("/flows/{id}/full-import", post(flows::full_import))
         .route("/flows/{id}/pending/dismiss", post(flows::dismiss_pending))
         .route("/flows/{id}/delete", post(flows::delete))
         .route("/runs", get(runs::list))

@@ -168,6 +168,7 @@ pub fn read_all(
                     },
                     page_size: Some(page),
                     fields: None,
+                    ..Default::default()
                 },
             )
             .expect("read page");

@@ -178,6 +178,7 @@ pub fn read_all(
                     since: None,
                     page_size: Some(page),
                     fields: None,
+                    ..Default::default()
                 },
             )
             .unwrap_or_else(|e| panic!("read {object}: {e}"));

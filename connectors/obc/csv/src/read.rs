@@ -96,6 +96,7 @@ pub fn read(
                         next_cursor: Some(IDLE.to_string()),
                         has_more: false,
                         issues,
+                        ..Default::default()
                     })
                 }
             },
@@ -128,6 +129,7 @@ pub fn read(
                 next_cursor: Some(at(&current.hash, end)),
                 has_more: true,
                 issues,
+                ..Default::default()
             });
         }
         imp.finish_parsed(&current, &parsed)?;

@@ -58,6 +58,7 @@ fn read(c: &Connection, cursor: Option<&str>, page: u32) -> ReadPage {
             since: None,
             page_size: Some(page),
             fields: None,
+            ..Default::default()
         },
         &opts(),
     )

@@ -193,6 +193,7 @@ pub fn read_page(
             since: None,
             page_size: Some(size),
             fields: None,
+            ..Default::default()
         },
     )
     .unwrap_or_else(|e| panic!("read {object}: {e}"))

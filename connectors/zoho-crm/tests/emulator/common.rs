@@ -201,6 +201,7 @@ pub fn read_all(
                     since: None,
                     page_size: Some(200),
                     fields: None,
+                    ..Default::default()
                 },
             )
             .unwrap_or_else(|e| panic!("read page {pages}: {e}"));

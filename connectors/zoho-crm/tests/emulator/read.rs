@@ -160,6 +160,7 @@ fn since_limits_the_first_read() {
                 since: Some("2024-01-01T00:00:00Z".into()),
                 page_size: Some(200),
                 fields: Some(vec!["Account_Name".into()]),
+                ..Default::default()
             },
         )
         .unwrap();

@@ -23,6 +23,11 @@ pub(crate) use changelog::RunCtx;
 
 use crate::Hub;
 
+/// The flow's cursor row saying where reads start while it has no `source` cursor: an RFC 3339
+/// time (a capped first run began then: only what changed since is read), or empty (全件を取り込む:
+/// the next run reads the whole object). A `source` cursor, once saved, takes over.
+pub const SOURCE_SINCE: &str = "source@since";
+
 /// What a run did, recorded in the history (処理履歴).
 #[derive(Debug, Clone)]
 pub struct RunReport {

@@ -16,7 +16,7 @@ use super::client::ConnectorClient;
 use super::lookup::{Lookups, Registered};
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, native_match, Match, Side, TargetIndex};
-use super::{read_issues, record_error, Fatal, Plan, Progress, RunCtx, RunReport};
+use super::{read_issues, record_error, Fatal, Plan, Progress, RunCtx, RunReport, SOURCE_SINCE};
 use crate::Hub;
 
 struct Pending {
@@ -77,26 +77,36 @@ async fn sync(
         .await
         .map_err(|e| open_failed("target", e))?;
     // A retry of failed records reads again from where the failed run started.
-    let stored_cursor = match &ctx.scope {
-        Some(scope) => scope.cursor("source"),
-        None => hub
-            .store
-            .get_cursor(&flow.id, "source")
-            .await
-            .map_err(|e| e.to_string())?,
+    let (stored_cursor, mark) = match &ctx.scope {
+        Some(scope) => (scope.cursor("source"), scope.cursor(SOURCE_SINCE)),
+        None => {
+            let get = |side| hub.store.get_cursor(&flow.id, side);
+            (
+                get("source").await.map_err(|e| e.to_string())?,
+                get(SOURCE_SINCE).await.map_err(|e| e.to_string())?,
+            )
+        }
     };
-    let first_run = stored_cursor.is_none() && ctx.scope.is_none();
+    let first_run = stored_cursor.is_none() && mark.is_none() && ctx.scope.is_none();
     let since = match (first_run, spec.filters.modified_within_days) {
         (true, Some(days)) => {
             chrono::DateTime::from_timestamp_millis(now_ms() - i64::from(days) * 86_400_000)
                 .map(|t| t.to_rfc3339())
         }
+        // After a capped first run, only what changed since it began (or all, after 全件を取り込む).
+        (false, _) if stored_cursor.is_none() => mark.filter(|m| !m.is_empty()),
         _ => None,
     };
-    let mut remaining = if first_run {
-        spec.options.initial_max_records
-    } else {
-        None
+    // A capped first run takes the newest records of its window, and leaves the flow reading
+    // what changes from when it began: the rest of the window comes only when it changes (or
+    // with 全件を取り込む), never with the next run.
+    let began = chrono::DateTime::from_timestamp_millis(now_ms()).map(|t| t.to_rfc3339());
+    let mut newest = match spec.options.initial_max_records.filter(|_| first_run) {
+        Some(cap) => {
+            let fields = read_fields(&mapper, &spec.match_keys, Side::Source);
+            Some(newest_of_window(&mut source, spec, fields, since.clone(), cap).await?)
+        }
+        None => None,
     };
     let mut cursor = stored_cursor;
     let batch = target.limits.write_batch_size.max(1) as usize;
@@ -110,6 +120,7 @@ async fn sync(
     let mut commit = PageCommit::default();
     let mut ops: Vec<(WriteOp, Pending)> = Vec::new();
     let mut pending_cursor: Option<String> = None;
+    let mut pending_mark: Option<String> = None;
 
     loop {
         let req = ReadRequest {
@@ -123,21 +134,18 @@ async fn sync(
             },
             page_size: Some(source.limits.read_page_size),
             fields: read_fields(&mapper, &spec.match_keys, Side::Source),
+            ..Default::default()
         };
-        let mut page: ReadPage = source.read_page("source", req).await?;
+        let mut page: ReadPage = match newest.as_mut() {
+            Some(buf) => buf.next_page(source.limits.read_page_size as usize),
+            None => source.read_page("source", req).await?,
+        };
         page.issues.retain(|i| ctx.admits(&i.record));
         counts.failed += page.issues.len() as i64;
         errors.extend(read_issues("source", &page.issues));
         let mut records = std::mem::take(&mut page.records);
         records.retain(|r| ctx.admits(&r.id));
-        let mut stop = !page.has_more;
-        if let Some(left) = remaining.as_mut() {
-            if records.len() as u64 >= *left {
-                records.truncate(*left as usize);
-                stop = true;
-            }
-            *left -= records.len() as u64;
-        }
+        let stop = !page.has_more;
         counts.read += records.len() as i64;
 
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
@@ -325,8 +333,11 @@ async fn sync(
             continue;
         }
         let last = stop || page.next_cursor.is_none();
-        if let Some(c) = &page.next_cursor {
-            pending_cursor = Some(c.clone());
+        match (&newest, &page.next_cursor) {
+            (None, Some(c)) => pending_cursor = Some(c.clone()),
+            // The capped first run's end: reads go on from when it began.
+            (Some(_), _) if last => pending_mark = began.clone(),
+            _ => {}
         }
         if ops.len() < batch && !last {
             progress(counts);
@@ -417,6 +428,9 @@ async fn sync(
             if let Some(c) = pending_cursor.take() {
                 commit.cursors.push(("source".into(), c));
             }
+            if let Some(m) = pending_mark.take() {
+                commit.cursors.push((SOURCE_SINCE.into(), m));
+            }
         }
         hub.store
             .commit_page(&flow.id, &std::mem::take(&mut commit))
@@ -430,6 +444,100 @@ async fn sync(
         cursor = page.next_cursor;
     }
     Ok(())
+}
+
+/// The newest records of a capped first run's window, handed to the run page by page.
+struct Newest {
+    records: std::vec::IntoIter<Record>,
+    issues: Vec<connector_sdk::RecordIssue>,
+}
+
+impl Newest {
+    fn next_page(&mut self, size: usize) -> ReadPage {
+        let records: Vec<Record> = self.records.by_ref().take(size.max(1)).collect();
+        let has_more = self.records.len() > 0;
+        ReadPage {
+            records,
+            // Never saved (see `pending_mark`): only says whether more follows.
+            next_cursor: has_more.then(String::new),
+            has_more,
+            issues: std::mem::take(&mut self.issues),
+            ..Default::default()
+        }
+    }
+}
+
+/// Reads a first run's window newest first up to `cap` records. A connector that honours
+/// `newest_first` is read only that far (kintone: `order by 更新日時 desc, $id desc`); from one
+/// that does not, the whole window is read and the newest `cap` kept here.
+async fn newest_of_window(
+    source: &mut ConnectorClient,
+    spec: &hub_store::FlowSpec,
+    fields: Option<Vec<String>>,
+    since: Option<String>,
+    cap: u64,
+) -> Result<Newest, Fatal> {
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+    let page_size = source.limits.read_page_size.max(1);
+    let mut kept: Vec<Record> = Vec::new();
+    let mut issues = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut honoured: Option<bool> = None;
+    loop {
+        let size = match honoured {
+            Some(false) => page_size,
+            _ => page_size.min(u32::try_from(cap - kept.len()).unwrap_or(u32::MAX).max(1)),
+        };
+        let req = ReadRequest {
+            options: spec.filters.source_options.clone(),
+            object: spec.source.object.clone(),
+            since: if cursor.is_none() {
+                since.clone()
+            } else {
+                None
+            },
+            cursor: cursor.clone(),
+            page_size: Some(size),
+            fields: fields.clone(),
+            newest_first: true,
+            ..Default::default()
+        };
+        let mut page = source.read_page("source", req).await?;
+        honoured = Some(page.newest_first);
+        issues.append(&mut page.issues);
+        kept.append(&mut page.records);
+        if page.newest_first && kept.len() >= cap {
+            break;
+        }
+        if !page.newest_first && kept.len() > cap.saturating_mul(2).max(1000) {
+            newest_first(&mut kept);
+            kept.truncate(cap);
+        }
+        if !page.has_more || page.next_cursor.is_none() {
+            break;
+        }
+        cursor = page.next_cursor;
+    }
+    if honoured != Some(true) {
+        newest_first(&mut kept);
+    }
+    kept.truncate(cap);
+    Ok(Newest {
+        records: kept.into_iter(),
+        issues,
+    })
+}
+
+/// Newest modification first, then the larger id (numbers by value).
+fn newest_first(records: &mut [Record]) {
+    let stamp = |r: &Record| {
+        r.modified_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp_millis())
+    };
+    let id = |r: &Record| (r.id.parse::<u64>().ok(), r.id.clone());
+    records.sort_by_key(|r| std::cmp::Reverse((stamp(r), id(r))));
 }
 
 /// The fields a read needs: what the mapping reads (or writes, on the target side) and the
@@ -503,6 +611,7 @@ pub(super) async fn load_index(
             since: None,
             page_size: Some(target.limits.read_page_size),
             fields: fields.clone(),
+            ..Default::default()
         };
         let page = target.read_page("target", req).await?;
         for r in &page.records {

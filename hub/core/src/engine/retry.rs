@@ -138,7 +138,7 @@ impl Scope {
 /// a later retry of this run read from the beginning.
 pub(super) async fn save_start_cursors(hub: &Hub, flow: &Flow, run_id: &str) {
     let mut cursors = Vec::new();
-    for side in ["source", "target"] {
+    for side in ["source", "target", super::SOURCE_SINCE] {
         match hub.store.get_cursor(&flow.id, side).await {
             Ok(c) => cursors.push((side, c)),
             Err(e) => {

@@ -174,6 +174,7 @@ async fn read_since(
             cursor: cursor.clone(),
             page_size: Some(client.limits.read_page_size),
             fields: fields.clone(),
+            ..Default::default()
         };
         let page = client.read_page(side, req).await?;
         for r in page.records {
