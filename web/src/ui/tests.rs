@@ -570,3 +570,80 @@ async fn an_over_limit_api_body_answers_413_not_400() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
     assert!(answer.contains("\"too_large\""), "{answer}");
 }
+
+/// 全件を取り込む is offered to administrators only; the estimate step shows its box (here the
+/// count fails: the connection's connector is not loaded), and the confirmed step queues a run
+/// that reads the whole source (the flow's read position reset with it).
+#[tokio::test]
+async fn only_an_administrator_is_offered_and_may_start_a_full_import() {
+    let h = hub().await;
+    let (admin, admin_csrf) = session_for(&h.store, "admin", "admin").await;
+    let (op, op_csrf) = session_for(&h.store, "op", "operator").await;
+    // A connection whose connector is not loaded: the count fails, the pages still work.
+    let conn = h
+        .store
+        .insert_connection(&hub_store::NewConnection {
+            connector_id: "kintone".into(),
+            name: "kintone".into(),
+            settings: Default::default(),
+            registration_number: "1234-5678-9012".into(),
+            phone: "03-1234-5678".into(),
+            credentials: Default::default(),
+            refresh_token: None,
+        })
+        .await
+        .unwrap();
+    let spec: hub_store::FlowSpec = serde_json::from_value(serde_json::json!({
+        "name": "顧客", "source": {"connection": conn, "object": "1"},
+        "target": {"connection": conn, "object": "Accounts"}, "mapping": []
+    }))
+    .unwrap();
+    let flow = h.store.insert_flow(&spec, None).await.unwrap();
+    let (status, _, page) = send(&h.app, get(&format!("/flows/{flow}"), Some(&admin))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"flow-full-import\""), "{page}");
+    let (status, _, page) = send(&h.app, get(&format!("/flows/{flow}"), Some(&op))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("id=\"flow-full-import\""));
+    for path in ["full-import", "full-import/estimate"] {
+        let (status, _, _) = send(
+            &h.app,
+            post(
+                &format!("/flows/{flow}/{path}"),
+                Some(&op),
+                &format!("_csrf={op_csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let (status, _, page) = send(
+        &h.app,
+        post(
+            &format!("/flows/{flow}/full-import/estimate"),
+            Some(&admin),
+            &format!("_csrf={admin_csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"full-import\""), "{page}");
+    let (status, headers, _) = send(
+        &h.app,
+        post(
+            &format!("/flows/{flow}/full-import"),
+            Some(&admin),
+            &format!("_csrf={admin_csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        headers.iter().any(|h| h.starts_with("location:/runs/")),
+        "{headers:?}"
+    );
+    assert_eq!(
+        h.store.get_cursor(&flow, "source@since").await.unwrap(),
+        Some(String::new())
+    );
+}
