@@ -26,6 +26,9 @@ pub struct FileConfig {
     pub runners: Option<usize>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub support_email: Option<String>,
+    pub support_webhook: Option<String>,
+    pub inquiry_retry_secs: Option<u64>,
     pub shutdown_secs: Option<u64>,
     pub allow_link_local: Option<bool>,
     pub files_root: Option<PathBuf>,
@@ -63,6 +66,12 @@ pub struct Config {
     /// Outgoing mail for run notifications (`smtp://…`); contains a password, so kept secret.
     pub smtp_url: Option<connector_sdk::Secret>,
     pub mail_from: String,
+    /// Where お問い合わせ are delivered: a mail address (`HUB_SUPPORT_EMAIL`) and/or an http(s)
+    /// webhook (`HUB_SUPPORT_WEBHOOK`, may hold a token, so kept secret).
+    pub support_email: Option<String>,
+    pub support_webhook: Option<connector_sdk::Secret>,
+    /// First retry of a failed inquiry delivery, doubled per attempt (`HUB_INQUIRY_RETRY_SECS`).
+    pub inquiry_retry: Duration,
     /// How long `hub serve` may take to stop after Ctrl-C / SIGTERM (runs in flight are
     /// cancelled and recorded as interrupted) before it ends what is left.
     pub shutdown_timeout: Duration,
@@ -163,6 +172,19 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
     let mail_from = env("HUB_MAIL_FROM")
         .or(file.mail_from)
         .unwrap_or_else(|| "renkei-hub@localhost".into());
+    let support_email = match env("HUB_SUPPORT_EMAIL").or(file.support_email) {
+        Some(v) => Some(
+            hub_core::validate::email("support_email", v.trim())
+                .map_err(|e| anyhow::anyhow!("HUB_SUPPORT_EMAIL / {e}"))?,
+        ),
+        None => None,
+    };
+    let inquiry_retry = Duration::from_secs(
+        env_num("HUB_INQUIRY_RETRY_SECS")?
+            .or(file.inquiry_retry_secs)
+            .unwrap_or(60)
+            .max(1),
+    );
     let trust_proxy = match env("HUB_TRUST_PROXY") {
         Some(v) => match v.trim() {
             "1" | "true" | "yes" => true,
@@ -178,6 +200,19 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
             other => bail!("HUB_ALLOW_LINK_LOCAL: '{other}' must be 1 or 0"),
         },
         None => file.allow_link_local.unwrap_or(false),
+    };
+    // An http(s) URL, not on a link-local / cloud-metadata address (as the flows' webhooks).
+    let support_webhook = match env("HUB_SUPPORT_WEBHOOK").or(file.support_webhook) {
+        Some(v) => {
+            hub_core::validate::http_url(
+                "support_webhook",
+                v.trim(),
+                hub_core::egress::EgressPolicy { allow_link_local },
+            )
+            .map_err(|e| anyhow::anyhow!("HUB_SUPPORT_WEBHOOK / {e}"))?;
+            Some(connector_sdk::Secret::new(v.trim().to_string()))
+        }
+        None => None,
     };
     let files_root = env("HUB_FILES_ROOT")
         .map(PathBuf::from)
@@ -198,6 +233,9 @@ pub fn load(flags: &FlagConfig) -> Result<Config> {
         trust_proxy,
         smtp_url,
         mail_from,
+        support_email,
+        support_webhook,
+        inquiry_retry,
         run_lease,
         listen,
         database_url,

@@ -6,6 +6,7 @@
 
 mod connection_status;
 mod flow_filters;
+mod inquiries;
 mod oauth;
 mod onboarding;
 mod pages;

@@ -28,10 +28,15 @@ pub type Scenario =
 /// Runs `scenario` (when the browser tests are on); on failure saves a screenshot named
 /// `<name>-failure` and panics with the error and the tail of the hub's log.
 pub async fn run_in_browser(name: &str, scenario: Scenario) {
+    run_in_browser_env(name, &[], scenario).await
+}
+
+/// [`run_in_browser`] with these environment variables given to `hub serve`.
+pub async fn run_in_browser_env(name: &str, envs: &[(&str, &str)], scenario: Scenario) {
     if !browser_available() {
         return;
     }
-    let hub = Hub::start().await.unwrap_or_else(|e| panic!("{e}"));
+    let hub = Hub::start_env(envs).await.unwrap_or_else(|e| panic!("{e}"));
     let mut b = Browser::start().await.unwrap_or_else(|e| panic!("{e}"));
     let result = scenario(&hub, &mut b).await;
     if result.is_err() {
@@ -139,6 +144,11 @@ fn hub_cmd(dir: &Path) -> Command {
 
 impl Hub {
     pub async fn start() -> R<Hub> {
+        Self::start_env(&[]).await
+    }
+
+    /// `hub serve` with these environment variables too.
+    pub async fn start_env(envs: &[(&str, &str)]) -> R<Hub> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let db = format!("sqlite://{}/hub.db", dir.path().display());
         let plugins = target_dir();
@@ -165,6 +175,7 @@ impl Hub {
             ])
             .arg("--plugins")
             .arg(&plugins)
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

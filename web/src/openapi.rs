@@ -255,7 +255,7 @@ pub const ROUTES: &[Route] = &[
     r(
         "get",
         "/api/inquiries",
-        "Contact-form submissions, newest first",
+        "Contact-form submissions, newest first, with delivery_status (pending|sent|failed), delivery_attempts, delivery_error, delivered_at, next_attempt_at",
         "200",
         false,
     ).needs(Role::ReadOnly),
@@ -266,6 +266,13 @@ pub const ROUTES: &[Route] = &[
         "201",
         true,
     ).needs(Role::ReadOnly),
+    r(
+        "post",
+        "/api/inquiries/{id}/retry",
+        "再送: deliver a pending or failed inquiry to the support address now; answers it with its delivery status; 409 already sent, 422 no support address configured",
+        "200",
+        false,
+    ).needs(Role::Admin),
     r("get", "/api/openapi.json", "This document", "200", false).needs(Role::ReadOnly),
 ];
 

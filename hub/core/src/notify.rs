@@ -19,6 +19,13 @@ pub struct NotifyConfig {
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
     pub public_url: String,
+    /// Where お問い合わせ go by mail (`HUB_SUPPORT_EMAIL`), and/or by webhook
+    /// (`HUB_SUPPORT_WEBHOOK`, a JSON POST; the URL may hold a token, so kept secret).
+    pub support_email: Option<String>,
+    pub support_webhook: Option<Secret>,
+    /// The first retry of a failed inquiry delivery comes after this, doubled per attempt
+    /// (`HUB_INQUIRY_RETRY_SECS`, 60; zero counts as 60).
+    pub inquiry_retry: Duration,
 }
 
 fn status_words(s: RunStatus) -> (&'static str, &'static str) {
@@ -73,7 +80,7 @@ pub async fn run_finished(hub: &Hub, flow: &Flow, run: &Run, report: &RunReport)
     }
     let (subject, body) = message(&hub.notify.public_url, flow, run, report);
     if !n.email.is_empty() {
-        match send_mail(&hub.notify, &n.email, &subject, &body).await {
+        match send_mail(&hub.notify, &n.email, None, &subject, &body).await {
             Ok(()) => {
                 tracing::info!(flow = %flow.id, run = %run.id, to = n.email.len(), "notification mail sent")
             }
@@ -110,9 +117,11 @@ pub async fn run_finished(hub: &Hub, flow: &Flow, run: &Run, report: &RunReport)
     }
 }
 
-async fn send_mail(
+/// One plain-text mail through `HUB_SMTP_URL`; `reply_to` lets the reader answer someone else.
+pub(crate) async fn send_mail(
     cfg: &NotifyConfig,
     to: &[String],
+    reply_to: Option<&str>,
     subject: &str,
     body: &str,
 ) -> Result<(), String> {
@@ -132,6 +141,9 @@ async fn send_mail(
         )
         .subject(subject)
         .header(ContentType::TEXT_PLAIN);
+    if let Some(r) = reply_to {
+        builder = builder.reply_to(r.parse().map_err(|e| format!("reply-to '{r}': {e}"))?);
+    }
     for addr in to {
         builder = builder.to(addr
             .parse()

@@ -56,6 +56,9 @@ pub async fn hub(cfg: &Config) -> Result<hub_core::Hub> {
         smtp_url: cfg.smtp_url.clone(),
         mail_from: cfg.mail_from.clone(),
         public_url: cfg.public_url.clone(),
+        support_email: cfg.support_email.clone(),
+        support_webhook: cfg.support_webhook.clone(),
+        inquiry_retry: cfg.inquiry_retry,
     };
     Ok(hub)
 }

@@ -55,6 +55,11 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
             runner.run_forever(wake.clone(), shutdown_rx.clone()),
         ));
     }
+    // お問い合わせ that are pending or failed are delivered (again) with a doubling delay.
+    tasks.push(tokio::spawn(hub_core::inquiries::retry_forever(
+        hub.clone(),
+        shutdown_rx.clone(),
+    )));
     tasks.push(tokio::spawn(hub_core::scheduler::run_forever(
         hub.clone(),
         wake.clone(),

@@ -493,6 +493,29 @@ pub struct Inquiry {
     #[serde(flatten)]
     pub fields: NewInquiry,
     pub created_at: Millis,
+    /// `pending` (not tried yet, or no support address is configured), `sent`, `failed`.
+    pub delivery_status: String,
+    /// Delivery attempts made so far.
+    pub delivery_attempts: i64,
+    /// Why the last attempt failed.
+    pub delivery_error: Option<String>,
+    pub delivered_at: Option<Millis>,
+    /// When a failed delivery is tried again (none: no more automatic retries).
+    pub next_attempt_at: Option<Millis>,
+    /// What went out already (`support_mail`, `support_webhook`, `ack`), comma-separated.
+    #[serde(skip)]
+    pub delivered_parts: String,
+}
+
+/// The outcome of one delivery attempt of an inquiry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InquiryAttempt {
+    /// Everything that has gone out so far, this attempt included.
+    pub delivered_parts: String,
+    /// `None`: delivered; else why not.
+    pub error: Option<String>,
+    /// After a failure: when to try again (none: no more automatic retries).
+    pub next_attempt_at: Option<Millis>,
 }
 
 /// An API token as listed (never its value). `role` is `admin`, `operator` or `read_only`

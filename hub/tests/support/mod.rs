@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod filestore;
+pub mod mail;
 
 use reqwest::blocking::Client;
 use serde_json::Value;

@@ -85,6 +85,7 @@ pub fn routes(state: AppState) -> Router {
             "/api/inquiries",
             get(inquiries::list).post(inquiries::create),
         )
+        .route("/api/inquiries/{id}/retry", post(inquiries::retry))
         .route("/api/openapi.json", get(crate::openapi::serve))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)

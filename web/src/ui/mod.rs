@@ -19,6 +19,9 @@ pub mod form;
 mod help;
 mod home;
 pub mod i18n;
+mod inquiries;
+#[cfg(test)]
+mod inquiries_tests;
 mod labels;
 pub mod login_limit;
 pub mod messages;
@@ -108,6 +111,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/settings/api-tokens/{id}/revoke", post(api_tokens::revoke))
         .route("/settings/users/{id}/password", post(users::set_password))
         .route("/settings/users/{id}/delete", post(users::delete))
+        .route("/settings/inquiries", get(inquiries::list))
+        .route("/settings/inquiries/{id}/retry", post(inquiries::retry))
         .route("/contact", get(contact::page).post(contact::submit))
         .route("/help", get(help::page_handler))
         .route("/help/start", get(help::start_handler))
@@ -134,6 +139,7 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("flow_draft.rs", include_str!("flow_draft.rs")),
     ("flows.rs", include_str!("flows.rs")),
     ("home.rs", include_str!("home.rs")),
+    ("inquiries.rs", include_str!("inquiries.rs")),
     ("labels.rs", include_str!("labels.rs")),
     ("messages.rs", include_str!("messages.rs")),
     ("runs.rs", include_str!("runs.rs")),

@@ -43,6 +43,7 @@ templates!(
     "tokens.html",
     "users.html",
     "api_tokens.html",
+    "inquiries.html",
     "contact.html",
     "help.html",
     "help_start.html",
