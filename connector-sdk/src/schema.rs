@@ -33,6 +33,10 @@ pub struct Capabilities {
     /// Some records may come back flagged private.
     #[serde(default)]
     pub private_records: bool,
+    /// Files for this object can be handed over (`receive_file`, an upload or `hub agent
+    /// watch`): e.g. a 奉行 CSV object's watched folder.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub files: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

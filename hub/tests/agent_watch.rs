@@ -169,3 +169,45 @@ fn the_agent_uploads_stable_files_and_retries_what_failed() {
     assert_eq!(waiting, 2, "{h}");
     let _ = hub.stop();
 }
+
+/// As the manual's folder-watch app does: the agent makes a folder for every object of the
+/// connection that takes files, and says which object each folder feeds.
+#[test]
+fn the_agent_makes_a_folder_per_object_that_takes_files() {
+    let plugins = plugin_dir(&["connector-obc"]);
+    let data = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(
+        &format!("sqlite://{}/hub.db", data.path().display()),
+        tempfile::tempdir().unwrap(),
+        &[],
+        &[plugins.path().to_path_buf()],
+    );
+    let root = data.path().join("hub-side");
+    std::fs::create_dir_all(&root).unwrap();
+    let (s, body) = hub.post(
+        "/api/connections",
+        &json!({"connector": "obc", "name": "奉行 CSV", "registration_number": "OBC-CSV-0003",
+                "phone": "03-0000-0000", "settings": {"csv_root": root.display().to_string()}}),
+    );
+    assert_eq!(s, 201, "{body}");
+    let conn = body["id"].as_str().unwrap().to_string();
+    let pc = tempfile::tempdir().unwrap();
+    let (code, out) = once(&hub.url, pc.path(), &hub.token, &conn);
+    assert_eq!(code, 0, "{out}");
+    assert!(pc.path().join(OBJ).is_dir(), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains(&format!("{OBJ})")))
+        .unwrap_or_else(|| panic!("no line names the object {OBJ}: {out}"));
+    assert!(
+        line.contains(&pc.path().join(OBJ).display().to_string()) && line.contains('→'),
+        "{line}"
+    );
+    // Only objects that take files get a folder.
+    let made: Vec<String> = std::fs::read_dir(pc.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(made.iter().all(|m| m.starts_with("csv_")), "{made:?}");
+    hub.stop();
+}

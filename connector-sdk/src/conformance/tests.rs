@@ -95,6 +95,7 @@ impl Connector for Toy {
                 delete: false,
                 incremental: true,
                 private_records: true,
+                files: false,
             },
         }])
     }

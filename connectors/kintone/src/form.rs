@@ -262,6 +262,7 @@ impl Form {
                 delete: true,
                 incremental: true,
                 private_records: false,
+                files: false,
             },
         }
     }

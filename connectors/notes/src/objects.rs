@@ -178,6 +178,7 @@ fn schema(id: &str, name: (&str, &str), fields: &[Field]) -> ObjectSchema {
             delete: true,
             incremental: true,
             private_records: true,
+            files: false,
         },
     }
 }

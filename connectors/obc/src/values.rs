@@ -48,6 +48,7 @@ pub fn object_schema(e: &Entity) -> ObjectSchema {
             delete: e.deleted_flag.is_some(),
             incremental: true,
             private_records: false,
+            files: false,
         },
     }
 }

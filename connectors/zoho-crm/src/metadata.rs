@@ -162,6 +162,7 @@ pub fn object_schema(module: &Value, fields: &[FieldMeta]) -> Option<ObjectSchem
             delete: allowed("deletable"),
             incremental: true,
             private_records: false,
+            files: false,
         },
     })
 }

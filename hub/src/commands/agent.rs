@@ -291,6 +291,69 @@ impl Agent {
     }
 }
 
+/// Creates `<dir>/<object id>/` for every object of the connection that takes files (as the
+/// folder-watch app of the manual does) and prints which object each folder feeds. A hub that
+/// cannot be reached now is not fatal: the folders may be there already, and passes retry.
+async fn prepare_folders(client: &reqwest::Client, args: &WatchArgs) -> Result<()> {
+    let mut url = upload_url(&args.server, &args.connection, "x", "x")?;
+    url.path_segments_mut()
+        .map_err(|_| anyhow::anyhow!("--server {} cannot have a path", args.server))?
+        .pop()
+        .pop()
+        .pop();
+    let resp = match client.get(url).bearer_auth(&args.token).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list the connection's objects now; watching the folders that exist");
+            return Ok(());
+        }
+    };
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    match status.as_u16() {
+        200..=299 => {}
+        401 => bail!("the hub refused the token ({status}): create one with `hub token create agent` and pass it with --token"),
+        404 => bail!(
+            "connection {} was not found on the hub ({status}): {}",
+            args.connection,
+            error_text(&text)
+        ),
+        _ => {
+            tracing::warn!(%status, "cannot list the connection's objects now: {}", error_text(&text));
+            return Ok(());
+        }
+    }
+    let objects: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+    let mut fed = 0;
+    for o in &objects {
+        if o["capabilities"]["files"] != serde_json::Value::Bool(true) {
+            continue;
+        }
+        let Some(id) = o["id"]
+            .as_str()
+            .filter(|id| !id.is_empty() && !id.contains(['/', '\\']) && *id != "." && *id != "..")
+        else {
+            continue;
+        };
+        let folder = args.dir.join(id);
+        std::fs::create_dir_all(&folder)
+            .with_context(|| format!("cannot create the folder {}", folder.display()))?;
+        let name = o["name"]["ja"]
+            .as_str()
+            .or(o["name"].as_str())
+            .unwrap_or(id);
+        println!("{} → {name} ({id})", folder.display());
+        fed += 1;
+    }
+    if fed == 0 {
+        println!(
+            "connection {} has no object that takes files: check the connection's settings (e.g. the CSV watch folder)",
+            args.connection
+        );
+    }
+    Ok(())
+}
+
 pub async fn watch(args: WatchArgs) -> Result<ExitCode> {
     if !args.dir.is_dir() {
         bail!(
@@ -307,6 +370,7 @@ pub async fn watch(args: WatchArgs) -> Result<ExitCode> {
         .timeout(Duration::from_secs(300))
         .build()
         .context("cannot start the HTTP client")?;
+    prepare_folders(&client, &args).await?;
     tracing::info!(server = %args.server, dir = %args.dir.display(), connection = %args.connection, "watching: files in <dir>/<object id>/ are sent to the hub");
     let once = args.once;
     let interval = args.interval;

@@ -166,6 +166,7 @@ impl Connector for FileStore {
                     delete: true,
                     incremental: true,
                     private_records: true,
+                    files: false,
                 },
             })
             .collect())

@@ -49,6 +49,7 @@ impl ObjectDef {
                 delete: true,
                 incremental: true,
                 private_records: self.private_records,
+                files: false,
             },
         }
     }

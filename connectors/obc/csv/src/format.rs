@@ -113,6 +113,7 @@ impl ImportFormat {
                 delete: false,
                 incremental: true,
                 private_records: false,
+                files: true,
             },
         }
     }
