@@ -313,11 +313,12 @@ async fn prepare_folders(client: &reqwest::Client, args: &WatchArgs) -> Result<(
     match status.as_u16() {
         200..=299 => {}
         401 => bail!("the hub refused the token ({status}): create one with `hub token create agent` and pass it with --token"),
-        404 => bail!(
-            "connection {} was not found on the hub ({status}): {}",
-            args.connection,
-            error_text(&text)
-        ),
+        // Said again, and decided, by the uploads: the token's role is checked before the
+        // connection's existence there, so their answer is the more useful one.
+        404 => {
+            tracing::warn!(connection = %args.connection, "the hub does not know this connection: {}", error_text(&text));
+            return Ok(());
+        }
         _ => {
             tracing::warn!(%status, "cannot list the connection's objects now: {}", error_text(&text));
             return Ok(());
