@@ -7,6 +7,8 @@ pub mod error;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
+#[cfg(test)]
+mod test_app;
 pub mod ui;
 pub mod views;
 

@@ -7,37 +7,15 @@ use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use hub_core::accounts::Role;
-use hub_core::plugins::{HostConfig, PluginHost};
-use hub_core::Hub;
-use hub_store::{now_ms, Cipher, Store};
+use hub_store::{now_ms, Store};
 use serde_json::Value;
-use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 use crate::openapi::{route, ROUTES};
-use crate::AppState;
 
-async fn app() -> (Router, Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/hub.db", dir.path().display());
-    let store = Store::open(&url, Cipher::from_key(&[7u8; 32]))
-        .await
-        .unwrap();
-    let plugins = PluginHost::discover(HostConfig {
-        worker_exe: "/bin/false".into(),
-        plugin_dirs: vec![],
-        call_timeout: Duration::from_secs(5),
-        memory_limit: None,
-    })
-    .await;
-    let state = AppState {
-        hub: Hub::new(store.clone(), plugins),
-        runs_queued: Arc::default(),
-        login_limit: Arc::default(),
-        edge: Default::default(),
-    };
-    (crate::router(state), store, dir)
+async fn app() -> (Router, Store, crate::test_app::TestApp) {
+    let t = crate::test_app::TestApp::start().await;
+    (t.app.clone(), t.store.clone(), t)
 }
 
 async fn call(app: &Router, method: &str, path: &str, token: &str) -> (StatusCode, Value) {

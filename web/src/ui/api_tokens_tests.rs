@@ -5,44 +5,14 @@
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use hub_core::plugins::{HostConfig, PluginHost};
-use hub_core::Hub;
-use hub_store::{Cipher, Store};
-use std::sync::Arc;
-use std::time::Duration;
+use hub_store::Store;
 use tower::ServiceExt;
 
-use crate::AppState;
+use crate::test_app::{session_for, TestApp};
 
-async fn app() -> (Router, Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/hub.db", dir.path().display());
-    let store = Store::open(&url, Cipher::from_key(&[5u8; 32]))
-        .await
-        .unwrap();
-    let plugins = PluginHost::discover(HostConfig {
-        worker_exe: "/bin/false".into(),
-        plugin_dirs: vec![],
-        call_timeout: Duration::from_secs(5),
-        memory_limit: None,
-    })
-    .await;
-    let state = AppState {
-        hub: Hub::new(store.clone(), plugins),
-        runs_queued: Arc::default(),
-        login_limit: Arc::default(),
-        edge: Default::default(),
-    };
-    (crate::router(state), store, dir)
-}
-
-async fn session_for(store: &Store, name: &str, role: &str) -> (String, String) {
-    let id = store
-        .insert_user(name, "$argon2id$unused", role)
-        .await
-        .unwrap();
-    let (sid, s) = store.create_session(Some(&id), 60_000).await.unwrap();
-    (sid, s.csrf_token)
+async fn app() -> (Router, Store, TestApp) {
+    let t = TestApp::start().await;
+    (t.app.clone(), t.store.clone(), t)
 }
 
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, String) {

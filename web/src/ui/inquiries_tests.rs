@@ -3,23 +3,10 @@
 
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
-use hub_core::plugins::{HostConfig, PluginHost};
-use hub_core::Hub;
-use hub_store::{Cipher, NewInquiry, Store};
-use std::sync::Arc;
-use std::time::Duration;
+use hub_store::NewInquiry;
 use tower::ServiceExt;
 
-use crate::AppState;
-
-async fn session_for(store: &Store, name: &str, role: &str) -> (String, String) {
-    let id = store
-        .insert_user(name, "$argon2id$unused", role)
-        .await
-        .unwrap();
-    let (sid, s) = store.create_session(Some(&id), 60_000).await.unwrap();
-    (sid, s.csrf_token)
-}
+use crate::test_app::{session_for, TestApp};
 
 async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, String) {
     let resp = app.clone().oneshot(req).await.unwrap();
@@ -37,25 +24,9 @@ fn get(path: &str, sid: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn with_no_support_address_admins_are_told_and_inquiries_stay_pending() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/hub.db", dir.path().display());
-    let store = Store::open(&url, Cipher::from_key(&[9u8; 32]))
-        .await
-        .unwrap();
-    let plugins = PluginHost::discover(HostConfig {
-        worker_exe: "/bin/false".into(),
-        plugin_dirs: vec![],
-        call_timeout: Duration::from_secs(5),
-        memory_limit: None,
-    })
-    .await;
-    let hub = Hub::new(store.clone(), plugins);
-    let app = crate::router(AppState {
-        hub: hub.clone(),
-        runs_queued: Arc::default(),
-        login_limit: Arc::default(),
-        edge: Default::default(),
-    });
+    let TestApp {
+        app, store, hub, ..
+    } = TestApp::start().await;
     let id = hub
         .submit_inquiry(&NewInquiry {
             company: "株式会社みどり".into(),

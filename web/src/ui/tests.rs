@@ -4,59 +4,16 @@
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use hub_core::plugins::{HostConfig, PluginHost};
-use hub_core::Hub;
-use hub_store::{Cipher, Store};
-use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
-use crate::AppState;
-
-struct TestHub {
-    app: Router,
-    store: Store,
-    _dir: tempfile::TempDir,
-}
+use crate::test_app::{session_for, TestApp as TestHub};
 
 async fn hub() -> TestHub {
-    hub_with(crate::edge::EdgeConfig::default()).await
+    TestHub::start().await
 }
 
 async fn hub_with(edge: crate::edge::EdgeConfig) -> TestHub {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/hub.db", dir.path().display());
-    let store = Store::open(&url, Cipher::from_key(&[9u8; 32]))
-        .await
-        .unwrap();
-    let plugins = PluginHost::discover(HostConfig {
-        worker_exe: "/bin/false".into(),
-        plugin_dirs: vec![],
-        call_timeout: Duration::from_secs(5),
-        memory_limit: None,
-    })
-    .await;
-    let state = AppState {
-        hub: Hub::new(store.clone(), plugins),
-        runs_queued: Arc::default(),
-        login_limit: Arc::default(),
-        edge,
-    };
-    TestHub {
-        app: crate::router(state),
-        store,
-        _dir: dir,
-    }
-}
-
-/// A signed-in session for a user with `role`, made directly in the store (no slow hashing).
-async fn session_for(store: &Store, name: &str, role: &str) -> (String, String) {
-    let id = store
-        .insert_user(name, "$argon2id$unused", role)
-        .await
-        .unwrap();
-    let (sid, s) = store.create_session(Some(&id), 60_000).await.unwrap();
-    (sid, s.csrf_token)
+    TestHub::with_edge(edge).await
 }
 
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Vec<String>, String) {
