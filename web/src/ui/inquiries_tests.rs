@@ -24,9 +24,9 @@ fn get(path: &str, sid: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn with_no_support_address_admins_are_told_and_inquiries_stay_pending() {
-    let TestApp {
-        app, store, hub, ..
-    } = TestApp::start().await;
+    // `t` keeps the database's folder for the whole test.
+    let t = TestApp::start().await;
+    let (app, store, hub) = (t.app.clone(), t.store.clone(), t.hub.clone());
     let id = hub
         .submit_inquiry(&NewInquiry {
             company: "株式会社みどり".into(),
