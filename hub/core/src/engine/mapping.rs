@@ -5,7 +5,6 @@
 use connector_sdk::{Fields, Record};
 use hub_store::FieldMapping;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::lookup::Resolved;
 use super::transforms::{parse, Transform};
@@ -157,40 +156,8 @@ pub fn source_value(record: &Record, from: &str) -> Value {
     }
 }
 
-/// A stable hash of mapped fields (keys sorted by the JSON map), so equal content ⇒ equal print.
-/// Blanks hash alike (see [`same_value`]).
-pub fn fingerprint(fields: &Fields) -> String {
-    let canonical: Fields = fields
-        .iter()
-        .map(|(k, v)| (k.clone(), if is_blank(v) { Value::Null } else { v.clone() }))
-        .collect();
-    let canonical = serde_json::to_string(&canonical).unwrap_or_default();
-    hex::encode(Sha256::digest(canonical.as_bytes()))
-}
-
-/// Systems spell "no value" differently — kintone answers `""` or `[]` for an empty field, Zoho
-/// `null` once it has cleared it — so a blank read back is the blank we wrote, not an edit.
-pub fn is_blank(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        _ => false,
-    }
-}
-
-/// Two values are the same content: equal, or both blank (a missing field is blank).
-pub fn same_value(a: Option<&Value>, b: Option<&Value>) -> bool {
-    let blank = |v: Option<&Value>| v.is_none_or(is_blank);
-    a == b || (blank(a) && blank(b))
-}
-
-/// Two field sets hold the same content, field by field as [`same_value`] compares.
-pub fn same_content(a: &Fields, b: &Fields) -> bool {
-    a.keys()
-        .chain(b.keys())
-        .all(|k| same_value(a.get(k), b.get(k)))
-}
+// Content comparison and fingerprints are the engine crate's, one definition for every path.
+pub use hub_engine::content::{fingerprint, is_blank, same_content, same_value};
 
 #[cfg(test)]
 mod tests {

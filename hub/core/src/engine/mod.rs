@@ -3,15 +3,16 @@
 
 mod changelog;
 pub mod client;
+mod ledger;
 pub mod lookup;
 pub mod mapping;
 pub mod matching;
 mod oneway;
 mod pending;
 pub mod retry;
+mod sides;
 pub mod transforms;
 mod twoway;
-mod twoway_pairs;
 pub mod undo;
 
 use connector_sdk::ConnectorError;

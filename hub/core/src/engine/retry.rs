@@ -9,9 +9,7 @@
 //! older than the source holds now (and, two-way, overwrite a newer change on the other side),
 //! and has nothing to replay for rows the source could not read.
 
-use connector_sdk::Record;
 use hub_store::changes::RunKind;
-use hub_store::links::Link;
 use hub_store::{Flow, Run, RunCounts, RunError, RunStatus, Trigger};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -95,42 +93,19 @@ impl Scope {
         out
     }
 
-    /// Two-way: keeps the records of both sides that belong to a failed pair (by either id),
-    /// and takes the others out of the run's read count.
-    pub(super) fn narrow(
-        &self,
-        recs_a: Vec<Record>,
-        links_a: &HashMap<String, Link>,
-        recs_b: Vec<Record>,
-        links_b: &HashMap<String, Link>,
-        counts: &mut RunCounts,
-    ) -> (Vec<Record>, Vec<Record>) {
-        let mut keep = |recs: Vec<Record>,
-                        partner: &dyn Fn(&str) -> Option<String>,
-                        left: &Mutex<HashSet<String>>| {
-            let mut out = Vec::new();
-            for r in recs {
-                let own = self.admit(&r.id);
-                if own || partner(&r.id).is_some_and(|p| self.ids.contains(&p)) {
-                    out.push(r);
-                } else {
-                    counts.read -= 1;
-                    lock(left).insert(r.id);
-                }
-            }
-            out
+    /// Two-way: whether a record read on `side` belongs to a failed pair (by its own id or its
+    /// linked partner's); a record that does not is left to a later run.
+    pub(super) fn keeps(&self, side: &str, id: &str, partner: Option<&str>) -> bool {
+        if self.admit(id) || partner.is_some_and(|p| self.ids.contains(p)) {
+            return true;
+        }
+        let left = if side == "source" {
+            &self.left_source
+        } else {
+            &self.left_target
         };
-        let a = keep(
-            recs_a,
-            &|id| links_a.get(id).map(|l| l.target_id.clone()),
-            &self.left_source,
-        );
-        let b = keep(
-            recs_b,
-            &|id| links_b.get(id).map(|l| l.source_id.clone()),
-            &self.left_target,
-        );
-        (a, b)
+        lock(left).insert(id.to_string());
+        false
     }
 }
 

@@ -1,0 +1,148 @@
+//! The hub's store as the engine's run ledger ([`hub_engine::Ledger`]): a flow's links and
+//! cursors, and the one transaction per commit (`links.rs::commit_page`) that saves links,
+//! cursors and the run's change rows (for 元に戻す) together. A retry of failed records
+//! (`ctx.scope`) reads from where the failed run started and never moves a cursor.
+
+use hub_engine::{Commit, EngineError, Ledger, Link, SideId};
+use hub_store::links::{self, PageCommit};
+use hub_store::Flow;
+use std::collections::HashMap;
+
+use super::changelog::Written;
+use super::RunCtx;
+use crate::Hub;
+
+pub(super) struct StoreLedger<'a> {
+    hub: &'a Hub,
+    flow: &'a Flow,
+    ctx: &'a RunCtx,
+    /// Where each side's read starts (`[A, B]`), taken before the run.
+    cursors: [Option<String>; 2],
+    /// The links as the store gave them, by source id: the rows undo puts back.
+    loaded: HashMap<String, links::Link>,
+}
+
+fn ledger_failed(e: hub_store::StoreError) -> EngineError {
+    EngineError::Ledger(Box::new(e))
+}
+
+/// A store link as the engine sees it.
+pub(super) fn from_store(l: &links::Link) -> Link {
+    Link {
+        ids: [l.source_id.clone(), l.target_id.clone()],
+        fingerprints: [l.source_fingerprint.clone(), l.target_fingerprint.clone()],
+        versions: [l.source_version.clone(), l.target_version.clone()],
+        synced: l
+            .synced_copy
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok()),
+    }
+}
+
+fn to_store(l: Link) -> links::Link {
+    let [source_id, target_id] = l.ids;
+    let [source_fingerprint, target_fingerprint] = l.fingerprints;
+    let [source_version, target_version] = l.versions;
+    links::Link {
+        source_id,
+        target_id,
+        source_fingerprint,
+        target_fingerprint,
+        source_version,
+        target_version,
+        synced_copy: l.synced.and_then(|s| serde_json::to_string(&s).ok()),
+    }
+}
+
+impl<'a> StoreLedger<'a> {
+    /// The ledger of one run of `flow`, its reads starting at `cursors` (`[A, B]`).
+    pub fn new(
+        hub: &'a Hub,
+        flow: &'a Flow,
+        ctx: &'a RunCtx,
+        cursors: [Option<String>; 2],
+    ) -> Self {
+        StoreLedger {
+            hub,
+            flow,
+            ctx,
+            cursors,
+            loaded: HashMap::new(),
+        }
+    }
+
+    fn object(&self, side: SideId) -> &'a str {
+        match side {
+            SideId::A => &self.flow.spec.source.object,
+            SideId::B => &self.flow.spec.target.object,
+        }
+    }
+}
+
+impl Ledger for StoreLedger<'_> {
+    async fn cursor(&mut self, side: SideId) -> Result<Option<String>, EngineError> {
+        Ok(match side {
+            SideId::A => self.cursors[0].clone(),
+            SideId::B => self.cursors[1].clone(),
+        })
+    }
+
+    async fn links(
+        &mut self,
+        side: SideId,
+        ids: &[String],
+    ) -> Result<HashMap<String, Link>, EngineError> {
+        let store = &self.hub.store;
+        let found = match side {
+            SideId::A => store.links_by_source(&self.flow.id, ids).await,
+            SideId::B => store.links_by_target(&self.flow.id, ids).await,
+        }
+        .map_err(ledger_failed)?;
+        let mut out = HashMap::with_capacity(found.len());
+        for (id, l) in found {
+            out.insert(id, from_store(&l));
+            self.loaded.insert(l.source_id.clone(), l);
+        }
+        Ok(out)
+    }
+
+    fn in_scope(&mut self, side: SideId, id: &str, partner: Option<&str>) -> bool {
+        self.ctx
+            .scope
+            .as_ref()
+            .is_none_or(|s| s.keeps(side.name(), id, partner))
+    }
+
+    async fn commit(&mut self, commit: Commit) -> Result<(), EngineError> {
+        let mut page = PageCommit::default();
+        for w in commit.written {
+            let prior = w.prior.map(|p| {
+                self.loaded
+                    .get(p.id(SideId::A))
+                    .cloned()
+                    .unwrap_or_else(|| to_store(p))
+            });
+            let written = Written {
+                side: w.side.name(),
+                object: self.object(w.side),
+                label: &w.label,
+                before: w.before.and_then(|b| serde_json::to_string(&b).ok()),
+                prior: prior.as_ref(),
+            };
+            page.changes
+                .extend(self.ctx.change(written, &w.op, &w.result));
+        }
+        page.upsert_links = commit.links.into_iter().map(to_store).collect();
+        page.delete_links_by_source = commit.unlink;
+        if self.ctx.scope.is_none() {
+            page.cursors = (commit.cursors.into_iter())
+                .map(|(side, c)| (side.name().to_string(), c))
+                .collect();
+        }
+        self.hub
+            .store
+            .commit_page(&self.flow.id, &page)
+            .await
+            .map_err(ledger_failed)
+    }
+}

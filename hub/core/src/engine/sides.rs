@@ -1,0 +1,224 @@
+//! A plugin connection as one side of the engine ([`hub_engine::RecordSide`]): reads and
+//! writes through [`ConnectorClient`] (retries, limits, refresh), the flow's mapping as the
+//! side's [`Shape`] (side A, the source, is seen through it; side B, the target, is the
+//! shared space), and matching by the flow's normalized keys over an index of the whole
+//! object, read once and only when an unlinked record needs it.
+
+use connector_sdk::protocol::{Call, Reply};
+use connector_sdk::{Fields, ReadPage, ReadRequest, Record, WriteOp, WriteRequest, WriteResult};
+use hub_engine::{EngineError, Match, RecordSide, Shape, SideId};
+use hub_store::{BlankKeyParts, MatchKeySpec};
+use std::collections::BTreeMap;
+
+use super::client::ConnectorClient;
+use super::mapping::Mapper;
+use super::matching::{key_of, Match as Found, Side, TargetIndex};
+use super::RunCtx;
+
+/// What a side reads and how it matches.
+pub(super) struct Reading<'a> {
+    pub object: &'a str,
+    pub fields: Option<Vec<String>>,
+    pub options: &'a BTreeMap<String, String>,
+    /// The first run's window (only while the side has no cursor).
+    pub since: Option<String>,
+    pub keys: &'a [MatchKeySpec],
+    pub blank: BlankKeyParts,
+    /// Keep the index's records as images (a recorded run, for undo).
+    pub images: bool,
+}
+
+pub(super) struct PluginSide<'a> {
+    pub id: SideId,
+    pub client: ConnectorClient,
+    pub reading: Reading<'a>,
+    pub fwd: &'a Mapper,
+    pub rev: &'a Mapper,
+    pub ctx: &'a RunCtx,
+    index: Option<TargetIndex>,
+}
+
+impl<'a> PluginSide<'a> {
+    pub fn new(
+        id: SideId,
+        client: ConnectorClient,
+        reading: Reading<'a>,
+        (fwd, rev): (&'a Mapper, &'a Mapper),
+        ctx: &'a RunCtx,
+    ) -> Self {
+        PluginSide {
+            id,
+            client,
+            reading,
+            fwd,
+            rev,
+            ctx,
+            index: None,
+        }
+    }
+
+    fn role(&self) -> Side {
+        match self.id {
+            SideId::A => Side::Source,
+            SideId::B => Side::Target,
+        }
+    }
+
+    /// The mapping whose `project` gives this side's own mapped fields.
+    fn own(&self) -> &'a Mapper {
+        match self.id {
+            SideId::A => self.rev,
+            SideId::B => self.fwd,
+        }
+    }
+
+    async fn read(&mut self, req: ReadRequest) -> Result<ReadPage, EngineError> {
+        match self.client.call(Call::Read(req)).await {
+            Ok(Reply::Read(p)) => Ok(p),
+            Ok(other) => Err(EngineError::Connector {
+                side: self.id,
+                error: crate::connections::unexpected("read", &other),
+            }),
+            Err(error) => Err(EngineError::Connector {
+                side: self.id,
+                error,
+            }),
+        }
+    }
+
+    /// Reads the whole object once into an index by key (and images, when kept).
+    async fn load_index(&mut self) -> Result<TargetIndex, EngineError> {
+        let (keys, blank, role) = (self.reading.keys, self.reading.blank, self.role());
+        let keep = self.reading.images.then(|| self.own());
+        let mut fields: Vec<String> = keep.map(Mapper::targets).unwrap_or_default();
+        for k in keys {
+            let f = match role {
+                Side::Source => &k.source,
+                Side::Target => &k.target,
+            };
+            if !fields.contains(f) {
+                fields.push(f.clone());
+            }
+        }
+        let mut index = TargetIndex::default();
+        let mut cursor = None;
+        loop {
+            let req = ReadRequest {
+                object: self.reading.object.to_string(),
+                cursor: cursor.clone(),
+                page_size: Some(self.client.limits.read_page_size),
+                fields: (!fields.is_empty()).then(|| fields.clone()),
+                ..Default::default()
+            };
+            let page = self.read(req).await?;
+            for r in &page.records {
+                index.add_record(keys, blank, role, r);
+                if let Some(m) = keep.filter(|_| !r.deleted) {
+                    index.add_image(&r.id, &m.project(&r.fields));
+                }
+            }
+            if !page.has_more || page.next_cursor.is_none() {
+                return Ok(index);
+            }
+            cursor = page.next_cursor;
+        }
+    }
+}
+
+impl Shape for PluginSide<'_> {
+    fn to_common(&self, rec: &Record) -> Fields {
+        match self.id {
+            SideId::A => self.fwd.map(rec),
+            SideId::B => self.fwd.project(&rec.fields),
+        }
+    }
+
+    fn from_common(&self, common: &Fields) -> Fields {
+        match self.id {
+            SideId::A => self.rev.map_fields(common),
+            SideId::B => common.clone(),
+        }
+    }
+
+    fn read_back(&self, common: &Fields) -> Fields {
+        match self.id {
+            SideId::A => self.fwd.map_fields(&self.rev.map_fields(common)),
+            SideId::B => self.fwd.project(common),
+        }
+    }
+
+    fn image(&self, rec: &Record) -> Fields {
+        self.own().project(&rec.fields)
+    }
+}
+
+impl RecordSide for PluginSide<'_> {
+    async fn read_page(&mut self, cursor: Option<String>) -> Result<ReadPage, EngineError> {
+        let req = ReadRequest {
+            object: self.reading.object.to_string(),
+            since: cursor
+                .is_none()
+                .then(|| self.reading.since.clone())
+                .flatten(),
+            cursor,
+            page_size: Some(self.client.limits.read_page_size),
+            fields: self.reading.fields.clone(),
+            options: self.reading.options.clone(),
+            ..ReadRequest::default()
+        };
+        let mut page = self.read(req).await?;
+        page.issues.retain(|i| self.ctx.admits(&i.record));
+        Ok(page)
+    }
+
+    async fn write_batch(&mut self, ops: Vec<WriteOp>) -> Result<Vec<WriteResult>, EngineError> {
+        let req = WriteRequest {
+            object: self.reading.object.to_string(),
+            ops,
+        };
+        match self.client.call(Call::Write(req)).await {
+            Ok(Reply::Write(r)) => Ok(r),
+            Ok(other) => Err(EngineError::Connector {
+                side: self.id,
+                error: crate::connections::unexpected("write", &other),
+            }),
+            Err(error) => Err(EngineError::Connector {
+                side: self.id,
+                error,
+            }),
+        }
+    }
+
+    fn batch_size(&self) -> usize {
+        self.client.limits.write_batch_size.max(1) as usize
+    }
+
+    async fn find_match(&mut self, other: &Record) -> Result<Match, EngineError> {
+        if self.reading.keys.is_empty() {
+            return Ok(Match::None);
+        }
+        let theirs = match self.role() {
+            Side::Source => Side::Target,
+            Side::Target => Side::Source,
+        };
+        let Some(key) = key_of(self.reading.keys, self.reading.blank, theirs, &other.fields) else {
+            return Ok(Match::NoKey);
+        };
+        if self.index.is_none() {
+            self.index = Some(self.load_index().await?);
+        }
+        let Some(index) = &self.index else {
+            return Ok(Match::None);
+        };
+        Ok(match index.find(&key) {
+            Found::None => Match::None,
+            // A retry leaves a pair whose other record changed outside it to a later run.
+            Found::One(id) if self.ctx.leaves(self.id.name(), &id) => Match::Left,
+            Found::One(id) => Match::One {
+                image: index.image(&id).and_then(|j| serde_json::from_str(&j).ok()),
+                id,
+            },
+            Found::Ambiguous(ids) => Match::Several(ids),
+        })
+    }
+}

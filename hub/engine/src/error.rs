@@ -1,0 +1,29 @@
+//! Why a run stopped, typed from the side to the run record: whether trying again later may
+//! help is a property of the error ([`EngineError::may_pass`]), decided where it is made.
+
+use connector_sdk::ConnectorError;
+
+use crate::model::SideId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The connector refused or failed a whole call (after the hub's own retries).
+    #[error("{side}: {} ({})", .error.message, .error.code)]
+    Connector { side: SideId, error: ConnectorError },
+    /// The run ledger (the hub's store) failed: worth another attempt.
+    #[error("the run ledger failed: {0}")]
+    Ledger(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl EngineError {
+    /// Trying the run again later, unchanged, may succeed (a rate limit, a network error, a
+    /// 5xx, a time-out, the store).
+    pub fn may_pass(&self) -> bool {
+        match self {
+            EngineError::Connector { error, .. } => {
+                error.is_retryable() || error.code == "timed_out"
+            }
+            EngineError::Ledger(_) => true,
+        }
+    }
+}
