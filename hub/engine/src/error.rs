@@ -9,13 +9,23 @@ use crate::model::SideId;
 pub enum EngineError {
     /// The connector refused or failed a whole call (after the hub's own retries).
     #[error("{side}: {} ({})", .error.message, .error.code)]
-    Connector { side: SideId, error: ConnectorError },
+    Connector {
+        side: SideId,
+        error: Box<ConnectorError>,
+    },
     /// The run ledger (the hub's store) failed: worth another attempt.
     #[error("the run ledger failed: {0}")]
     Ledger(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl EngineError {
+    pub fn connector(side: SideId, error: ConnectorError) -> Self {
+        EngineError::Connector {
+            side,
+            error: Box::new(error),
+        }
+    }
+
     /// Trying the run again later, unchanged, may succeed (a rate limit, a network error, a
     /// 5xx, a time-out, the store).
     pub fn may_pass(&self) -> bool {

@@ -148,7 +148,7 @@ pub fn classify(
             }
             continue;
         }
-        let space = shape.to_common(&rec);
+        let space = shape.common(&rec);
         if let Some(l) = &link {
             if l.fingerprint(side) == Some(fingerprint(&space).as_str()) {
                 counts.unchanged += 1;
@@ -203,7 +203,7 @@ pub fn plan_side(
         pair.versions[from.ix()] = c.rec.version.clone();
         pair.before[from.ix()] = Some(p.shapes.get(from).image(&c.rec));
         pair.before[to.ix()] = match &c.link {
-            Some(l) => l.synced.as_ref().map(|s| p.shapes.get(to).from_common(s)),
+            Some(l) => l.synced.as_ref().map(|s| p.shapes.get(to).own_fields(s)),
             None => image,
         };
         let i = p.plan.pairs.len();
@@ -291,7 +291,7 @@ fn one_changed(
     pair.ids[to.ix()] = partner.clone();
     pair.fingerprints[to.ix()] = Some(fingerprint(&shape.read_back(&c.space)));
     pair.fingerprints[from.ix()] = Some(fingerprint(&c.space));
-    let w = op(op_id(to, i), action, partner, shape.from_common(&c.space));
+    let w = op(op_id(to, i), action, partner, shape.own_fields(&c.space));
     push_write(p, to, pair, i, w);
     pair.agreed = c.space;
 }
@@ -323,8 +323,8 @@ fn both_changed(
     pair.before[to.ix()] = Some(p.shapes.get(to).image(&oc.rec));
     for (side, ch) in [(SideId::B, b), (SideId::A, a)] {
         let shape = p.shapes.get(side);
-        let new = shape.from_common(&agreed);
-        if same_content(&new, &shape.from_common(&ch.space)) {
+        let new = shape.own_fields(&agreed);
+        if same_content(&new, &shape.own_fields(&ch.space)) {
             pair.fingerprints[side.ix()] = Some(fingerprint(&ch.space));
         } else {
             pair.fingerprints[side.ix()] = Some(fingerprint(&shape.read_back(&agreed)));

@@ -208,7 +208,7 @@ async fn delete_side<S: RecordSide>(
                     label,
                     op: del,
                     result: r,
-                    before: d.link.synced.as_ref().map(|c| s.from_common(c)),
+                    before: d.link.synced.as_ref().map(|c| s.own_fields(c)),
                     prior: Some(d.link.clone()),
                 });
             }

@@ -13,10 +13,10 @@ use crate::model::{Link, SideId};
 /// How a side's records look in the shared field space (B's fields), and back. Pure.
 pub trait Shape {
     /// A record of this side in the shared space.
-    fn to_common(&self, rec: &Record) -> Fields;
+    fn common(&self, rec: &Record) -> Fields;
     /// The fields to write on this side for content in the shared space.
-    fn from_common(&self, common: &Fields) -> Fields;
-    /// What this side reads back, in the shared space, after `from_common(common)` is written
+    fn own_fields(&self, common: &Fields) -> Fields;
+    /// What this side reads back, in the shared space, after `own_fields(common)` is written
     /// (a mapping that does not go back and forth exactly differs from `common`).
     fn read_back(&self, common: &Fields) -> Fields;
     /// The record's own written fields as they are (undo restores them).

@@ -147,16 +147,16 @@ fn a_refusal_that_may_pass_keeps_the_cursors_and_one_that_cannot_does_not() {
     };
     assert!(refused(ErrorKind::Transient).may_pass());
     assert!(!refused(ErrorKind::InvalidData).may_pass());
-    let down = EngineError::Connector {
-        side: SideId::A,
-        error: ConnectorError::new(ErrorKind::RateLimited, "429"),
-    };
+    let down = EngineError::connector(
+        SideId::A,
+        ConnectorError::new(ErrorKind::RateLimited, "429"),
+    );
     assert!(down.may_pass());
     assert_eq!(down.to_string(), "source: 429 (rate_limited)");
-    let settings = EngineError::Connector {
-        side: SideId::B,
-        error: ConnectorError::new(ErrorKind::InvalidSettings, "unknown app"),
-    };
+    let settings = EngineError::connector(
+        SideId::B,
+        ConnectorError::new(ErrorKind::InvalidSettings, "unknown app"),
+    );
     assert!(!settings.may_pass());
 
     // A run whose writes were refused (transiently) keeps its cursors: the record is read again.

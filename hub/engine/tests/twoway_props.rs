@@ -184,7 +184,7 @@ impl Sim {
             .keys()
             .filter_map(|id| side.get(id))
             .map(|r| {
-                let f = side.to_common(&r);
+                let f = side.common(&r);
                 let k = f
                     .get("key")
                     .and_then(Value::as_str)

@@ -75,14 +75,11 @@ impl<'a> PluginSide<'a> {
     async fn read(&mut self, req: ReadRequest) -> Result<ReadPage, EngineError> {
         match self.client.call(Call::Read(req)).await {
             Ok(Reply::Read(p)) => Ok(p),
-            Ok(other) => Err(EngineError::Connector {
-                side: self.id,
-                error: crate::connections::unexpected("read", &other),
-            }),
-            Err(error) => Err(EngineError::Connector {
-                side: self.id,
-                error,
-            }),
+            Ok(other) => Err(EngineError::connector(
+                self.id,
+                crate::connections::unexpected("read", &other),
+            )),
+            Err(error) => Err(EngineError::connector(self.id, error)),
         }
     }
 
@@ -126,14 +123,14 @@ impl<'a> PluginSide<'a> {
 }
 
 impl Shape for PluginSide<'_> {
-    fn to_common(&self, rec: &Record) -> Fields {
+    fn common(&self, rec: &Record) -> Fields {
         match self.id {
             SideId::A => self.fwd.map(rec),
             SideId::B => self.fwd.project(&rec.fields),
         }
     }
 
-    fn from_common(&self, common: &Fields) -> Fields {
+    fn own_fields(&self, common: &Fields) -> Fields {
         match self.id {
             SideId::A => self.rev.map_fields(common),
             SideId::B => common.clone(),
@@ -178,14 +175,11 @@ impl RecordSide for PluginSide<'_> {
         };
         match self.client.call(Call::Write(req)).await {
             Ok(Reply::Write(r)) => Ok(r),
-            Ok(other) => Err(EngineError::Connector {
-                side: self.id,
-                error: crate::connections::unexpected("write", &other),
-            }),
-            Err(error) => Err(EngineError::Connector {
-                side: self.id,
-                error,
-            }),
+            Ok(other) => Err(EngineError::connector(
+                self.id,
+                crate::connections::unexpected("write", &other),
+            )),
+            Err(error) => Err(EngineError::connector(self.id, error)),
         }
     }
 

@@ -191,7 +191,7 @@ impl MemSide {
     pub fn create_by_hand(&mut self, common: &Fields, own: &str) -> String {
         self.next_id += 1;
         let id = format!("{}{}", self.prefix(), self.next_id);
-        let mut fields = self.from_common(common);
+        let mut fields = self.own_fields(common);
         fields.insert(self.own_field(), Value::String(own.to_string()));
         self.touch(&id, &fields, true);
         id
@@ -267,7 +267,7 @@ impl MemSide {
 }
 
 impl Shape for MemSide {
-    fn to_common(&self, rec: &Record) -> Fields {
+    fn common(&self, rec: &Record) -> Fields {
         FIELDS
             .iter()
             .map(|f| {
@@ -281,7 +281,7 @@ impl Shape for MemSide {
             .collect()
     }
 
-    fn from_common(&self, common: &Fields) -> Fields {
+    fn own_fields(&self, common: &Fields) -> Fields {
         FIELDS
             .iter()
             .map(|f| {
@@ -344,10 +344,7 @@ impl RecordSide for MemSide {
         };
         if fail_call {
             let error = ConnectorError::new(ErrorKind::Transient, "503 from the emulator");
-            return Err(EngineError::Connector {
-                side: self.id,
-                error,
-            });
+            return Err(EngineError::connector(self.id, error));
         }
         let mut out = Vec::new();
         for op in &ops {
