@@ -255,6 +255,8 @@ fn partner(
             None
         }
         Match::Several(ids) => {
+            // Taken, so that no partner of the other side's pass pairs with it by chance.
+            p.claimed.insert((from, c.rec.id.clone()));
             p.report.fail(ambiguous(Ambiguity::Several(ids)));
             None
         }

@@ -5,7 +5,7 @@ mod memory;
 
 use connector_sdk::{ConnectorError, ErrorKind, Fields, WriteOutcome, WriteResult};
 use hub_engine::run::{prepare, run};
-use hub_engine::{Config, EngineError, Failure, Policy, Report, SideId};
+use hub_engine::{Ambiguity, Config, EngineError, Failure, Policy, Report, SideId};
 use memory::{Faults, MemLedger, MemSide, Resolution, World};
 use serde_json::{json, Value};
 
@@ -189,4 +189,67 @@ fn a_run_over_sendable_sides_is_sendable() {
     let c = cfg(Policy::SourceWins);
     let fut = run(&mut s.a, &mut s.b, &mut s.ledger, &c, &mut report);
     sendable(&fut);
+}
+
+#[test]
+fn a_deleted_linked_record_deletes_its_partner_only_when_the_flow_says_so() {
+    for propagate in [false, true] {
+        let mut s = setup(Resolution::Second);
+        let a_id =
+            s.a.create_by_hand(&fields(json!({"key": "k1", "name": "Sato"})), "n");
+        s.run(Policy::SourceWins);
+        s.a.delete_by_hand(&a_id);
+        s.a.world.lock().unwrap().start_run(Faults::default());
+        let mut report = Report::default();
+        let c = Config {
+            propagate_deletes: propagate,
+            ..cfg(Policy::SourceWins)
+        };
+        let ok =
+            futures::executor::block_on(run(&mut s.a, &mut s.b, &mut s.ledger, &c, &mut report));
+        assert!(ok.is_ok(), "{ok:?}");
+        assert_eq!(
+            s.b.live(),
+            usize::from(!propagate),
+            "propagate {propagate}: {report:?}"
+        );
+        assert_eq!(s.ledger.links.len(), usize::from(!propagate));
+        assert_eq!(report.counts.skipped, i64::from(!propagate));
+    }
+}
+
+#[test]
+fn a_key_with_several_partners_or_a_taken_partner_is_reported_never_guessed() {
+    let mut s = setup(Resolution::Second);
+    s.b.create_by_hand(&fields(json!({"key": "k1", "name": "Sato"})), "n");
+    s.b.create_by_hand(&fields(json!({"key": "k1", "name": "Sato Co."})), "n");
+    s.a.create_by_hand(&fields(json!({"key": "k1", "name": "Sato"})), "n");
+    s.a.create_by_hand(&fields(json!({"key": "k2", "name": "Ito"})), "n");
+    s.a.create_by_hand(&fields(json!({"key": "k2", "name": "Ito KK"})), "n");
+    s.b.create_by_hand(&fields(json!({"key": "k2", "name": "Ito"})), "n");
+    let report = s.run(Policy::SourceWins);
+    let mut found: Vec<(String, Ambiguity)> = report
+        .failures
+        .iter()
+        .filter_map(|f| match f {
+            Failure::Ambiguous { label, found, .. } => Some((label.clone(), found.clone())),
+            _ => None,
+        })
+        .collect();
+    found.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(
+        found,
+        vec![
+            (
+                "A1".to_string(),
+                Ambiguity::Several(vec!["B1".into(), "B2".into()])
+            ),
+            ("A3".to_string(), Ambiguity::Taken("B3".into())),
+            ("target:B1".to_string(), Ambiguity::Taken("A1".into())),
+            ("target:B2".to_string(), Ambiguity::Taken("A1".into())),
+        ]
+    );
+    // Nothing is guessed: the k1 records stay apart, A2 and B3 (the first of k2) are paired.
+    assert_eq!(s.ledger.links.len(), 1);
+    assert_eq!((s.a.live(), s.b.live()), (3, 3));
 }

@@ -107,6 +107,8 @@ pub struct Stored {
     pub fields: Fields,
     pub seq: u64,
     pub stamp: i64,
+    /// A tombstone, read as a deleted record.
+    pub deleted: bool,
 }
 
 pub struct MemSide {
@@ -159,7 +161,7 @@ impl MemSide {
                 .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
                 .map(|d| d.to_rfc3339()),
             private: false,
-            deleted: false,
+            deleted: s.deleted,
             fields: s.fields.clone(),
         }
     }
@@ -176,6 +178,7 @@ impl MemSide {
             fields: Fields::new(),
             seq: 0,
             stamp,
+            deleted: false,
         });
         if create {
             entry.fields = Fields::new();
@@ -185,6 +188,32 @@ impl MemSide {
         }
         entry.seq = self.seq;
         entry.stamp = stamp;
+        entry.deleted = false;
+    }
+
+    /// Deletes a record, leaving a tombstone the next read shows.
+    fn tombstone(&mut self, id: &str) -> bool {
+        self.seq += 1;
+        let stamp = lock(&self.world).clock;
+        match self.records.get_mut(id).filter(|s| !s.deleted) {
+            Some(s) => {
+                s.deleted = true;
+                s.seq = self.seq;
+                s.stamp = stamp;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A person deletes a record.
+    pub fn delete_by_hand(&mut self, id: &str) {
+        self.tombstone(id);
+    }
+
+    /// Records that are not tombstones.
+    pub fn live(&self) -> usize {
+        self.records.values().filter(|s| !s.deleted).count()
     }
 
     /// A person creates a record (shared-space values, stored under the side's names).
@@ -222,7 +251,7 @@ impl MemSide {
     pub fn by_key(&self) -> BTreeMap<String, Vec<String>> {
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let kf = self.field("key");
-        for (id, s) in &self.records {
+        for (id, s) in self.records.iter().filter(|(_, s)| !s.deleted) {
             let k = s.fields.get(&kf).and_then(Value::as_str).unwrap_or("");
             out.entry(k.to_string()).or_default().push(id.clone());
         }
@@ -246,8 +275,17 @@ impl MemSide {
                 r.outcome = WriteOutcome::Created;
                 id
             }
+            (WriteAction::Delete, Some(id)) => {
+                if self.tombstone(id) {
+                    r.outcome = WriteOutcome::Deleted;
+                    r.id = Some(id.clone());
+                } else {
+                    r.error = Some(ConnectorError::new(ErrorKind::NotFound, "no such record"));
+                }
+                return r;
+            }
             (WriteAction::Upsert | WriteAction::Update, Some(id))
-                if self.records.contains_key(id) =>
+                if self.records.get(id).is_some_and(|s| !s.deleted) =>
             {
                 self.touch(id, &op.fields, false);
                 r.outcome = WriteOutcome::Updated;
