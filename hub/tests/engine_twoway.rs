@@ -240,3 +240,41 @@ fn random_interleaved_edits_converge_without_echo() {
         );
     }
 }
+
+#[test]
+fn a_two_way_preview_tells_both_sides_writes_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = pair(
+        &db(&dir),
+        json!({"direction": "two_way", "conflict": "source_wins"}),
+    );
+    put(
+        &p.a,
+        "companies",
+        vec![json!({"name": "株式会社アルファ", "phone": "03-1000-0000"})],
+    );
+    put(
+        &p.b,
+        "companies",
+        vec![json!({"name": "ベータ株式会社", "phone": "06-2000-0000"})],
+    );
+    let (status, plan) = p
+        .hub
+        .post(&format!("/api/flows/{}/preview", p.flow), &json!({}));
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["counts"]["created"].as_i64(), Some(2), "{plan}");
+    let mut sides: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["side"].as_str().unwrap_or(""))
+        .collect();
+    sides.sort();
+    assert_eq!(sides, vec!["source", "target"], "{plan}");
+    assert_eq!(all(&p.a, "companies").len(), 1, "a preview wrote to A");
+    assert_eq!(all(&p.b, "companies").len(), 1, "a preview wrote to B");
+    // The run then does what the preview told.
+    assert_eq!(ok_run(&p), (2, 0));
+    assert_eq!(ok_run(&p), (0, 0), "echo writes");
+    p.hub.stop();
+}
