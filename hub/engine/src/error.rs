@@ -14,7 +14,7 @@ pub enum EngineError {
         error: Box<ConnectorError>,
     },
     /// The run ledger (the hub's store) failed: worth another attempt.
-    #[error("the run ledger failed: {0}")]
+    #[error("the run ledger failed: {0} (nothing after the last commit was saved; the run may be tried again)")]
     Ledger(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
