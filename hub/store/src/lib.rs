@@ -13,6 +13,7 @@ mod flows;
 mod inquiries;
 pub mod key_check;
 pub mod links;
+mod migrations;
 pub mod model;
 pub mod oauth_states;
 pub mod pending;
@@ -27,13 +28,9 @@ pub use model::*;
 pub use secrets::{Cipher, SecretError};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -154,10 +151,7 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        match self.engine {
-            Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
-        }
+        migrations::migrator(self.engine).run(&self.pool).await?;
         if let Some(f) = &self.sqlite_file {
             private_files::make_private(f).map_err(|source| StoreError::Permissions {
                 path: f.display().to_string(),

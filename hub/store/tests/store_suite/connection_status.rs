@@ -102,8 +102,15 @@ async fn connections_saved_before_the_migration_are_unchecked() {
     let dir = tempfile::tempdir().unwrap();
     let old = dir.path().join("migrations");
     std::fs::create_dir_all(&old).unwrap();
-    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/sqlite");
-    for e in std::fs::read_dir(&all).unwrap() {
+    let dir_of = |set: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(set)
+    };
+    let files = std::fs::read_dir(dir_of("sqlite"))
+        .unwrap()
+        .chain(std::fs::read_dir(dir_of("shared")).unwrap());
+    for e in files {
         let e = e.unwrap();
         let name = e.file_name().to_string_lossy().to_string();
         if name.as_str() < "0007" {
