@@ -8,9 +8,13 @@ use std::str::FromStr;
 use crate::error::{HubError, HubResult};
 use hub_store::{Millis, Schedule};
 
+mod cadence;
+pub use cadence::Cadence;
+
 #[derive(Debug, Clone)]
 pub struct CompiledSchedule {
     schedule: cron::Schedule,
+    cadence: Cadence,
     tz: Tz,
     skip_weekends: bool,
     skip_holidays: bool,
@@ -31,17 +35,16 @@ impl CompiledSchedule {
             )
         })?;
         let fields: Vec<&str> = s.cron.split_whitespace().collect();
-        let expr = match fields.len() {
-            5 => {
-                let dow = standard_weekdays(fields[4]).ok_or_else(|| {
+        let (expr, cadence) = match fields.as_slice() {
+            [minute, hour, day, month, weekday] => {
+                let days = weekday_set(weekday).ok_or_else(|| {
                     bad_cron(&s.cron, "the weekday field must use 0-7 or SUN-SAT")
                 })?;
-                format!(
-                    "0 {} {} {} {} {}",
-                    fields[0], fields[1], fields[2], fields[3], dow
-                )
+                let dow = days.map_or_else(|| "*".to_string(), |d| cron_weekdays(&d));
+                let expr = format!("0 {minute} {hour} {day} {month} {dow}");
+                (expr, Cadence::read(minute, hour, day, month, days))
             }
-            6 => s.cron.trim().to_string(),
+            [_, _, _, _, _, _] => (s.cron.trim().to_string(), Cadence::Other),
             _ => {
                 return Err(bad_cron(
                     &s.cron,
@@ -56,10 +59,16 @@ impl CompiledSchedule {
         }
         Ok(CompiledSchedule {
             schedule,
+            cadence,
             tz,
             skip_weekends: s.skip_weekends,
             skip_holidays: s.skip_holidays,
         })
+    }
+
+    /// The schedule in the forms people name it by (毎日 05:00, 平日 09:30…), for its words.
+    pub fn cadence(&self) -> &Cadence {
+        &self.cadence
     }
 
     /// Whether a fire time falls on a day the schedule skips (weekend, Japanese holiday).
@@ -113,11 +122,11 @@ fn bad_cron(expr: &str, why: &str) -> HubError {
     )
 }
 
-/// Rewrites a standard weekday field (0–7, 0 and 7 = Sunday) into the `cron` crate's
-/// numbering (1–7, 1 = Sunday) as an explicit list; names pass through as numbers.
-fn standard_weekdays(field: &str) -> Option<String> {
+/// The days a standard weekday field (0–7, 0 and 7 = Sunday, or SUN–SAT) names, indexed from
+/// Sunday; `Some(None)` for any day (`*`, `?`), `None` when the field is not valid.
+fn weekday_set(field: &str) -> Option<Option<[bool; 7]>> {
     if field == "*" || field == "?" {
-        return Some("*".to_string());
+        return Some(None);
     }
     let mut days = [false; 7];
     for part in field.split(',') {
@@ -140,11 +149,16 @@ fn standard_weekdays(field: &str) -> Option<String> {
             days[d % 7] = true;
         }
     }
+    days.contains(&true).then_some(Some(days))
+}
+
+/// The `cron` crate's weekday list (1–7, 1 = Sunday) for a set of days.
+fn cron_weekdays(days: &[bool; 7]) -> String {
     let list: Vec<String> = (0..7)
         .filter(|d| days[*d])
         .map(|d| (d + 1).to_string())
         .collect();
-    (!list.is_empty()).then(|| list.join(","))
+    list.join(",")
 }
 
 fn day(s: &str) -> Option<usize> {
