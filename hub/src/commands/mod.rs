@@ -6,6 +6,7 @@ pub mod connectors;
 pub mod key;
 pub mod run;
 pub mod sandbox;
+#[cfg(feature = "sandbox")]
 pub mod sandbox_presets;
 pub mod serve;
 pub mod token;

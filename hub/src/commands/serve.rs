@@ -8,6 +8,9 @@ use tokio::sync::{watch, Notify};
 use crate::config::Config;
 
 pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
+    if with_sandbox {
+        super::sandbox::available()?;
+    }
     let hub = super::hub(&cfg).await?;
     for r in hub.plugins.refused() {
         tracing::warn!(file = %r.file.display(), reason = %r.reason, "connector plugin refused");
@@ -27,20 +30,7 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
     hub.store.record_connectors(&seen).await?;
 
     let sandbox = if with_sandbox {
-        // Its data and ports are kept in the data folder, so the registered connections reach
-        // the same emulators, with the same records, after a restart.
-        let sb = sandbox::start(sandbox::SandboxOptions {
-            data_dir: Some(crate::config::data_folder(&cfg.database_url).join("sandbox")),
-            ..Default::default()
-        })
-        .await?;
-        let created = super::sandbox_presets::register(&hub, &sb.announcement()).await;
-        println!("{}", sb.announcement());
-        tracing::info!(
-            connections = created,
-            "sandbox emulators started and registered as connections"
-        );
-        Some(sb)
+        Some(super::sandbox::start_beside(&cfg, &hub).await?)
     } else {
         None
     };
@@ -119,7 +109,7 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
         if let Some(sb) = sandbox {
             // The emulators save a change shortly after it, and only while they run.
             tokio::time::sleep(SANDBOX_SAVE).await;
-            sb.shutdown();
+            super::sandbox::stop(sb);
         }
         hub.store.close().await;
         served
