@@ -4,30 +4,27 @@
 //! do. No retries here: the hub owns them.
 
 use chrono::{DateTime, Utc};
+use connector_http::{header, json_or_null, transport_error, Remote};
 use connector_sdk::{Connection, ConnectorError, ErrorKind, Secret};
 use reqwest::blocking::Client;
 use reqwest::header::{AUTHORIZATION, DATE, RETRY_AFTER};
 use serde_json::Value;
-use std::time::Duration;
 
 use crate::assumed;
 use crate::errors;
 use crate::manifest::{ACCESS_TOKEN, BASE_URL, FIXED_ACCESS_TOKEN, SUBSCRIPTION_KEY};
 
-/// One call's time limit; the hub's worker has its own, longer one.
-const TIMEOUT: Duration = Duration::from_secs(60);
+const REMOTE: Remote = Remote {
+    name: "奉行クラウド",
+    url_name: "奉行クラウド API URL",
+    url_setting: BASE_URL,
+    bad_url_ja: "奉行クラウド API の URL が正しくありません",
+    unreachable_ja: "奉行クラウドに接続できません",
+    unreadable_ja: "奉行クラウドの応答（HTTP {status}）を読み取れませんでした",
+};
 
 pub fn build_client() -> Result<Client, ConnectorError> {
-    Client::builder()
-        .timeout(TIMEOUT)
-        .user_agent(concat!("renkei-hub-obc/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| {
-            ConnectorError::new(
-                ErrorKind::Internal,
-                format!("cannot start HTTP client: {e}"),
-            )
-        })
+    connector_http::client(concat!("renkei-hub-obc/", env!("CARGO_PKG_VERSION")))
 }
 
 /// Which token a call carries: the hub's OAuth token, else the fixed one of 管理ポータル.
@@ -125,30 +122,14 @@ impl<'a> Api<'a> {
         if let Some(t) = tenant {
             rb = rb.header(assumed::TENANT_HEADER, t);
         }
-        let resp = rb.send().map_err(transport_error)?;
+        let resp = rb.send().map_err(|e| transport_error(&e, &REMOTE))?;
         let status = resp.status().as_u16();
-        let date = header(&resp, DATE)
+        let date = header(resp.headers(), DATE)
             .and_then(|d| DateTime::parse_from_rfc2822(&d).ok())
             .map(|d| d.with_timezone(&Utc));
-        let retry_after = header(&resp, RETRY_AFTER);
-        let bytes = resp.bytes().map_err(transport_error)?;
-        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
-            Value::Null
-        } else {
-            match serde_json::from_slice::<Value>(&bytes) {
-                Ok(v) => v,
-                Err(_) if !(200..300).contains(&status) => Value::Null,
-                Err(e) => {
-                    return Err(ConnectorError::new(
-                        ErrorKind::Transient,
-                        format!("奉行クラウド answered HTTP {status} with unreadable JSON: {e}"),
-                    )
-                    .with_ja(format!(
-                        "奉行クラウドの応答（HTTP {status}）を読み取れませんでした"
-                    )))
-                }
-            }
-        };
+        let retry_after = header(resp.headers(), RETRY_AFTER);
+        let bytes = resp.bytes().map_err(|e| transport_error(&e, &REMOTE))?;
+        let body = json_or_null(&bytes, status, !(200..300).contains(&status), &REMOTE)?;
         if (200..300).contains(&status) {
             return Ok(Answer { body, date });
         }
@@ -159,27 +140,4 @@ impl<'a> Api<'a> {
             self.token_source,
         ))
     }
-}
-
-fn header(resp: &reqwest::blocking::Response, name: reqwest::header::HeaderName) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-fn transport_error(e: reqwest::Error) -> ConnectorError {
-    if e.is_builder() {
-        return ConnectorError::new(
-            ErrorKind::InvalidSettings,
-            format!("bad 奉行クラウド API URL: {e}"),
-        )
-        .with_ja("奉行クラウド API の URL が正しくありません")
-        .with_field(BASE_URL);
-    }
-    ConnectorError::new(
-        ErrorKind::Transient,
-        format!("cannot reach 奉行クラウド: {e}"),
-    )
-    .with_ja("奉行クラウドに接続できません。しばらくしてから再実行してください")
 }
