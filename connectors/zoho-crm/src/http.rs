@@ -2,29 +2,26 @@
 //! `Zoho-oauthtoken` header from its access token, and every HTTP failure turned into the SDK
 //! error kind that tells the hub what to do (refresh, back off, give up). No retries here.
 
+use connector_http::{header, json_or_null, transport_error, Remote};
 use connector_sdk::{Connection, ConnectorError, ErrorKind, Secret};
 use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{AUTHORIZATION, DATE, RETRY_AFTER};
 use reqwest::Method;
 use serde_json::Value;
-use std::time::Duration;
 
 use crate::manifest::{ACCOUNTS_URL, API_DOMAIN, DATA_CENTRE, DATA_CENTRES};
 
-/// One call's time limit; the hub's worker has its own, longer one.
-const TIMEOUT: Duration = Duration::from_secs(60);
+const REMOTE: Remote = Remote {
+    name: "Zoho CRM",
+    url_name: "Zoho CRM URL",
+    url_setting: API_DOMAIN,
+    bad_url_ja: "Zoho CRM の URL が正しくありません。APIドメインを確認してください",
+    unreachable_ja: "Zoho CRM に接続できません",
+    unreadable_ja: "Zoho CRM の応答(HTTP {status})を読み取れませんでした",
+};
 
 pub fn build_client() -> Result<Client, ConnectorError> {
-    Client::builder()
-        .timeout(TIMEOUT)
-        .user_agent(concat!("renkei-hub-zoho-crm/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| {
-            ConnectorError::new(
-                ErrorKind::Internal,
-                format!("cannot start HTTP client: {e}"),
-            )
-        })
+    connector_http::client(concat!("renkei-hub-zoho-crm/", env!("CARGO_PKG_VERSION")))
 }
 
 /// `{api_domain}` of a connection: the explicit setting, else the one of its accounts server's
@@ -158,28 +155,12 @@ impl<'a> Api<'a> {
     }
 
     fn send(&self, rb: RequestBuilder, accept_400: bool) -> Result<Answer, ConnectorError> {
-        let resp = rb.send().map_err(transport_error)?;
+        let resp = rb.send().map_err(|e| transport_error(&e, &REMOTE))?;
         let status = resp.status().as_u16();
-        let date = header(&resp, DATE);
-        let retry_after = header(&resp, RETRY_AFTER);
-        let bytes = resp.bytes().map_err(transport_error)?;
-        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
-            Value::Null
-        } else {
-            match serde_json::from_slice::<Value>(&bytes) {
-                Ok(v) => v,
-                Err(_) if status >= 500 || status == 429 => Value::Null,
-                Err(e) => {
-                    return Err(ConnectorError::new(
-                        ErrorKind::Transient,
-                        format!("Zoho CRM answered HTTP {status} with unreadable JSON: {e}"),
-                    )
-                    .with_ja(format!(
-                        "Zoho CRM の応答(HTTP {status})を読み取れませんでした"
-                    )))
-                }
-            }
-        };
+        let date = header(resp.headers(), DATE);
+        let retry_after = header(resp.headers(), RETRY_AFTER);
+        let bytes = resp.bytes().map_err(|e| transport_error(&e, &REMOTE))?;
+        let body = json_or_null(&bytes, status, status >= 500 || status == 429, &REMOTE)?;
         let per_record =
             status == 400 && (accept_400 || body.get("data").is_some_and(Value::is_array));
         if (200..300).contains(&status) || status == 304 || per_record {
@@ -187,23 +168,6 @@ impl<'a> Api<'a> {
         }
         Err(status_error(status, &body, retry_after.as_deref()))
     }
-}
-
-fn header(resp: &reqwest::blocking::Response, name: reqwest::header::HeaderName) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-fn transport_error(e: reqwest::Error) -> ConnectorError {
-    if e.is_builder() {
-        return ConnectorError::new(ErrorKind::InvalidSettings, format!("bad Zoho CRM URL: {e}"))
-            .with_ja("Zoho CRM の URL が正しくありません。APIドメインを確認してください")
-            .with_field(API_DOMAIN);
-    }
-    ConnectorError::new(ErrorKind::Transient, format!("cannot reach Zoho CRM: {e}"))
-        .with_ja("Zoho CRM に接続できません。しばらくしてから再実行してください")
 }
 
 /// A whole-call failure from the status and Zoho's `{code, message, details}` body.
