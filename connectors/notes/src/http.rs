@@ -3,6 +3,7 @@
 //! Basic, reference §8), and every answer's status turned into what the caller acts on. No
 //! retries here: the hub owns them.
 
+use connector_http::{header, json_or_null, transport_error, Remote};
 use connector_sdk::{Connection, ConnectorError, ErrorKind, Secret};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{
@@ -14,28 +15,31 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use crate::assumed;
 use crate::errors;
 use crate::manifest::{DATABASE, PASSWORD, SERVER_URL, USERNAME};
 
-/// One call's time limit; the hub's worker has its own, longer one.
-const TIMEOUT: Duration = Duration::from_secs(60);
+const REMOTE: Remote = Remote {
+    name: "Domino",
+    url_name: "Domino server URL",
+    url_setting: SERVER_URL,
+    bad_url_ja: "Domino のサーバー URL が正しくありません",
+    unreachable_ja: "Domino サーバーに接続できません",
+    unreadable_ja: "Domino の応答(HTTP {status})を読み取れませんでした",
+};
 
 pub fn build_client() -> Result<Client, ConnectorError> {
-    Client::builder()
-        .timeout(TIMEOUT)
+    connector_http::client_from(
         // The login answers 302; a redirect to the login form must be seen, not followed.
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("renkei-hub-notes/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| {
-            ConnectorError::new(
-                ErrorKind::Internal,
-                format!("cannot start HTTP client: {e}"),
-            )
-        })
+        Client::builder().redirect(reqwest::redirect::Policy::none()),
+        concat!("renkei-hub-notes/", env!("CARGO_PKG_VERSION")),
+    )
+}
+
+/// A call that got no answer.
+fn no_answer(e: reqwest::Error) -> ConnectorError {
+    transport_error(&e, &REMOTE)
 }
 
 /// Session cookies of servers that refuse Basic, by (server, user, password digest). A cache
@@ -255,7 +259,7 @@ impl<'a> Api<'a> {
             rb
         };
         let cached = self.sessions.get(key);
-        let resp = build(cached.as_deref()).send().map_err(transport_error)?;
+        let resp = build(cached.as_deref()).send().map_err(no_answer)?;
         if !is_login_answer(&resp) {
             return read_answer(resp);
         }
@@ -265,7 +269,7 @@ impl<'a> Api<'a> {
             return Err(refused(&self.user));
         };
         self.sessions.put(key, Some(cookie.clone()));
-        let resp = build(Some(&cookie)).send().map_err(transport_error)?;
+        let resp = build(Some(&cookie)).send().map_err(no_answer)?;
         if is_login_answer(&resp) {
             self.sessions.put(key, None);
             return Err(refused(&self.user));
@@ -289,7 +293,7 @@ impl<'a> Api<'a> {
                 ("RedirectTo", "/"),
             ])
             .send()
-            .map_err(transport_error)?;
+            .map_err(no_answer)?;
         Ok(session_cookie(resp.headers()))
     }
 }
@@ -331,35 +335,12 @@ fn is_login_answer(resp: &Response) -> bool {
     (html && status < 300) || to_login
 }
 
-fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
 fn read_answer(resp: Response) -> Result<Answer, ConnectorError> {
     let status = resp.status().as_u16();
     let h = resp.headers().clone();
-    let bytes = resp.bytes().map_err(transport_error)?;
-    let body = if bytes.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v) => v,
-            // Error pages of proxies and 5xx answers need not be JSON; their status says enough.
-            Err(_) if !(200..300).contains(&status) => Value::Null,
-            Err(e) => {
-                return Err(ConnectorError::new(
-                    ErrorKind::Transient,
-                    format!("Domino answered HTTP {status} with unreadable JSON: {e}"),
-                )
-                .with_ja(format!(
-                    "Domino の応答(HTTP {status})を読み取れませんでした"
-                )))
-            }
-        }
-    };
+    let bytes = resp.bytes().map_err(no_answer)?;
+    // Error pages of proxies and 5xx answers need not be JSON; their status says enough.
+    let body = json_or_null(&bytes, status, !(200..300).contains(&status), &REMOTE)?;
     Ok(Answer {
         status,
         body,
@@ -383,19 +364,6 @@ fn refused(user: &str) -> ConnectorError {
         "Domino がユーザー「{user}」のサインインを拒否しました。インターネットパスワードを変更した場合は「パスワード変更」で新しいパスワードを入力してください"
     ))
     .with_field(PASSWORD)
-}
-
-fn transport_error(e: reqwest::Error) -> ConnectorError {
-    if e.is_builder() {
-        return ConnectorError::new(
-            ErrorKind::InvalidSettings,
-            format!("bad Domino server URL: {e}"),
-        )
-        .with_ja("Domino のサーバー URL が正しくありません")
-        .with_field(SERVER_URL);
-    }
-    ConnectorError::new(ErrorKind::Transient, format!("cannot reach Domino: {e}"))
-        .with_ja("Domino サーバーに接続できません。しばらくしてから再実行してください")
 }
 
 #[cfg(test)]
