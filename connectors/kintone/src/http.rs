@@ -3,12 +3,12 @@
 //! here: the hub retries with backoff.
 
 use base64::Engine;
+use connector_http::header;
 use connector_sdk::{Connection, ConnectorError, ErrorKind};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{DATE, RETRY_AFTER};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 use crate::errors::ApiError;
 use crate::manifest::{
@@ -16,24 +16,12 @@ use crate::manifest::{
     USERNAME,
 };
 
-/// One call's time limit; the hub's worker has its own, longer one.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
 /// Above this URL length a GET is sent as a POST with `X-HTTP-Method-Override` (as the official
 /// client does, reference §1).
 const MAX_URL_LEN: usize = 4_000;
 
 pub fn build_client() -> Result<Client, ConnectorError> {
-    Client::builder()
-        .timeout(TIMEOUT)
-        .user_agent(concat!("renkei-hub-kintone/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| {
-            ConnectorError::new(
-                ErrorKind::Internal,
-                format!("cannot start HTTP client: {e}"),
-            )
-        })
+    connector_http::client(concat!("renkei-hub-kintone/", env!("CARGO_PKG_VERSION")))
 }
 
 /// How the connection signs in.
@@ -283,8 +271,8 @@ fn cred(conn: &Connection, key: &str) -> Option<String> {
 
 fn read_answer(resp: Response, root: &str) -> Result<Answer, ApiError> {
     let status = resp.status().as_u16();
-    let date = header(&resp, DATE);
-    let retry_after = header(&resp, RETRY_AFTER);
+    let date = header(resp.headers(), DATE);
+    let retry_after = header(resp.headers(), RETRY_AFTER);
     let text = resp.text().map_err(|e| ApiError::network(&e, root))?;
     let body: Option<Value> = if text.trim().is_empty() {
         Some(Value::Null)
@@ -307,13 +295,6 @@ fn read_answer(resp: Response, root: &str) -> Result<Answer, ApiError> {
         }
         _ => Err(ApiError::http(status, retry_after.as_deref(), &text, root)),
     }
-}
-
-fn header(resp: &Response, name: reqwest::header::HeaderName) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
 }
 
 /// `{"app":1,"fields":["a","b"]}` → `app=1&fields[0]=a&fields[1]=b`.
