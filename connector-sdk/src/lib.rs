@@ -24,8 +24,8 @@ pub use manifest::{
     SettingKind, Text,
 };
 pub use record::{
-    CheckResult, Fields, MatchKey, ReadPage, ReadRequest, Record, RecordIssue, WriteAction,
-    WriteOp, WriteOutcome, WriteRequest, WriteResult,
+    CheckResult, Fields, MatchKey, ReadPage, ReadRequest, Record, RecordIssue, RecordWarning,
+    WriteAction, WriteOp, WriteOutcome, WriteRequest, WriteResult,
 };
 pub use schema::{Capabilities, FieldSchema, FieldType, LookupRef, ObjectSchema};
 pub use secret::Secret;

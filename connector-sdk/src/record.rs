@@ -76,6 +76,11 @@ pub struct ReadPage {
     /// cannot be decoded): each is recorded as a failed record in the run's history.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<RecordIssue>,
+    /// Records handed over all the same that a person should look at (a user-defined character
+    /// kept as a private-use code point): the run stays a success and lists each one. Absent in
+    /// older plugins' pages (serde default), so hub and plugin may differ in this.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<RecordWarning>,
     /// The page honours [`ReadRequest::newest_first`].
     #[serde(default, skip_serializing_if = "is_false")]
     pub newest_first: bool,
@@ -91,6 +96,23 @@ pub struct ReadPage {
 pub struct RecordIssue {
     pub record: String,
     pub code: String,
+    pub message: String,
+}
+
+/// Something to look at in a record that was read (see [`ReadPage::warnings`]). The hub words
+/// it from its catalogue by `code` and `params`; `message` is the connector's own text, shown
+/// when the hub has no words for the code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordWarning {
+    /// The record's id, as in [`Record::id`].
+    pub record: String,
+    /// Stable, e.g. `gaiji` (a 外字 in a 奉行 CSV).
+    pub code: String,
+    /// Where and what, for the message: e.g. `file`, `line`, `column`, `header`, `char_code`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+    /// Japanese / English.
+    #[serde(default)]
     pub message: String,
 }
 
@@ -167,4 +189,30 @@ pub enum WriteOutcome {
 pub struct CheckResult {
     /// Who or what the connection reached, shown after 接続テスト (e.g. "app 12 顧客管理 as Administrator").
     pub account: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_are_optional_on_the_wire() {
+        // A page from a plugin built before warnings existed.
+        let old: ReadPage =
+            serde_json::from_str(r#"{"records":[],"next_cursor":null,"has_more":false}"#).unwrap();
+        assert!(old.warnings.is_empty());
+        let none = serde_json::to_string(&ReadPage::default()).unwrap();
+        assert!(!none.contains("warnings"), "{none}");
+        let page = ReadPage {
+            warnings: vec![RecordWarning {
+                record: "000123".into(),
+                code: "gaiji".into(),
+                params: [("line".to_string(), "3".to_string())].into(),
+                message: "外字 / user-defined character".into(),
+            }],
+            ..Default::default()
+        };
+        let back: ReadPage = serde_json::from_str(&serde_json::to_string(&page).unwrap()).unwrap();
+        assert_eq!(back, page);
+    }
 }

@@ -188,6 +188,7 @@ fn read_newest(
         issues: Vec::new(),
         newest_first: true,
         total: total_count(&answer.body),
+        ..Default::default()
     })
 }
 

@@ -151,6 +151,20 @@ fn eudc_bytes(c: char) -> Option<[u8; 2]> {
     Some([lead as u8, trail as u8])
 }
 
+/// A private-use character's name for a person: its CP932 code (`0xF040`) for a 外字, which is
+/// what 奉行 and the Windows 外字エディタ show, else `U+E800`. `None` for any other character.
+/// In a CP932 file only 外字 decode to private-use code points; their meaning lives in the
+/// font of the PC that made them, so no other system can show them.
+pub fn private_use_label(c: char) -> Option<String> {
+    if !('\u{E000}'..='\u{F8FF}').contains(&c) {
+        return None;
+    }
+    Some(match eudc_bytes(c) {
+        Some([lead, trail]) => format!("0x{lead:02X}{trail:02X}"),
+        None => format!("U+{:04X}", c as u32),
+    })
+}
+
 /// Appends `text` in CP932 to `out`, or names the first character it cannot represent
 /// (`out` is then left as it was).
 pub fn encode_cp932(text: &str, out: &mut Vec<u8>) -> Result<(), Unencodable> {
@@ -266,6 +280,15 @@ mod tests {
         let mut back = Vec::new();
         encode_cp932(&text, &mut back).unwrap();
         assert_eq!(back, hex("87 8A 81 E0 FA 5C"));
+    }
+
+    #[test]
+    fn user_defined_characters_decode_to_private_use_and_are_named_by_code() {
+        let text = decode(&hex("8A 94 F0 40 F9 FC"), Encoding::Cp932).unwrap();
+        assert_eq!(text, "株\u{E000}\u{E757}");
+        let labels: Vec<Option<String>> = text.chars().map(private_use_label).collect();
+        assert_eq!(labels, [None, Some("0xF040".into()), Some("0xF9FC".into())]);
+        assert_eq!(private_use_label('\u{E800}').as_deref(), Some("U+E800"));
     }
 
     #[test]

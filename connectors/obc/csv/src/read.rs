@@ -79,6 +79,7 @@ pub fn read(
     };
     let page_size = req.page_size.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
     let mut issues = Vec::new();
+    let mut warnings = Vec::new();
     let mut cursor = parse_cursor(req.cursor.as_deref());
     // Each turn hands over a page, or finishes a file (a bounded number of times).
     loop {
@@ -120,7 +121,11 @@ pub fn read(
             let mut records = Vec::with_capacity(end - current.row);
             for i in current.row..end {
                 match parsed.row(i) {
-                    Row::Ok(r) => records.push(select(r, req.fields.as_deref())),
+                    Row::Ok(r, gaiji) => {
+                        let name = &current.name;
+                        warnings.extend(gaiji.iter().map(|g| g.warning(name, &r.id)));
+                        records.push(select(r, req.fields.as_deref()));
+                    }
                     Row::Bad(e) => issues.push(e.issue(&current.name)),
                 }
             }
@@ -129,6 +134,7 @@ pub fn read(
                 next_cursor: Some(at(&current.hash, end)),
                 has_more: true,
                 issues,
+                warnings,
                 ..Default::default()
             });
         }

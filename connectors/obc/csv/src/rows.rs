@@ -1,7 +1,7 @@
 //! One CSV file read with an import format: its data rows, each a record or an error naming
 //! the line and column a person must fix.
 
-use connector_sdk::{Fields, Record, RecordIssue};
+use connector_sdk::{Fields, Record, RecordIssue, RecordWarning};
 use serde_json::Value;
 
 use crate::codec::{self, Encoding};
@@ -28,9 +28,50 @@ impl RowError {
     }
 }
 
+/// A user-defined character (外字) in a row that was read. It is kept as its private-use code
+/// point (the standard mapping, so the file round-trips), but only the PC that made it has its
+/// glyph: every other system shows a blank or a box, so a person must replace it in 奉行.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gaiji {
+    pub line: usize,
+    /// The file's column, from 1, and its header.
+    pub column: usize,
+    pub header: String,
+    /// `0xF040` (see [`codec::private_use_label`]).
+    pub code: String,
+}
+
+impl Gaiji {
+    pub const CODE: &'static str = "gaiji";
+
+    /// The run history's warning for record `record` of file `file`: the hub words it from its
+    /// catalogue by these params; the message is the fallback.
+    pub fn warning(&self, file: &str, record: &str) -> RecordWarning {
+        let params = [
+            ("file", file.to_string()),
+            ("line", self.line.to_string()),
+            ("column", self.column.to_string()),
+            ("header", self.header.clone()),
+            ("char_code", self.code.clone()),
+        ];
+        RecordWarning {
+            record: record.to_string(),
+            code: Self::CODE.to_string(),
+            params: params.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            message: format!(
+                "外字（ユーザー定義文字）があります: ファイル {file} 行 {} 列 {}「{}」({})。{}を直してください。 / \
+                 user-defined character (gaiji) {} in file {file}, line {}, column {} ({}): other systems cannot show it; replace it in 奉行",
+                self.line, self.column, self.header, self.code, self.header,
+                self.code, self.line, self.column, self.header
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Row {
-    Ok(Record),
+    /// A record, and the 外字 it holds.
+    Ok(Record, Vec<Gaiji>),
     Bad(RowError),
 }
 
@@ -115,7 +156,7 @@ impl ParsedFile<'_> {
         let mut errors = Vec::new();
         for r in self.rows() {
             match r {
-                Row::Ok(_) => ok += 1,
+                Row::Ok(..) => ok += 1,
                 Row::Bad(e) => errors.push(e),
             }
         }
@@ -244,6 +285,7 @@ fn read_row(
     }
     let mut fields = Fields::new();
     let mut id = String::new();
+    let mut gaiji = Vec::new();
     for &(fi, ci) in mapping {
         let col = &format.columns[ci];
         let (lja, len) = column_label(fi, &headers[fi]);
@@ -267,6 +309,16 @@ fn read_row(
                 )
             }
         };
+        gaiji.extend(
+            text.chars()
+                .filter_map(codec::private_use_label)
+                .map(|code| Gaiji {
+                    line: r.line,
+                    column: fi + 1,
+                    header: headers[fi].clone(),
+                    code,
+                }),
+        );
         let value = match col.kind {
             ValueKind::Text => Value::String(text),
             ValueKind::Date => match normalize_date(&text) {
@@ -305,14 +357,17 @@ fn read_row(
             format!("{len} is empty; a row without its key cannot be imported"),
         );
     }
-    Row::Ok(Record {
-        id,
-        version: None,
-        modified_at: None,
-        private: false,
-        deleted: false,
-        fields,
-    })
+    Row::Ok(
+        Record {
+            id,
+            version: None,
+            modified_at: None,
+            private: false,
+            deleted: false,
+            fields,
+        },
+        gaiji,
+    )
 }
 
 fn ascii_digits(s: &str) -> String {
@@ -397,7 +452,7 @@ mod tests {
         };
         assert_eq!((e.line, e.code), (2, "invalid_number"));
         assert!(e.ja.contains("7列目「締日」"), "{}", e.ja);
-        let Row::Ok(r) = &rows[1] else {
+        let Row::Ok(r, _) = &rows[1] else {
             panic!("{:?}", rows[1])
         };
         assert_eq!(r.id, "000124");
@@ -416,7 +471,7 @@ mod tests {
         let f = formats(&Connection::default()).unwrap().remove(1);
         let p = parse_file(&file, &f).unwrap();
         assert_eq!(p.encoding, Encoding::Utf8);
-        let Row::Ok(r) = p.row(0) else { panic!() };
+        let Row::Ok(r, _) = p.row(0) else { panic!() };
         assert_eq!(r.fields["joinDate"], "2024-04-01");
         let (ok, errors) = p.outcome();
         let codes: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.code)).collect();
@@ -442,6 +497,51 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(ok, 1);
+    }
+
+    #[test]
+    fn a_user_defined_character_is_kept_and_reported_with_line_and_column() {
+        // 「株式会社」 0xF040 「商店」: a 外字 as the 外字エディタ of a Windows PC writes it.
+        let mut file =
+            sjis("取引先コード,取引先名,フリガナ\r\n000001,通常商店,ﾂｳｼﾞｮｳ\r\n000002,株式会社");
+        file.extend_from_slice(&[0xF0, 0x40]);
+        file.extend_from_slice(&sjis("商店,ｶﾌﾞ\r\n"));
+        let format = customers();
+        let p = parse_file(&file, &format).unwrap();
+        let Row::Ok(clean, none) = p.row(0) else {
+            panic!()
+        };
+        assert_eq!((clean.id.as_str(), none.len()), ("000001", 0));
+        let Row::Ok(r, gaiji) = p.row(1) else {
+            panic!("{:?}", p.row(1))
+        };
+        assert_eq!(
+            r.fields["name"], "株式会社\u{E000}商店",
+            "the standard mapping stays"
+        );
+        assert_eq!(
+            gaiji,
+            [Gaiji {
+                line: 3,
+                column: 2,
+                header: "取引先名".into(),
+                code: "0xF040".into()
+            }]
+        );
+        let w = gaiji[0].warning("取引先.csv", &r.id);
+        assert_eq!((w.record.as_str(), w.code.as_str()), ("000002", "gaiji"));
+        assert_eq!(w.params["file"], "取引先.csv");
+        assert_eq!(
+            (w.params["line"].as_str(), w.params["column"].as_str()),
+            ("3", "2")
+        );
+        assert!(
+            w.message
+                .contains("外字（ユーザー定義文字）があります: ファイル 取引先.csv 行 3 列 2「取引先名」(0xF040)"),
+            "{}",
+            w.message
+        );
+        assert_eq!(p.outcome(), (2, vec![]), "a 外字 does not fail the row");
     }
 
     #[test]
