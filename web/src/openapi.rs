@@ -234,7 +234,7 @@ pub const ROUTES: &[Route] = &[
     r(
         "get",
         "/api/runs/{id}",
-        "One run with counts and per-record errors",
+        "One run with counts, per-record errors and warnings",
         "200",
         false,
     ).needs(Role::ReadOnly),

@@ -94,10 +94,13 @@ impl Runner {
                 .store
                 .finish_run_settling(
                     &run.id,
-                    report.status,
-                    &report.counts,
-                    report.message.as_deref(),
-                    &report.errors,
+                    &hub_store::runs::Finished {
+                        status: report.status,
+                        counts: &report.counts,
+                        message: report.message.as_deref(),
+                        errors: &report.errors,
+                        warnings: &report.warnings,
+                    },
                     &report.pending,
                 )
                 .await
@@ -147,6 +150,7 @@ impl Runner {
             status: hub_store::RunStatus::Interrupted,
             counts: RunCounts::default(),
             errors: Vec::new(),
+            warnings: Vec::new(),
             message: Some(message.into()),
             retryable: false,
             pending: hub_store::pending::PendingUpdate::Keep,

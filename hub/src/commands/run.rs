@@ -42,10 +42,20 @@ pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
     let report = runner.execute(&run).await;
     let c = report.counts;
     println!("run {run_id}: {}", report.status.as_str());
+    let warned = match c.warnings {
+        0 => String::new(),
+        n => format!("  warnings {n}"),
+    };
     println!(
-        "  read {}  created {}  updated {}  unchanged {}  skipped {}  failed {}",
+        "  read {}  created {}  updated {}  unchanged {}  skipped {}  failed {}{warned}",
         c.read, c.created, c.updated, c.unchanged, c.skipped, c.failed
     );
+    for w in report.warnings.iter().take(20) {
+        println!(
+            "  warning: record {} ({}): {} {}",
+            w.record, w.side, w.code, w.message
+        );
+    }
     for e in report.errors.iter().take(20) {
         println!(
             "  error: record {} ({}): {} {}",

@@ -148,6 +148,7 @@ impl Store {
         }
         for table in [
             "run_errors WHERE run_id IN (SELECT id FROM runs WHERE flow_id = $1)",
+            "run_warnings WHERE run_id IN (SELECT id FROM runs WHERE flow_id = $1)",
             "runs WHERE flow_id = $1",
             "links WHERE flow_id = $1",
             "cursors WHERE flow_id = $1",

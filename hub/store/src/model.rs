@@ -452,6 +452,10 @@ pub struct RunCounts {
     pub unchanged: i64,
     pub skipped: i64,
     pub failed: i64,
+    /// Records read and written all the same that a person should look at ([`RunWarning`]);
+    /// they never fail a run.
+    #[serde(default)]
+    pub warnings: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -460,6 +464,20 @@ pub struct RunError {
     /// `source` or `target`.
     pub side: String,
     pub code: String,
+    pub message: String,
+}
+
+/// A record the run read and handled that a person should look at (a 外字 kept as a
+/// private-use character): worded from the catalogue by `code` and `params`, `message` being
+/// the connector's own text. Not a failure: never pending, never retried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunWarning {
+    pub record: String,
+    /// `source` or `target`.
+    pub side: String,
+    pub code: String,
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, String>,
     pub message: String,
 }
 

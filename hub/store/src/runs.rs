@@ -7,7 +7,17 @@ use crate::model::*;
 use crate::{get, is_unique_violation, Engine, Result, Store, StoreError};
 
 const COLUMNS: &str = "id, flow_id, trigger, status, queued_at, started_at, finished_at, scheduled_for, attempt, \
-    count_read, count_created, count_updated, count_unchanged, count_skipped, count_failed, message";
+    count_read, count_created, count_updated, count_unchanged, count_skipped, count_failed, count_warnings, message";
+
+/// What a finished run records ([`Store::finish_run_settling`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Finished<'a> {
+    pub status: RunStatus,
+    pub counts: &'a RunCounts,
+    pub message: Option<&'a str>,
+    pub errors: &'a [RunError],
+    pub warnings: &'a [RunWarning],
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
@@ -182,7 +192,7 @@ impl Store {
     pub async fn update_run_progress(&self, run_id: &str, counts: &RunCounts) -> Result<()> {
         sqlx::query(
             "UPDATE runs SET count_read = $1, count_created = $2, count_updated = $3, count_unchanged = $4, \
-             count_skipped = $5, count_failed = $6 WHERE id = $7",
+             count_skipped = $5, count_failed = $6, count_warnings = $7 WHERE id = $8",
         )
         .bind(counts.read)
         .bind(counts.created)
@@ -190,13 +200,14 @@ impl Store {
         .bind(counts.unchanged)
         .bind(counts.skipped)
         .bind(counts.failed)
+        .bind(counts.warnings)
         .bind(run_id)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Records a run's result and its per-record errors in one transaction. The UPDATE comes
+    /// Records a run's result and its per-record errors (and warnings) in one transaction. The UPDATE comes
     /// first so that SQLite takes the write lock at once: a deferred transaction that read first
     /// could not upgrade while another process (a serving hub beside `hub run`) writes, and would
     /// fail with SQLITE_BUSY whatever the busy timeout.
@@ -208,31 +219,35 @@ impl Store {
         message: Option<&str>,
         errors: &[RunError],
     ) -> Result<()> {
-        self.finish_run_settling(
-            run_id,
+        let result = Finished {
             status,
             counts,
             message,
             errors,
-            &crate::pending::PendingUpdate::Keep,
-        )
-        .await
+            warnings: &[],
+        };
+        self.finish_run_settling(run_id, &result, &crate::pending::PendingUpdate::Keep)
+            .await
     }
 
     /// [`Store::finish_run`], settling the flow's pending records in the same transaction.
     pub async fn finish_run_settling(
         &self,
         run_id: &str,
-        status: RunStatus,
-        counts: &RunCounts,
-        message: Option<&str>,
-        errors: &[RunError],
+        result: &Finished<'_>,
         pending: &crate::pending::PendingUpdate,
     ) -> Result<()> {
+        let Finished {
+            status,
+            counts,
+            message,
+            errors,
+            warnings,
+        } = *result;
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE runs SET status = $1, finished_at = $2, count_read = $3, count_created = $4, count_updated = $5, \
-             count_unchanged = $6, count_skipped = $7, count_failed = $8, message = $9, lease_until = NULL WHERE id = $10",
+             count_unchanged = $6, count_skipped = $7, count_failed = $8, count_warnings = $9, message = $10, lease_until = NULL WHERE id = $11",
         )
         .bind(status.as_str())
         .bind(now_ms())
@@ -242,11 +257,13 @@ impl Store {
         .bind(counts.unchanged)
         .bind(counts.skipped)
         .bind(counts.failed)
+        .bind(counts.warnings)
         .bind(message)
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
         insert_run_errors(&mut tx, run_id, errors).await?;
+        insert_run_warnings(&mut tx, run_id, warnings).await?;
         crate::pending::settle(&mut tx, run_id, pending, errors).await?;
         tx.commit().await?;
         Ok(())
@@ -287,6 +304,26 @@ impl Store {
                     record: get(r, "record")?,
                     side: get(r, "side")?,
                     code: get(r, "code")?,
+                    message: get(r, "message")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The run's warnings in the order they were met.
+    pub async fn run_warnings(&self, run_id: &str, limit: i64) -> Result<Vec<RunWarning>> {
+        let rows = sqlx::query("SELECT record, side, code, params, message FROM run_warnings WHERE run_id = $1 ORDER BY seq LIMIT $2")
+            .bind(run_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RunWarning {
+                    record: get(r, "record")?,
+                    side: get(r, "side")?,
+                    code: get(r, "code")?,
+                    params: crate::json_col(r, "params")?,
                     message: get(r, "message")?,
                 })
             })
@@ -401,6 +438,7 @@ fn run_from_row(row: &AnyRow) -> Result<Run> {
             unchanged: get(row, "count_unchanged")?,
             skipped: get(row, "count_skipped")?,
             failed: get(row, "count_failed")?,
+            warnings: get(row, "count_warnings")?,
         },
         message: get(row, "message")?,
     })
@@ -445,6 +483,7 @@ impl Store {
                 unchanged: get(&sums, "n")?,
                 skipped: get(&sums, "s")?,
                 failed: get(&sums, "f")?,
+                warnings: 0,
             },
             queued,
         })
@@ -475,6 +514,38 @@ async fn insert_run_errors(
             .bind(&e.side)
             .bind(&e.code)
             .bind(&e.message)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Appends warnings after those the run already has (a resumed run keeps its earlier ones).
+async fn insert_run_warnings(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    run_id: &str,
+    warnings: &[RunWarning],
+) -> Result<()> {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    let next: i64 = get(
+        &sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM run_warnings WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_one(&mut **tx)
+            .await?,
+        "n",
+    )?;
+    for (i, w) in warnings.iter().enumerate() {
+        let params = crate::to_json(&w.params)?;
+        sqlx::query("INSERT INTO run_warnings (run_id, seq, record, side, code, params, message) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(run_id)
+            .bind(next + 1 + i as i64)
+            .bind(&w.record)
+            .bind(&w.side)
+            .bind(&w.code)
+            .bind(params)
+            .bind(&w.message)
             .execute(&mut **tx)
             .await?;
     }

@@ -262,21 +262,31 @@ async fn one_active_run_per_flow_and_history() {
             unchanged: 1,
             skipped: 0,
             failed: 1,
+            warnings: 1,
         };
-        s.finish_run(
-            &r1,
-            RunStatus::Partial,
-            &counts,
-            Some("1 record failed"),
-            &[RunError {
+        let warning = RunWarning {
+            record: "43".into(),
+            side: "source".into(),
+            code: "gaiji".into(),
+            params: [("line".to_string(), "3".to_string())].into(),
+            message: "外字 / gaiji".into(),
+        };
+        let result = hub_store::runs::Finished {
+            status: RunStatus::Partial,
+            counts: &counts,
+            message: Some("1 record failed"),
+            errors: &[RunError {
                 record: "42".into(),
                 side: "target".into(),
                 code: "INVALID_DATA".into(),
                 message: "電話番号の形式が不正です".into(),
             }],
-        )
-        .await
-        .unwrap();
+            warnings: std::slice::from_ref(&warning),
+        };
+        s.finish_run_settling(&r1, &result, &hub_store::pending::PendingUpdate::Keep)
+            .await
+            .unwrap();
+        assert_eq!(s.run_warnings(&r1, 100).await.unwrap(), [warning]);
         let run = s.get_run(&r1).await.unwrap();
         assert_eq!(run.counts, counts);
         assert_eq!(run.status, RunStatus::Partial);

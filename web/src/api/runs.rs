@@ -76,7 +76,15 @@ pub async fn get_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiRe
         .run_errors(&id, 1000)
         .await
         .map_err(hub_core::HubError::from)?;
+    let warnings = s
+        .hub
+        .store
+        .run_warnings(&id, 1000)
+        .await
+        .map_err(hub_core::HubError::from)?;
     let mut v = views::run(&run, Some(&errors));
+    // Each with `params` (a 外字: file, line, column, header, char_code) and the connector's text.
+    v["warnings"] = json!(warnings);
     // Runs acting on another run say which (`undo_of`, `retry_of`); an undone run says by which.
     let store = &s.hub.store;
     if let Some(req) = store

@@ -28,6 +28,8 @@ pub mod messages;
 mod passwords;
 pub mod render;
 mod runs;
+#[cfg(test)]
+mod runs_tests;
 mod schedule_words;
 pub mod session;
 #[cfg(test)]

@@ -9,14 +9,14 @@ use chrono_tz::Asia::Tokyo;
 use hub_core::HubError;
 use hub_store::changes::RunKind;
 use hub_store::runs::RunFilter;
-use hub_store::{Millis, Run, RunStatus, Trigger};
+use hub_store::{Millis, Run, RunStatus, RunWarning, Trigger};
 use minijinja::{context, Value};
 use serde::Deserialize;
 use std::collections::HashMap;
 
 use super::auth::{Operator, Viewer};
 use super::chart;
-use super::i18n::{t, Lang};
+use super::i18n::{self, t, Lang};
 use super::labels;
 use super::render::{page, see_other, OrPage, PageResult};
 use crate::AppState;
@@ -188,6 +188,27 @@ pub fn hint_key(code: &str) -> &'static str {
     }
 }
 
+/// A warning in the page's language: the catalogue's words for its code (`warning.gaiji`),
+/// filled from its params; the connector's own text for a code the catalogue does not know or
+/// params it lacks.
+fn warning_text(lang: Lang, w: &RunWarning) -> String {
+    let key = format!("warning.{}", w.code);
+    if !i18n::has(lang, &key) {
+        return w.message.clone();
+    }
+    let args: Vec<(&str, &str)> = w
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let text = i18n::tf(lang, &key, &args);
+    if text.contains('{') {
+        w.message.clone()
+    } else {
+        text
+    }
+}
+
 fn side_label(lang: Lang, side: &str) -> String {
     match side {
         "source" => t(lang, "run.side_source"),
@@ -219,6 +240,18 @@ pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>
             }
         })
         .collect();
+    let warnings = s.hub.store.run_warnings(&id, 1000).await.or_page(lang)?;
+    let warning_rows: Vec<Value> = warnings
+        .iter()
+        .map(|w| {
+            context! {
+                record => w.record.clone(),
+                side => side_label(lang, &w.side),
+                code => w.code.clone(),
+                message => warning_text(lang, w),
+            }
+        })
+        .collect();
     let run_hint = (run.status == RunStatus::Failed)
         .then(|| t(lang, hint_key(run.message.as_deref().unwrap_or(""))));
     let actions = actions(&s, &run, errors.len()).await.or_page(lang)?;
@@ -231,6 +264,7 @@ pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>
             nav => "runs",
             run => labels::run_row(lang, &run, &flow_name),
             errors => error_rows,
+            warnings => warning_rows,
             run_hint => run_hint,
             actions => actions,
         },

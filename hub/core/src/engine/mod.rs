@@ -18,7 +18,7 @@ pub mod undo;
 use connector_sdk::ConnectorError;
 use hub_store::changes::RunKind;
 use hub_store::pending::PendingUpdate;
-use hub_store::{Direction, Run, RunCounts, RunError, RunStatus};
+use hub_store::{Direction, Run, RunCounts, RunError, RunStatus, RunWarning};
 
 pub(crate) use changelog::RunCtx;
 
@@ -35,6 +35,8 @@ pub struct RunReport {
     pub status: RunStatus,
     pub counts: RunCounts,
     pub errors: Vec<RunError>,
+    /// Records handled that a person should look at; they never change `status`.
+    pub warnings: Vec<RunWarning>,
     pub message: Option<String>,
     /// The run failed for a reason that may pass by itself (rate limit, network, a 5xx).
     pub retryable: bool,
@@ -89,6 +91,7 @@ impl RunReport {
             status,
             counts,
             errors,
+            warnings: Vec::new(),
             retryable: fatal.as_ref().is_some_and(|f| f.retryable),
             message: fatal.map(|f| f.message),
             // A run with nothing pending before: what it failed on becomes pending.
@@ -175,6 +178,20 @@ fn read_issues(side: &str, issues: &[connector_sdk::RecordIssue]) -> Vec<RunErro
             side: side.to_string(),
             code: i.code.clone(),
             message: i.message.clone(),
+        })
+        .collect()
+}
+
+/// Records the connector handed over with something to look at, on their side.
+fn read_warnings(side: &str, warnings: &[connector_sdk::RecordWarning]) -> Vec<RunWarning> {
+    warnings
+        .iter()
+        .map(|w| RunWarning {
+            record: w.record.clone(),
+            side: side.to_string(),
+            code: w.code.clone(),
+            params: w.params.clone(),
+            message: w.message.clone(),
         })
         .collect()
 }

@@ -7,7 +7,7 @@ use connector_sdk::{
     WriteRequest,
 };
 use hub_store::links::{Link, PageCommit};
-use hub_store::{now_ms, BlankKeyParts, Flow, MatchKeySpec, RunCounts, RunError};
+use hub_store::{now_ms, BlankKeyParts, Flow, MatchKeySpec, RunCounts, RunError, RunWarning};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -16,7 +16,10 @@ use super::client::ConnectorClient;
 use super::lookup::{Lookups, Registered};
 use super::mapping::{fingerprint, Mapper};
 use super::matching::{key_of, native_match, Match, Side, TargetIndex};
-use super::{read_issues, record_error, Fatal, Plan, Progress, RunCtx, RunReport, SOURCE_SINCE};
+use super::{
+    read_issues, read_warnings, record_error, Fatal, Plan, Progress, RunCtx, RunReport,
+    SOURCE_SINCE,
+};
 use crate::Hub;
 
 struct Pending {
@@ -35,18 +38,20 @@ pub(super) async fn run(
 ) -> RunReport {
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut registered = Registered::default();
     let fatal = sync(
         hub,
         flow,
         ctx,
         progress,
-        (&mut counts, &mut errors, &mut registered),
+        (&mut counts, &mut errors, &mut warnings, &mut registered),
         plan,
     )
     .await
     .err();
     let mut report = RunReport::finish(counts, errors, fatal);
+    report.warnings = warnings;
     registered.note(&mut report);
     report
 }
@@ -64,7 +69,12 @@ async fn sync(
     flow: &Flow,
     ctx: &RunCtx,
     progress: Progress<'_>,
-    (counts, errors, registered): (&mut RunCounts, &mut Vec<RunError>, &mut Registered),
+    (counts, errors, warnings, registered): (
+        &mut RunCounts,
+        &mut Vec<RunError>,
+        &mut Vec<RunWarning>,
+        &mut Registered,
+    ),
     mut plan: Option<&mut Plan>,
 ) -> Result<(), Fatal> {
     let spec = &flow.spec;
@@ -143,6 +153,10 @@ async fn sync(
         page.issues.retain(|i| ctx.admits(&i.record));
         counts.failed += page.issues.len() as i64;
         errors.extend(read_issues("source", &page.issues));
+        // Warned records are written as usual; the run only tells what to look at.
+        page.warnings.retain(|w| ctx.admits(&w.record));
+        counts.warnings += page.warnings.len() as i64;
+        warnings.extend(read_warnings("source", &page.warnings));
         let mut records = std::mem::take(&mut page.records);
         records.retain(|r| ctx.admits(&r.id));
         let stop = !page.has_more;
@@ -450,6 +464,7 @@ async fn sync(
 struct Newest {
     records: std::vec::IntoIter<Record>,
     issues: Vec<connector_sdk::RecordIssue>,
+    warnings: Vec<connector_sdk::RecordWarning>,
 }
 
 impl Newest {
@@ -462,6 +477,7 @@ impl Newest {
             next_cursor: has_more.then(String::new),
             has_more,
             issues: std::mem::take(&mut self.issues),
+            warnings: std::mem::take(&mut self.warnings),
             ..Default::default()
         }
     }
@@ -481,6 +497,7 @@ async fn newest_of_window(
     let page_size = source.limits.read_page_size.max(1);
     let mut kept: Vec<Record> = Vec::new();
     let mut issues = Vec::new();
+    let mut warnings = Vec::new();
     let mut cursor: Option<String> = None;
     let mut honoured: Option<bool> = None;
     loop {
@@ -505,6 +522,7 @@ async fn newest_of_window(
         let mut page = source.read_page("source", req).await?;
         honoured = Some(page.newest_first);
         issues.append(&mut page.issues);
+        warnings.append(&mut page.warnings);
         kept.append(&mut page.records);
         if page.newest_first && kept.len() >= cap {
             break;
@@ -525,6 +543,7 @@ async fn newest_of_window(
     Ok(Newest {
         records: kept.into_iter(),
         issues,
+        warnings,
     })
 }
 

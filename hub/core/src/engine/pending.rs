@@ -72,11 +72,14 @@ pub(super) async fn ordinary(
     }
     let mut counts = counts;
     counts.failed = errors.len() as i64;
+    let warnings: Vec<_> = first.warnings.into_iter().chain(second.warnings).collect();
+    counts.warnings = warnings.len() as i64;
     let fatal = fatal.map(|m| Fatal {
         message: m,
         retryable: second.retryable,
     });
     let mut report = RunReport::finish(counts, errors, fatal);
+    report.warnings = warnings;
     report.message = Some(match report.message.take() {
         Some(m) => format!("{m}\n{message}"),
         None => message,
@@ -141,5 +144,6 @@ fn plus(a: &RunCounts, b: &RunCounts) -> RunCounts {
         unchanged: a.unchanged + b.unchanged,
         skipped: a.skipped + b.skipped,
         failed: a.failed + b.failed,
+        warnings: a.warnings + b.warnings,
     }
 }

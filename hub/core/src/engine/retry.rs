@@ -168,6 +168,7 @@ pub(super) async fn execute(
         }
     }
     let mut out = RunReport::finish(counts, errors, fatal);
+    out.warnings = report.warnings;
     // An automatic retry would be an ordinary run, not this one: a person presses again.
     out.retryable = false;
     // The records tried come off the flow's pending list unless they failed again.

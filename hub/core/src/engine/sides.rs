@@ -7,7 +7,7 @@
 use connector_sdk::protocol::{Call, Reply};
 use connector_sdk::{Fields, ReadPage, ReadRequest, Record, WriteOp, WriteRequest, WriteResult};
 use hub_engine::{EngineError, Match, RecordSide, Shape, SideId};
-use hub_store::{BlankKeyParts, MatchKeySpec};
+use hub_store::{BlankKeyParts, MatchKeySpec, RunWarning};
 use std::collections::BTreeMap;
 
 use super::client::ConnectorClient;
@@ -35,6 +35,8 @@ pub(super) struct PluginSide<'a> {
     pub fwd: &'a Mapper,
     pub rev: &'a Mapper,
     pub ctx: &'a RunCtx,
+    /// The connector's warnings on the records this side read (the engine knows none).
+    pub warnings: Vec<RunWarning>,
     index: Option<TargetIndex>,
 }
 
@@ -53,6 +55,7 @@ impl<'a> PluginSide<'a> {
             fwd,
             rev,
             ctx,
+            warnings: Vec::new(),
             index: None,
         }
     }
@@ -165,6 +168,10 @@ impl RecordSide for PluginSide<'_> {
         };
         let mut page = self.read(req).await?;
         page.issues.retain(|i| self.ctx.admits(&i.record));
+        page.warnings.retain(|w| self.ctx.admits(&w.record));
+        let warned = std::mem::take(&mut page.warnings);
+        self.warnings
+            .extend(super::read_warnings(self.id.name(), &warned));
         Ok(page)
     }
 

@@ -8,7 +8,7 @@
 
 use hub_engine::run::{execute, prepare};
 use hub_engine::{Ambiguity, Config, EngineError, Failure, Policy, Report, SideId};
-use hub_store::{now_ms, ConflictPolicy, Flow, RunCounts, RunError};
+use hub_store::{now_ms, ConflictPolicy, Flow, RunCounts, RunError, RunWarning};
 
 use super::client::ConnectorClient;
 use super::ledger::StoreLedger;
@@ -28,15 +28,26 @@ pub(super) async fn run(
 ) -> RunReport {
     let mut report = Report::default();
     let mut counts = RunCounts::default();
-    let fatal = sync(hub, flow, ctx, &mut report, &mut counts, plan)
-        .await
-        .err();
+    let mut warnings = Vec::new();
+    let fatal = sync(
+        hub,
+        flow,
+        ctx,
+        (&mut report, &mut warnings),
+        &mut counts,
+        plan,
+    )
+    .await
+    .err();
     let errors = report.failures.iter().map(run_error).collect();
     add_counts(&mut counts, &report);
+    counts.warnings = warnings.len() as i64;
     if fatal.is_none() {
         progress(&counts);
     }
-    RunReport::finish(counts, errors, fatal)
+    let mut out = RunReport::finish(counts, errors, fatal);
+    out.warnings = warnings;
+    out
 }
 
 impl From<EngineError> for Fatal {
@@ -87,7 +98,7 @@ async fn sync(
     hub: &Hub,
     flow: &Flow,
     ctx: &RunCtx,
-    report: &mut Report,
+    (report, warnings): (&mut Report, &mut Vec<RunWarning>),
     counts: &mut RunCounts,
     plan: Option<&mut Plan>,
 ) -> Result<(), Fatal> {
@@ -161,7 +172,10 @@ async fn sync(
         plan.conflicts = prepared.plan.conflicts;
         return Ok(());
     }
-    execute(&mut a, &mut b, &mut ledger, prepared, report).await?;
+    let done = execute(&mut a, &mut b, &mut ledger, prepared, report).await;
+    warnings.append(&mut a.warnings);
+    warnings.append(&mut b.warnings);
+    done?;
     Ok(())
 }
 
