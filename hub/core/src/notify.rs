@@ -61,6 +61,15 @@ pub fn message(hub_url: &str, flow: &Flow, run: &Run, report: &RunReport) -> (St
             e.record, e.side, e.code, e.message
         ));
     }
+    if c.warnings > 0 {
+        body.push_str(&format!(
+            "\n警告 {n} 件（連携済み。元のデータを確認してください） / {n} warnings (synced; check the source data)\n",
+            n = c.warnings
+        ));
+        for w in report.warnings.iter().take(5) {
+            body.push_str(&format!("- {} ({}): {}\n", w.record, w.side, w.message));
+        }
+    }
     body.push_str(&format!(
         "\n処理履歴 / history: {hub_url}/runs/{}\n",
         run.id
@@ -210,4 +219,67 @@ async fn post_webhook(
         return Err(format!("the webhook answered {}", resp.status()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hub_store::{RunCounts, RunWarning, Trigger};
+
+    #[test]
+    fn a_successful_run_with_warnings_says_so_and_lists_them() {
+        let spec = serde_json::from_value(serde_json::json!({
+            "name": "取引先", "source": {"connection": "c", "object": "csv_customers"},
+            "target": {"connection": "c", "object": "Accounts"}, "mapping": []
+        }))
+        .unwrap();
+        let flow = Flow {
+            id: "f".into(),
+            spec,
+            next_fire_at: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let counts = RunCounts {
+            read: 1,
+            created: 1,
+            warnings: 1,
+            ..Default::default()
+        };
+        let run = Run {
+            id: "r".into(),
+            flow_id: "f".into(),
+            trigger: Trigger::Manual,
+            status: RunStatus::Success,
+            queued_at: 0,
+            started_at: None,
+            finished_at: None,
+            scheduled_for: None,
+            attempt: 1,
+            counts,
+            message: None,
+        };
+        let report = RunReport {
+            status: RunStatus::Success,
+            counts,
+            errors: vec![],
+            warnings: vec![RunWarning {
+                record: "000002".into(),
+                side: "source".into(),
+                code: "gaiji".into(),
+                params: Default::default(),
+                message: "外字（ユーザー定義文字）があります: ファイル 取引先.csv 行 3".into(),
+            }],
+            message: None,
+            retryable: false,
+            pending: hub_store::pending::PendingUpdate::Keep,
+        };
+        let (_, body) = message("http://hub", &flow, &run, &report);
+        assert!(body.contains("が完了しました"), "{body}");
+        assert!(body.contains("警告 1 件"), "{body}");
+        assert!(
+            body.contains("- 000002 (source): 外字（ユーザー定義文字）があります"),
+            "{body}"
+        );
+    }
 }

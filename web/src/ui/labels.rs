@@ -79,7 +79,11 @@ pub const TRIGGERS: [Trigger; 4] = [
 /// "読込 3件 / 作成 1件 / 更新 2件 / 変更なし 0件 / スキップ 0件 / 失敗 0件"
 pub fn counts_text(lang: Lang, r: &Run) -> String {
     let c = &r.counts;
-    tf(
+    let warned = match c.warnings {
+        0 => String::new(),
+        n => tf(lang, "run.counts_warnings", &[("n", &n.to_string())]),
+    };
+    let counts = tf(
         lang,
         "run.counts",
         &[
@@ -90,7 +94,8 @@ pub fn counts_text(lang: Lang, r: &Run) -> String {
             ("skipped", &c.skipped.to_string()),
             ("failed", &c.failed.to_string()),
         ],
-    )
+    );
+    counts + &warned
 }
 
 /// A run as a table row.

@@ -100,6 +100,9 @@ async fn a_successful_run_shows_each_warning_and_their_count() {
         "{ja}"
     );
     assert!(!ja.contains("connector&#x27;s own words"), "{ja}");
+    // 処理履歴 (the list) says there is something to look at.
+    let list = page(&h, "/runs", &sid).await;
+    assert!(list.contains("失敗 0件 &#x2f; 警告 1件"), "{list}");
     let en = page(&h, &format!("/runs/{run}?lang=en"), &sid).await;
     assert!(
         en.contains("User-defined character (gaiji) 0xF040 in file 取引先.csv, line 3, column 2"),
