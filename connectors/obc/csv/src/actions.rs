@@ -184,6 +184,7 @@ pub fn import_history(root: &Path, conn: &Connection, input: &Value) -> CsvResul
             "received_at": Value::Null, "started_at": e.started_at, "finished_at": e.finished_at,
             "backup": e.backup, "message": e.message, "duplicate_of": e.duplicate_of,
             "encoding": e.encoding, "error_details": e.error_details,
+            "warnings": e.warnings, "warning_details": e.warning_details,
         }));
     }
     let total = rows.len();
@@ -195,6 +196,7 @@ pub fn import_history(root: &Path, conn: &Connection, input: &Value) -> CsvResul
             col("object", "オブジェクト", "Object"),
             col("rows", "取込件数", "Rows"),
             col("errors", "エラー行", "Row errors"),
+            col("warnings", "外字", "Gaiji"),
             col("started_at", "開始", "Started"),
             col("finished_at", "完了", "Finished"),
             col("backup", "バックアップ", "Backup"),

@@ -53,6 +53,12 @@ pub struct Entry {
     /// The first row errors, each naming its line and column.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub error_details: Vec<String>,
+    /// 外字 in the rows read (imported all the same, with a warning in the run).
+    #[serde(default)]
+    pub warnings: u64,
+    /// The first of them, each naming its line and column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warning_details: Vec<String>,
     #[serde(default)]
     pub message: Option<String>,
     /// The earlier import of the same content, when this one was skipped as a duplicate.
@@ -162,6 +168,8 @@ mod tests {
             rows: 0,
             errors: 0,
             error_details: vec![],
+            warnings: 0,
+            warning_details: vec![],
             message: None,
             duplicate_of: None,
             backup: None,

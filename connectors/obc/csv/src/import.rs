@@ -91,6 +91,8 @@ impl Importer<'_> {
             rows: 0,
             errors: 0,
             error_details: Vec::new(),
+            warnings: 0,
+            warning_details: Vec::new(),
             message: None,
             duplicate_of: None,
             backup: None,
@@ -170,7 +172,7 @@ impl Importer<'_> {
         let Some(mut entry) = c.entry.clone() else {
             return Ok(());
         };
-        let (ok, errors) = parsed.outcome();
+        let (ok, errors, gaiji) = parsed.outcome();
         let errors: Vec<String> = errors
             .iter()
             .map(|e| format!("{} / {}", e.ja, e.en))
@@ -183,18 +185,30 @@ impl Importer<'_> {
         } else {
             State::Error
         };
-        entry.message = Some(if errors.is_empty() {
-            format!(
-                "{} 行を読み込みました / {} rows read",
-                entry.rows, entry.rows
+        let (rows, bad, n) = (entry.rows, entry.errors, gaiji.len());
+        let (mut ja, mut en) = if errors.is_empty() {
+            (
+                format!("{rows} 行を読み込みました"),
+                format!("{rows} rows read"),
             )
         } else {
-            format!(
-                "{} 行を読み込み、{} 行は読めませんでした（行番号は詳細を参照） / {} rows read, {} rows could not be read (see the details for their lines)",
-                entry.rows, entry.errors, entry.rows, entry.errors
+            (
+                format!("{rows} 行を読み込み、{bad} 行は読めませんでした（行番号は詳細を参照）"),
+                format!("{rows} rows read, {bad} rows could not be read (see the details for their lines)"),
             )
-        });
+        };
+        if n > 0 {
+            ja.push_str(&format!(
+                "。外字（ユーザー定義文字）が {n} 箇所あります（詳細を参照）"
+            ));
+            en.push_str(&format!(
+                "; {n} user-defined characters (gaiji), see the details"
+            ));
+        }
+        entry.message = Some(format!("{ja} / {en}"));
         entry.error_details = errors.into_iter().take(MAX_DETAILS).collect();
+        entry.warnings = n as u64;
+        entry.warning_details = gaiji.iter().take(MAX_DETAILS).map(|g| g.detail()).collect();
         entry.finished_at = Some(history::now());
         self.finish(&c.path, entry)
     }

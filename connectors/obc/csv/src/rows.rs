@@ -44,6 +44,15 @@ pub struct Gaiji {
 impl Gaiji {
     pub const CODE: &'static str = "gaiji";
 
+    /// The import history's line: where, and what to fix.
+    pub fn detail(&self) -> String {
+        format!(
+            "{}行目 {}列目「{}」に外字 ({}) があります。奉行で{}を直してください / line {}, column {} ({}): user-defined character {}",
+            self.line, self.column, self.header, self.code, self.header,
+            self.line, self.column, self.header, self.code
+        )
+    }
+
     /// The run history's warning for record `record` of file `file`: the hub words it from its
     /// catalogue by these params; the message is the fallback.
     pub fn warning(&self, file: &str, record: &str) -> RecordWarning {
@@ -150,17 +159,21 @@ impl ParsedFile<'_> {
         (0..self.len()).map(|i| self.row(i))
     }
 
-    /// Rows read as records, and the errors of the others.
-    pub fn outcome(&self) -> (usize, Vec<RowError>) {
+    /// Rows read as records, the errors of the others, and the 外字 of the records.
+    pub fn outcome(&self) -> (usize, Vec<RowError>, Vec<Gaiji>) {
         let mut ok = 0;
         let mut errors = Vec::new();
+        let mut gaiji = Vec::new();
         for r in self.rows() {
             match r {
-                Row::Ok(..) => ok += 1,
+                Row::Ok(_, mut g) => {
+                    ok += 1;
+                    gaiji.append(&mut g);
+                }
                 Row::Bad(e) => errors.push(e),
             }
         }
-        (ok, errors)
+        (ok, errors, gaiji)
     }
 }
 
@@ -473,7 +486,7 @@ mod tests {
         assert_eq!(p.encoding, Encoding::Utf8);
         let Row::Ok(r, _) = p.row(0) else { panic!() };
         assert_eq!(r.fields["joinDate"], "2024-04-01");
-        let (ok, errors) = p.outcome();
+        let (ok, errors, _) = p.outcome();
         let codes: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.code)).collect();
         assert_eq!(
             codes,
@@ -489,7 +502,7 @@ mod tests {
         file.extend_from_slice(&sjis("002,正常\r\n"));
         let f = customers();
         let p = parse_file(&file, &f).unwrap();
-        let (ok, errors) = p.outcome();
+        let (ok, errors, _) = p.outcome();
         let e = &errors[0];
         assert_eq!((e.line, e.code), (2, "undecodable"));
         assert!(
@@ -541,7 +554,11 @@ mod tests {
             "{}",
             w.message
         );
-        assert_eq!(p.outcome(), (2, vec![]), "a 外字 does not fail the row");
+        assert_eq!(
+            p.outcome(),
+            (2, vec![], gaiji),
+            "a 外字 does not fail the row"
+        );
     }
 
     #[test]

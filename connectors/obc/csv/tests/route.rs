@@ -440,3 +440,49 @@ fn a_growing_file_waits_and_a_missing_root_is_named() {
     let ok = obc_csv::check(&c).unwrap().unwrap();
     assert!(ok.account.contains("csv_employees"), "{}", ok.account);
 }
+
+/// A 外字 (0xF040) in a 取引先名: the record is handed over with the private-use character,
+/// the page carries a warning naming file, line, column and code, and the import history says
+/// 処理済 with the 外字 counted and located.
+#[test]
+fn a_gaiji_is_read_with_a_warning_and_noted_in_the_history() {
+    let (dir, c) = setup();
+    let mut bytes = sjis(HEADER);
+    bytes.extend_from_slice(&sjis(&row(1, "通常商事")));
+    let mut gaiji = sjis(&row(2, "株式会社X商店"));
+    let x = gaiji.iter().position(|b| *b == b'X').unwrap();
+    gaiji.splice(x..x + 1, [0xF0, 0x40]);
+    bytes.extend_from_slice(&gaiji);
+    std::fs::write(dir.path().join(OBJ).join("取引先.csv"), &bytes).unwrap();
+
+    let (pages, _) = read_all(&c, None, 100);
+    assert!(pages.iter().all(|p| p.issues.is_empty()));
+    let records: Vec<_> = pages.iter().flat_map(|p| p.records.iter()).collect();
+    assert_eq!(records[1].fields["name"], "株式会社\u{E000}商店");
+    let warnings: Vec<_> = pages.iter().flat_map(|p| p.warnings.iter()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = warnings[0];
+    assert_eq!((w.record.as_str(), w.code.as_str()), ("000002", "gaiji"));
+    let at = |k: &str| w.params[k].as_str();
+    assert_eq!(
+        (at("file"), at("line"), at("column"), at("char_code")),
+        ("取引先.csv", "3", "2", "0xF040")
+    );
+
+    let h = history(&c);
+    assert_eq!(h[0]["state"], "処理済", "{h:?}");
+    assert_eq!(
+        (h[0]["rows"].as_u64(), h[0]["warnings"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let message = h[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("外字（ユーザー定義文字）が 1 箇所あります"),
+        "{message}"
+    );
+    let detail = h[0]["warning_details"][0].as_str().unwrap();
+    assert!(
+        detail.starts_with("3行目 2列目「取引先名」に外字 (0xF040) があります"),
+        "{detail}"
+    );
+}
