@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
-use hub_store::{Connection, Flow, Millis, Run, RunError};
+use hub_domain::{Connection, Flow, Millis, Run, RunError};
 use serde_json::{json, Value};
 
 pub fn ts(ms: Option<Millis>) -> Value {

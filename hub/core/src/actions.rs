@@ -4,7 +4,7 @@
 
 use connector_sdk::protocol::{Call, Reply};
 use connector_sdk::{ConnectorError, Secret};
-use hub_store::ConnectionPatch;
+use hub_domain::ConnectionPatch;
 use serde_json::Value;
 use std::collections::BTreeMap;
 

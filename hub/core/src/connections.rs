@@ -6,7 +6,8 @@ use connector_sdk::{
     AuthSpec, CheckResult, Connection as PluginConnection, ConnectorError, ErrorKind, Manifest,
     ObjectSchema, Secret, SettingField, SettingKind,
 };
-use hub_store::{ConnectionPatch, ConnectionStatus, NewConnection};
+use hub_domain::{ConnectionPatch, ConnectionStatus, NewConnection};
+use hub_store::StoreError;
 use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -94,7 +95,7 @@ impl Hub {
         &self,
         id: &str,
         patch: ConnectionUpdate,
-    ) -> HubResult<hub_store::Connection> {
+    ) -> HubResult<hub_domain::Connection> {
         let current = self.store.get_connection(id).await?;
         let manifest = self.manifest(&current.connector_id)?.clone();
         let mut p = ConnectionPatch::default();
@@ -150,7 +151,7 @@ impl Hub {
     pub async fn plugin_connection(
         &self,
         id: &str,
-    ) -> HubResult<(hub_store::Connection, PluginConnection)> {
+    ) -> HubResult<(hub_domain::Connection, PluginConnection)> {
         let conn = self.store.get_connection(id).await?;
         if let Some(p) = self.plugins.plugin(&conn.connector_id) {
             for f in p.manifest.settings.iter().filter(|f| f.endpoint) {
@@ -292,7 +293,7 @@ impl Hub {
     async fn list_objects(
         &self,
         id: &str,
-        updated_at: hub_store::Millis,
+        updated_at: hub_domain::Millis,
     ) -> HubResult<Arc<Vec<ObjectSchema>>> {
         let objects = match self.call_connection(id, Call::Objects).await? {
             Ok(Reply::Objects(o)) => Arc::new(o),
@@ -311,6 +312,17 @@ impl Hub {
         }
         Ok(objects)
     }
+
+    /// Deletes a connection no flow uses; `Conflict in_use` (409) while a flow reads or writes it.
+    pub async fn delete_connection(&self, id: &str) -> HubResult<()> {
+        match self.store.delete_connection(id).await {
+            Err(StoreError::Conflict(message)) => Err(HubError::Conflict {
+                code: "in_use",
+                message,
+            }),
+            other => Ok(other?),
+        }
+    }
 }
 
 /// How long an object list is reused for schema checks: a field added in the external app is
@@ -322,7 +334,7 @@ pub const OBJECTS_REUSE: Duration = Duration::from_secs(60);
 pub struct ListedObjects {
     at: Instant,
     /// The connection's `updated_at` when listed: new settings or credentials list again.
-    connection_updated_at: hub_store::Millis,
+    connection_updated_at: hub_domain::Millis,
     objects: Arc<Vec<ObjectSchema>>,
 }
 
@@ -388,7 +400,7 @@ fn moved_endpoints(
 /// for the old endpoint and are never sent to the new one.
 fn require_secrets_again(
     manifest: &Manifest,
-    current: &hub_store::Connection,
+    current: &hub_domain::Connection,
     given: Option<&BTreeMap<String, Secret>>,
     moved: &[String],
 ) -> HubResult<()> {

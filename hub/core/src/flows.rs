@@ -9,7 +9,7 @@
 //! a flow can be paused while its system is down.
 
 use connector_sdk::ObjectSchema;
-use hub_store::{Endpoint, Flow, FlowSpec, Millis, Trigger};
+use hub_domain::{Endpoint, Flow, FlowSpec, Millis, Trigger};
 use std::collections::HashMap;
 
 use crate::engine::transforms::{parse, Transform};
@@ -182,15 +182,20 @@ impl Hub {
 
     pub async fn create_flow(&self, spec: &FlowSpec) -> HubResult<String> {
         let schedule = self.check_flow(spec, None).await?;
-        let next = Self::next_fire(spec, schedule.as_ref(), hub_store::now_ms());
+        let next = Self::next_fire(spec, schedule.as_ref(), hub_domain::now_ms());
         Ok(self.store.insert_flow(spec, next).await?)
     }
 
     pub async fn update_flow(&self, id: &str, spec: &FlowSpec) -> HubResult<Flow> {
         let saved = self.store.get_flow(id).await?;
         let schedule = self.check_flow(spec, Some(&saved.spec)).await?;
-        let next = Self::next_fire(spec, schedule.as_ref(), hub_store::now_ms());
+        let next = Self::next_fire(spec, schedule.as_ref(), hub_domain::now_ms());
         Ok(self.store.update_flow(id, spec, next).await?)
+    }
+
+    /// Deletes a flow with its history; `Conflict already_running` while a run is queued or running.
+    pub async fn delete_flow(&self, id: &str) -> HubResult<()> {
+        Ok(self.store.delete_flow(id).await?)
     }
 
     /// 今すぐ実行: queues a run; `Conflict already_running` while one is queued or running.
@@ -206,7 +211,7 @@ impl Hub {
         };
         let compiled = CompiledSchedule::parse(s)?;
         Ok(compiled
-            .upcoming(hub_store::now_ms(), n)
+            .upcoming(hub_domain::now_ms(), n)
             .iter()
             .map(|t| t.to_rfc3339())
             .collect())

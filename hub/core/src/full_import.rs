@@ -5,7 +5,7 @@
 
 use connector_sdk::protocol::{Call, Reply};
 use connector_sdk::ReadRequest;
-use hub_store::{Direction, Flow, Trigger};
+use hub_domain::{Direction, Flow, Trigger};
 use serde::Serialize;
 
 use crate::engine::client::ConnectorClient;

@@ -10,7 +10,7 @@
 //! administrator may press 再送. What went out already is remembered, so a retry sends only the
 //! rest. With no support address configured, inquiries stay `pending`.
 
-use hub_store::{Inquiry, InquiryAttempt, Millis, NewInquiry};
+use hub_domain::{Inquiry, InquiryAttempt, Millis, NewInquiry};
 use serde_json::json;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -33,7 +33,7 @@ const SUPPORT_WEBHOOK: &str = "support_webhook";
 const ACK: &str = "ack";
 
 fn now_ms() -> Millis {
-    hub_store::now_ms()
+    hub_domain::now_ms()
 }
 
 /// The inquiry's fields with their labels, in Japanese and in English.

@@ -3,7 +3,7 @@
 //! and never changes the run's result.
 
 use connector_sdk::Secret;
-use hub_store::{Flow, NotifyOn, Run, RunStatus, WebhookFormat};
+use hub_domain::{Flow, NotifyOn, Run, RunStatus, WebhookFormat};
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
@@ -224,7 +224,7 @@ async fn post_webhook(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hub_store::{RunCounts, RunWarning, Trigger};
+    use hub_domain::{RunCounts, RunWarning, Trigger};
 
     #[test]
     fn a_successful_run_with_warnings_says_so_and_lists_them() {

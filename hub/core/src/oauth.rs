@@ -4,7 +4,7 @@
 //! the access token; `invalid_grant` turns the connection to "re-authorize" (再認証が必要).
 
 use connector_sdk::{AuthSpec, ConnectorError, ErrorKind, Secret};
-use hub_store::{now_ms, ConnectionStatus, Millis};
+use hub_domain::{now_ms, ConnectionStatus, Millis};
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,

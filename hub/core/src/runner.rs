@@ -1,7 +1,7 @@
 //! The runner: claims queued runs from the database (so several hub processes share the work),
 //! keeps the claim alive while the engine works, and records the outcome in the history.
 
-use hub_store::{now_ms, Run, RunCounts};
+use hub_domain::{now_ms, Run, RunCounts};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -120,7 +120,7 @@ impl Runner {
         if let Ok(flow) = self.hub.store.get_flow(&run.flow_id).await {
             crate::notify::run_finished(&self.hub, &flow, run, &report).await;
         }
-        if report.status == hub_store::RunStatus::Failed && report.retryable {
+        if report.status == hub_domain::RunStatus::Failed && report.retryable {
             self.schedule_retry(run).await;
         }
         tracing::info!(run = %run.id, status = report.status.as_str(), read = report.counts.read, created = report.counts.created,
@@ -147,7 +147,7 @@ impl Runner {
             }
         }
         RunReport {
-            status: hub_store::RunStatus::Interrupted,
+            status: hub_domain::RunStatus::Interrupted,
             counts: RunCounts::default(),
             errors: Vec::new(),
             warnings: Vec::new(),

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use std::str::FromStr;
 
 use crate::error::{HubError, HubResult};
-use hub_store::{Millis, Schedule};
+use hub_domain::{Millis, Schedule};
 
 mod cadence;
 pub use cadence::Cadence;

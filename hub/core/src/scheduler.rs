@@ -5,8 +5,8 @@
 //! active run is recorded as skipped (overlap); one missed while no hub ran is caught up by one
 //! run, or recorded as skipped, as the flow's schedule says. Nothing is dropped silently.
 
+use hub_domain::{now_ms, MissedPolicy};
 use hub_store::schedule::{DueFlow, Occurrence, Taken};
-use hub_store::{now_ms, MissedPolicy};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};

@@ -1,7 +1,7 @@
 use anyhow::{bail, Result};
 use hub_core::runner::Runner;
 use hub_core::HubError;
-use hub_store::{now_ms, RunStatus, Trigger};
+use hub_domain::{now_ms, RunStatus, Trigger};
 use std::process::ExitCode;
 
 use crate::config::Config;

@@ -4,7 +4,7 @@
 
 use anyhow::{anyhow, Result};
 use hub_core::accounts::{parse_token_lifetime, Role};
-use hub_store::{now_ms, ApiTokenInfo, Millis};
+use hub_domain::{now_ms, ApiTokenInfo, Millis};
 use serde_json::json;
 use std::process::ExitCode;
 

@@ -9,8 +9,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 
-use crate::model::*;
 use crate::{get, is_unique_violation, Result, Store, StoreError};
+use hub_domain::*;
 
 const PREFIX: &str = "rkh_";
 

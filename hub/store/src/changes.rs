@@ -7,8 +7,8 @@ use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
 use crate::links::Link;
-use crate::model::*;
 use crate::{get, is_unique_violation, Result, Store, StoreError};
+use hub_domain::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

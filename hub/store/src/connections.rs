@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 
-use crate::model::*;
 use crate::{get, json_col, to_json, Result, Store, StoreError};
+use hub_domain::*;
 
 const COLUMNS: &str =
     "id, connector_id, name, settings, registration_number, phone, credential_keys, \

@@ -3,8 +3,8 @@
 
 use connector_sdk::Manifest;
 
-use crate::model::*;
 use crate::{json_col, to_json, Result, Store};
+use hub_domain::*;
 
 #[derive(Debug, Clone)]
 pub struct SeenConnector {

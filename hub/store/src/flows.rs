@@ -3,8 +3,8 @@
 
 use sqlx::any::AnyRow;
 
-use crate::model::*;
 use crate::{get, json_col, to_json, Result, Store, StoreError};
+use hub_domain::*;
 
 const COLUMNS: &str = "id, spec, next_fire_at, created_at, updated_at";
 

@@ -2,8 +2,8 @@
 //! their delivery to the support address (`hub-core`'s `inquiries`): status, attempts, reason,
 //! what went out already, when to try again, and a claim so one process delivers each at a time.
 
-use crate::model::*;
 use crate::{get, Result, Store};
+use hub_domain::*;
 
 const COLUMNS: &str = "id, company, name, email, registration_number, connector_name, created_at, \
      delivery_status, delivery_attempts, delivery_error, delivered_parts, delivered_at, next_attempt_at";

@@ -14,7 +14,6 @@ mod inquiries;
 pub mod key_check;
 pub mod links;
 mod migrations;
-pub mod model;
 pub mod oauth_states;
 pub mod pending;
 mod private_files;
@@ -24,7 +23,7 @@ pub mod secrets;
 pub mod user_map;
 pub mod users;
 
-pub use model::*;
+pub use hub_domain::*;
 pub use secrets::{Cipher, SecretError};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

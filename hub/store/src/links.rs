@@ -7,8 +7,8 @@ use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
 use crate::changes::{insert_changes, mark_undone, RunChange, Undone};
-use crate::model::*;
 use crate::{get, Result, Store};
+use hub_domain::*;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Link {

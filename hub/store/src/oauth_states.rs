@@ -2,8 +2,8 @@
 
 use connector_sdk::Secret;
 
-use crate::model::*;
 use crate::{get, Result, Store};
+use hub_domain::*;
 
 pub struct PendingAuthorization {
     pub connection_id: String,

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use crate::model::*;
 use crate::{get, Result, Store};
+use hub_domain::*;
 
 /// What a finished run does to its flow's pending records.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,8 +3,8 @@
 
 use sqlx::any::AnyRow;
 
-use crate::model::*;
 use crate::{get, is_unique_violation, Engine, Result, Store, StoreError};
+use hub_domain::*;
 
 const COLUMNS: &str = "id, flow_id, trigger, status, queued_at, started_at, finished_at, scheduled_for, attempt, \
     count_read, count_created, count_updated, count_unchanged, count_skipped, count_failed, count_warnings, message";

@@ -1,8 +1,8 @@
 //! What the scheduler needs: flows whose next fire time has come, and a compare-and-set that
 //! lets exactly one process take each occurrence.
 
-use crate::model::*;
 use crate::{get, Result, Store};
+use hub_domain::*;
 
 #[derive(Debug, Clone)]
 pub struct DueFlow {

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 
-use crate::model::*;
 use crate::{get, is_unique_violation, to_json, Result, Store, StoreError};
+use hub_domain::*;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

@@ -48,11 +48,7 @@ pub async fn update(
 }
 
 pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    s.hub
-        .store
-        .delete_connection(&id)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    s.hub.delete_connection(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

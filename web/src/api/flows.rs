@@ -2,7 +2,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use hub_core::Hub;
-use hub_store::{FlowSpec, Trigger};
+use hub_domain::{FlowSpec, Trigger};
 use serde_json::{json, Value};
 
 use crate::error::ApiResult;
@@ -97,11 +97,7 @@ pub async fn update(
 }
 
 pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    s.hub
-        .store
-        .delete_flow(&id)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    s.hub.delete_flow(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

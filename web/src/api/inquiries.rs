@@ -1,7 +1,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use hub_store::NewInquiry;
+use hub_domain::NewInquiry;
 use serde_json::{json, Value};
 
 use crate::error::ApiResult;
@@ -29,7 +29,7 @@ pub async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
 
 /// An inquiry with its delivery: `delivery_status` (pending | sent | failed),
 /// `delivery_attempts`, `delivery_error`, `delivered_at`, `next_attempt_at`.
-fn inquiry_json(i: &hub_store::Inquiry) -> Value {
+fn inquiry_json(i: &hub_domain::Inquiry) -> Value {
     let mut v = json!(i);
     v["created_at"] = views::ts(Some(i.created_at));
     v["delivered_at"] = views::ts(i.delivered_at);

@@ -9,6 +9,8 @@ mod inquiries;
 mod runs;
 
 #[cfg(test)]
+mod delete_tests;
+#[cfg(test)]
 mod role_tests;
 
 use axum::extract::{MatchedPath, Request, State};

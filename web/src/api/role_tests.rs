@@ -7,7 +7,8 @@ use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use hub_core::accounts::Role;
-use hub_store::{now_ms, Store};
+use hub_domain::now_ms;
+use hub_store::Store;
 use serde_json::Value;
 use tower::ServiceExt;
 

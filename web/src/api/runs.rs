@@ -1,9 +1,9 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use hub_domain::{RunStatus, Trigger};
 use hub_store::changes::RunKind;
 use hub_store::runs::RunFilter;
-use hub_store::{RunStatus, Trigger};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

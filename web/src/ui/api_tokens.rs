@@ -8,7 +8,7 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use hub_core::accounts::{self, Role};
-use hub_store::now_ms;
+use hub_domain::now_ms;
 use minijinja::{context, Value};
 
 use super::auth::{Admin, Viewer};
@@ -24,7 +24,7 @@ use crate::AppState;
 const PATH: &str = "/settings/api-tokens";
 
 /// The words for a token's state now.
-fn state(lang: Lang, t_: &hub_store::ApiTokenInfo, now: i64) -> (&'static str, String) {
+fn state(lang: Lang, t_: &hub_domain::ApiTokenInfo, now: i64) -> (&'static str, String) {
     if t_.revoked_at.is_some() {
         ("revoked", t(lang, "api_tokens.revoked"))
     } else if t_.is_active(now) {

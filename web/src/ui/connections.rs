@@ -428,26 +428,12 @@ pub async fn delete(
         .await
         .map(|c| c.name)
         .unwrap_or_default();
-    let in_use = s
-        .hub
-        .store
-        .list_flows()
-        .await
-        .map(|fl| {
-            fl.iter()
-                .any(|f| f.spec.source.connection == id || f.spec.target.connection == id)
-        })
-        .unwrap_or(false);
-    let text = if in_use {
-        t(lang, "conn.in_use")
-    } else {
-        match s.hub.store.delete_connection(&id).await {
-            Ok(()) => {
-                tracing::info!(connection = %id, user = %v.user.username, "connection deleted");
-                tf(lang, "conn.deleted", &[("name", &name)])
-            }
-            Err(e) => messages::hub_error(lang, &e.into()),
+    let text = match s.hub.delete_connection(&id).await {
+        Ok(()) => {
+            tracing::info!(connection = %id, user = %v.user.username, "connection deleted");
+            tf(lang, "conn.deleted", &[("name", &name)])
         }
+        Err(e) => messages::hub_error(lang, &e),
     };
     session::flash(&s, &v.ctx, &text).await;
     see_other("/")

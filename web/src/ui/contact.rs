@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use hub_core::inquiries::MAX_LEN;
 use hub_core::validate;
-use hub_store::NewInquiry;
+use hub_domain::NewInquiry;
 use minijinja::{context, Value};
 
 use super::auth::Viewer;

@@ -1,7 +1,7 @@
 //! The flow editor's form as data: read from the posted form or from a saved flow, and turned
 //! into a `FlowSpec` (settings the form does not show, such as retries, are kept).
 
-use hub_store::{
+use hub_domain::{
     BlankKeyParts, Endpoint, FieldMapping, FlowSpec, MatchKeySpec, Normalize, Schedule,
 };
 use serde::Serialize;
@@ -88,7 +88,7 @@ impl Default for Draft {
             initial_max_records: String::new(),
             schedule_on: false,
             cron: "0 5 * * *".into(),
-            timezone: hub_store::DEFAULT_TIMEZONE.into(),
+            timezone: hub_domain::DEFAULT_TIMEZONE.into(),
             skip_weekends: false,
             skip_holidays: false,
             enabled: true,
@@ -170,7 +170,7 @@ impl Draft {
                 .schedule
                 .as_ref()
                 .map(|s| s.timezone.clone())
-                .unwrap_or_else(|| hub_store::DEFAULT_TIMEZONE.into()),
+                .unwrap_or_else(|| hub_domain::DEFAULT_TIMEZONE.into()),
             skip_weekends: spec.schedule.as_ref().is_some_and(|s| s.skip_weekends),
             skip_holidays: spec.schedule.as_ref().is_some_and(|s| s.skip_holidays),
             enabled: spec.enabled,
@@ -329,7 +329,7 @@ impl Draft {
         );
         spec.filters.source_options = self.src_options.clone();
         // The target's read options are shown for two-way flows only (one-way reads it to match).
-        spec.filters.target_options = if spec.direction == hub_store::Direction::TwoWay {
+        spec.filters.target_options = if spec.direction == hub_domain::Direction::TwoWay {
             self.dst_options.clone()
         } else {
             BTreeMap::new()
@@ -353,7 +353,7 @@ impl Draft {
             Some(Schedule {
                 cron: self.cron.clone(),
                 timezone: if self.timezone.is_empty() {
-                    hub_store::DEFAULT_TIMEZONE.into()
+                    hub_domain::DEFAULT_TIMEZONE.into()
                 } else {
                     self.timezone.clone()
                 },
@@ -453,7 +453,7 @@ fn is_lookup(t: &serde_json::Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hub_store::{ConflictPolicy, Direction};
+    use hub_domain::{ConflictPolicy, Direction};
 
     #[test]
     fn a_form_becomes_a_spec_and_back() {

@@ -9,8 +9,8 @@ use axum::response::Response;
 use chrono::Datelike;
 use connector_sdk::{ObjectSchema, SettingKind};
 use hub_core::Hub;
+use hub_domain::{Flow, FlowSpec};
 use hub_store::runs::RunFilter;
-use hub_store::{Flow, FlowSpec};
 use minijinja::{context, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -478,7 +478,7 @@ pub async fn full_import(
     Path(id): Path<String>,
 ) -> Response {
     let lang = v.ctx.lang;
-    match s.hub.full_import(&id, hub_store::Trigger::Manual).await {
+    match s.hub.full_import(&id, hub_domain::Trigger::Manual).await {
         Ok(run_id) => {
             s.runs_queued.notify_one();
             tracing::info!(flow = %id, run = %run_id, user = %v.user.username, "full import queued from the UI");
@@ -596,12 +596,12 @@ pub async fn delete(
         .await
         .map(|f| f.spec.name)
         .unwrap_or_default();
-    let text = match s.hub.store.delete_flow(&id).await {
+    let text = match s.hub.delete_flow(&id).await {
         Ok(()) => {
             tracing::info!(flow = %id, user = %v.user.username, "flow deleted");
             tf(lang, "flow.deleted", &[("name", &name)])
         }
-        Err(e) => messages::hub_error(lang, &e.into()),
+        Err(e) => messages::hub_error(lang, &e),
     };
     session::flash(&s, &v.ctx, &text).await;
     see_other("/")

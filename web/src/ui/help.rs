@@ -23,7 +23,7 @@ pub async fn page_handler(State(s): State<AppState>, v: Viewer) -> PageResult {
         "help.html",
         context! {
             nav => "help",
-            server_time => labels::datetime(Some(hub_store::now_ms())),
+            server_time => labels::datetime(Some(hub_domain::now_ms())),
             max_skew_ms => MAX_SKEW_MS,
         },
     )

@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hub_core::HubError;
+use hub_domain::{Connection, ConnectionStatus, Flow, Trigger};
 use hub_store::runs::RunFilter;
-use hub_store::{Connection, ConnectionStatus, Flow, Trigger};
 use minijinja::{context, Value};
 use serde_json::json;
 use std::collections::HashMap;
@@ -68,7 +68,7 @@ pub fn connection_row(s: &AppState, lang: Lang, c: &Connection) -> Value {
 /// `pending`: records the flow's runs failed on and no run has written since; a flow with
 /// any needs attention.
 pub fn flow_row(lang: Lang, f: &Flow, names: &HashMap<String, String>, pending: i64) -> Value {
-    let side = |e: &hub_store::Endpoint| {
+    let side = |e: &hub_domain::Endpoint| {
         format!(
             "{} / {}",
             names
@@ -83,7 +83,7 @@ pub fn flow_row(lang: Lang, f: &Flow, names: &HashMap<String, String>, pending: 
         name => f.spec.name.clone(),
         source => side(&f.spec.source),
         target => side(&f.spec.target),
-        two_way => f.spec.direction == hub_store::Direction::TwoWay,
+        two_way => f.spec.direction == hub_domain::Direction::TwoWay,
         timing => schedule_words::describe(lang, f.spec.schedule.as_ref(), f.spec.enabled),
         next_run => labels::datetime(f.next_fire_at),
         pending => pending,

@@ -3,7 +3,7 @@
 
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
-use hub_store::NewInquiry;
+use hub_domain::NewInquiry;
 use tower::ServiceExt;
 
 use crate::test_app::{session_for, TestApp};

@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
-use hub_store::{Millis, Run, RunStatus, Trigger};
+use hub_domain::{Millis, Run, RunStatus, Trigger};
 use minijinja::{context, Value};
 
 use super::i18n::{t, tf, Lang};

@@ -97,6 +97,7 @@ pub fn hub_error(lang: Lang, e: &HubError) -> String {
         HubError::Conflict { code, message } => match *code {
             "already_running" => t(lang, "err.already_running"),
             "setup_done" => t(lang, "err.setup_done"),
+            "in_use" => t(lang, "conn.in_use"),
             _ => message.clone(),
         },
         HubError::Connector(c) => connector_message(lang, c),

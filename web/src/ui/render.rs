@@ -118,7 +118,7 @@ fn base(ctx: &Ctx, user: Option<&User>, flash: Option<String>) -> Value {
             name => u.username.clone(),
             is_admin => hub_core::accounts::Role::of(u) == hub_core::accounts::Role::Admin,
         }),
-        server_now_ms => hub_store::now_ms(),
+        server_now_ms => hub_domain::now_ms(),
         max_skew_ms => super::help::MAX_SKEW_MS,
         flash => flash,
     }

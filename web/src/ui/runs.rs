@@ -7,9 +7,9 @@ use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Asia::Tokyo;
 use hub_core::HubError;
+use hub_domain::{Millis, Run, RunStatus, RunWarning, Trigger};
 use hub_store::changes::RunKind;
 use hub_store::runs::RunFilter;
-use hub_store::{Millis, Run, RunStatus, RunWarning, Trigger};
 use minijinja::{context, Value};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -69,7 +69,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<RunsQuer
         })
         .await
         .or_page(lang)?;
-    let today = hub_store::now_ms();
+    let today = hub_domain::now_ms();
     let per_day = store
         .runs_per_day(
             flow.as_deref(),
@@ -78,7 +78,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<RunsQuer
         )
         .await
         .or_page(lang)?;
-    let mut totals = hub_store::RunCounts::default();
+    let mut totals = hub_domain::RunCounts::default();
     for r in &runs {
         let c = &r.counts;
         totals.read += c.read;

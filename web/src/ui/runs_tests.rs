@@ -2,7 +2,7 @@
 
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
-use hub_store::{RunCounts, RunStatus, RunWarning, Trigger};
+use hub_domain::{RunCounts, RunStatus, RunWarning, Trigger};
 use tower::ServiceExt;
 
 use crate::test_app::{session_for, TestApp};
@@ -38,7 +38,7 @@ async fn a_successful_run_shows_each_warning_and_their_count() {
     let (sid, _) = session_for(&h.store, "viewer", "read_only").await;
     let conn = h
         .store
-        .insert_connection(&hub_store::NewConnection {
+        .insert_connection(&hub_domain::NewConnection {
             connector_id: "obc".into(),
             name: "奉行 CSV".into(),
             settings: Default::default(),
@@ -49,7 +49,7 @@ async fn a_successful_run_shows_each_warning_and_their_count() {
         })
         .await
         .unwrap();
-    let spec: hub_store::FlowSpec = serde_json::from_value(serde_json::json!({
+    let spec: hub_domain::FlowSpec = serde_json::from_value(serde_json::json!({
         "name": "取引先", "source": {"connection": conn, "object": "csv_customers"},
         "target": {"connection": conn, "object": "Accounts"}, "mapping": []
     }))

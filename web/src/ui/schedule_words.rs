@@ -3,7 +3,7 @@
 
 use chrono::{NaiveTime, Weekday};
 use hub_core::schedule::{Cadence, CompiledSchedule};
-use hub_store::Schedule;
+use hub_domain::Schedule;
 
 use super::i18n::{t, tf, Lang};
 
@@ -70,7 +70,7 @@ pub fn describe(lang: Lang, schedule: Option<&Schedule>, enabled: bool) -> Strin
         (false, true) => out += &t(lang, "sched.skip_holidays"),
         _ => {}
     }
-    if s.timezone != hub_store::DEFAULT_TIMEZONE {
+    if s.timezone != hub_domain::DEFAULT_TIMEZONE {
         out += &format!(" ({})", s.timezone);
     }
     if !enabled {

@@ -13,8 +13,8 @@ use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use hub_domain::Millis;
 use hub_store::users::Session;
-use hub_store::Millis;
 use serde_json::{Map, Value};
 
 use super::i18n::Lang;
@@ -136,7 +136,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         }
     }
     if let Some((id, sess)) = &session {
-        let now = hub_store::now_ms();
+        let now = hub_domain::now_ms();
         if now - sess.last_seen_at > TOUCH_EVERY_MS {
             let ttl = if sess.user.is_some() {
                 SESSION_IDLE_MS

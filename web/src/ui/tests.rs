@@ -539,7 +539,7 @@ async fn only_an_administrator_is_offered_and_may_start_a_full_import() {
     // A connection whose connector is not loaded: the count fails, the pages still work.
     let conn = h
         .store
-        .insert_connection(&hub_store::NewConnection {
+        .insert_connection(&hub_domain::NewConnection {
             connector_id: "kintone".into(),
             name: "kintone".into(),
             settings: Default::default(),
@@ -550,7 +550,7 @@ async fn only_an_administrator_is_offered_and_may_start_a_full_import() {
         })
         .await
         .unwrap();
-    let spec: hub_store::FlowSpec = serde_json::from_value(serde_json::json!({
+    let spec: hub_domain::FlowSpec = serde_json::from_value(serde_json::json!({
         "name": "顧客", "source": {"connection": conn, "object": "1"},
         "target": {"connection": conn, "object": "Accounts"}, "mapping": []
     }))

@@ -699,11 +699,11 @@ pub async fn done_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult
     let row = super::home::connection_row(&s, lang, &c);
     // The store's status is the one truth (a setting changed after the test makes it 未確認
     // again); the test's own words are shown while they still describe it.
-    let tested = c.status != hub_store::ConnectionStatus::Unchecked;
+    let tested = c.status != hub_domain::ConnectionStatus::Unchecked;
     let (check_ok, check_text) = match done.check {
         Some((ok, text)) if tested => (Some(ok), text),
         _ if tested => (
-            Some(c.status == hub_store::ConnectionStatus::Ok),
+            Some(c.status == hub_domain::ConnectionStatus::Ok),
             c.status_message.clone().unwrap_or_default(),
         ),
         _ => (None, t(lang, "wizard.done_not_tested")),

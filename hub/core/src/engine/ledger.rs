@@ -3,9 +3,9 @@
 //! cursors and the run's change rows (for 元に戻す) together. A retry of failed records
 //! (`ctx.scope`) reads from where the failed run started and never moves a cursor.
 
+use hub_domain::Flow;
 use hub_engine::{Commit, EngineError, Ledger, Link, SideId};
 use hub_store::links::{self, PageCommit};
-use hub_store::Flow;
 use std::collections::HashMap;
 
 use super::changelog::Written;

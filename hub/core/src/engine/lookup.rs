@@ -26,8 +26,8 @@
 //! user), never written as someone else.
 
 use connector_sdk::{Fields, Record, WriteAction, WriteOp, WriteOutcome, WriteRequest};
+use hub_domain::{Flow, FlowOptions, RunCounts, RunError};
 use hub_store::links::{Link, PageCommit};
-use hub_store::{Flow, FlowOptions, RunCounts, RunError};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use tokio::sync::Mutex;

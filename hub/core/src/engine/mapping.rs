@@ -3,7 +3,7 @@
 //! Lookups through another flow's links come resolved for the page (`lookup.rs`).
 
 use connector_sdk::{Fields, Record};
-use hub_store::FieldMapping;
+use hub_domain::FieldMapping;
 use serde_json::Value;
 
 use super::lookup::Resolved;

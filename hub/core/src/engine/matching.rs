@@ -4,7 +4,7 @@
 //! normalisation; `options.blank_key_parts`).
 
 use connector_sdk::{Fields, Record};
-use hub_store::{BlankKeyParts, MatchKeySpec, Normalize};
+use hub_domain::{BlankKeyParts, MatchKeySpec, Normalize};
 use serde_json::Value;
 use std::collections::HashMap;
 use unicode_normalization::UnicodeNormalization;

@@ -16,9 +16,9 @@ mod twoway;
 pub mod undo;
 
 use connector_sdk::ConnectorError;
+use hub_domain::{Direction, Run, RunCounts, RunError, RunStatus, RunWarning};
 use hub_store::changes::RunKind;
 use hub_store::pending::PendingUpdate;
-use hub_store::{Direction, Run, RunCounts, RunError, RunStatus, RunWarning};
 
 pub(crate) use changelog::RunCtx;
 
@@ -153,7 +153,7 @@ impl Plan {
 }
 
 /// Reads and decides like a run, but writes nothing and moves no cursor or link.
-pub async fn preview(hub: &Hub, flow: &hub_store::Flow) -> (RunReport, Plan) {
+pub async fn preview(hub: &Hub, flow: &hub_domain::Flow) -> (RunReport, Plan) {
     let mut plan = Plan::default();
     let noop = |_: &RunCounts| {};
     let report = match flow.spec.direction {
@@ -260,7 +260,7 @@ pub async fn execute(hub: &Hub, run: &Run, progress: Progress<'_>) -> RunReport 
 /// One sync of the flow, as far as `ctx` allows.
 async fn sync(
     hub: &Hub,
-    flow: &hub_store::Flow,
+    flow: &hub_domain::Flow,
     ctx: &RunCtx,
     progress: Progress<'_>,
 ) -> RunReport {

@@ -6,8 +6,8 @@ use connector_sdk::{
     Fields, MatchKey, ReadPage, ReadRequest, Record, WriteAction, WriteOp, WriteOutcome,
     WriteRequest,
 };
+use hub_domain::{now_ms, BlankKeyParts, Flow, MatchKeySpec, RunCounts, RunError, RunWarning};
 use hub_store::links::{Link, PageCommit};
-use hub_store::{now_ms, BlankKeyParts, Flow, MatchKeySpec, RunCounts, RunError, RunWarning};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -488,7 +488,7 @@ impl Newest {
 /// that does not, the whole window is read and the newest `cap` kept here.
 async fn newest_of_window(
     source: &mut ConnectorClient,
-    spec: &hub_store::FlowSpec,
+    spec: &hub_domain::FlowSpec,
     fields: Option<Vec<String>>,
     since: Option<String>,
     cap: u64,

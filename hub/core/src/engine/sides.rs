@@ -6,8 +6,8 @@
 
 use connector_sdk::protocol::{Call, Reply};
 use connector_sdk::{Fields, ReadPage, ReadRequest, Record, WriteOp, WriteRequest, WriteResult};
+use hub_domain::{BlankKeyParts, MatchKeySpec, RunWarning};
 use hub_engine::{EngineError, Match, RecordSide, Shape, SideId};
-use hub_store::{BlankKeyParts, MatchKeySpec, RunWarning};
 use std::collections::BTreeMap;
 
 use super::client::ConnectorClient;

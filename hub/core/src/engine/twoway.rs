@@ -6,9 +6,9 @@
 //! both is settled by the flow's policy, the hub's own writes are recognised by their content,
 //! never by their version) live in `hub-engine`, once for every connector.
 
+use hub_domain::{now_ms, ConflictPolicy, Flow, RunCounts, RunError, RunWarning};
 use hub_engine::run::{execute, prepare};
 use hub_engine::{Ambiguity, Config, EngineError, Failure, Policy, Report, SideId};
-use hub_store::{now_ms, ConflictPolicy, Flow, RunCounts, RunError, RunWarning};
 
 use super::client::ConnectorClient;
 use super::ledger::StoreLedger;

@@ -10,9 +10,9 @@
 //! does not simply write the change again. A later change of the source record syncs as usual.
 
 use connector_sdk::{Fields, ReadRequest, WriteAction, WriteOp, WriteOutcome, WriteRequest};
+use hub_domain::{Endpoint, Flow, Run, RunCounts, RunError, RunStatus, Trigger};
 use hub_store::changes::{ChangeAction, RunChange, RunKind, StoredChange, Undone};
 use hub_store::links::{Link, PageCommit};
-use hub_store::{Endpoint, Flow, Run, RunCounts, RunError, RunStatus, Trigger};
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -108,7 +108,7 @@ fn number(s: &str, max: u32) -> Option<u32> {
 mod tests {
     use super::*;
     use crate::schedule::CompiledSchedule;
-    use hub_store::Schedule;
+    use hub_domain::Schedule;
 
     fn cadence(cron: &str) -> Cadence {
         CompiledSchedule::parse(&Schedule {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use connector_sdk::{ObjectSchema, SettingKind};
-use hub_store::{Direction, FlowSpec};
+use hub_domain::{Direction, FlowSpec};
 
 use crate::error::{HubError, HubResult};
 

@@ -9,7 +9,7 @@
 //! rule (a `{"constant": v}` rule gives a fixed value).
 
 use connector_sdk::{FieldSchema, FieldType, ObjectSchema};
-use hub_store::{Direction, FlowSpec};
+use hub_domain::{Direction, FlowSpec};
 
 use crate::engine::transforms::{parse, Transform};
 use crate::error::{HubError, HubResult};

@@ -1,4 +1,5 @@
-//! The records the store keeps, in the shapes of API.md (snake_case JSON, ids as strings).
+//! The hub's domain: connections, flows, runs, tokens and inquiries in the shapes of API.md
+//! (snake_case JSON, ids as strings). The store persists them, core applies the rules, the web shows them.
 
 use connector_sdk::Secret;
 use serde::{Deserialize, Serialize};
