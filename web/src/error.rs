@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use connector_sdk::{ConnectorError, ErrorKind};
 use hub_core::HubError;
+use hub_messages::Lang;
 use serde_json::json;
 
 #[derive(Debug)]
@@ -74,7 +75,7 @@ impl ApiError {
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         match e {
-            HubError::Invalid { field, message } => ApiError::bad_request(field, message),
+            HubError::Invalid { field, message } => ApiError::bad_request(field, message.to_string()),
             HubError::Unprocessable { field, message } => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: "unprocessable".into(),
@@ -86,11 +87,10 @@ impl From<HubError> for ApiError {
                 code,
                 field,
                 message,
-                message_ja,
             } => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: code.into(),
-                message: format!("{field}: {message_ja} / {message}"),
+                message: format!("{field}: {} / {message}", message.render_full(Lang::Ja)),
                 field: Some(field),
             },
             HubError::NotFound { what, id } => ApiError::new(
@@ -99,7 +99,7 @@ impl From<HubError> for ApiError {
                 format!("{what} '{id}' not found"),
             ),
             HubError::Conflict { code, message } => {
-                ApiError::new(StatusCode::CONFLICT, code, message)
+                ApiError::new(StatusCode::CONFLICT, code, message.to_string())
             }
             HubError::Connector(c) => connector_error(&c),
             HubError::Store(s) => {

@@ -5,6 +5,7 @@ use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
 use hub_domain::{Connection, Flow, Millis, Run, RunError};
 use serde_json::{json, Value};
+use hub_messages::Message;
 
 pub fn ts(ms: Option<Millis>) -> Value {
     match ms.and_then(|m| Utc.timestamp_millis_opt(m).single()) {
@@ -57,10 +58,20 @@ pub fn pending_record(p: &hub_store::pending::PendingRecord) -> Value {
         "record": p.record,
         "side": p.side,
         "code": p.code,
-        "message": p.message,
+        "message": Message::stored_both(&p.message),
         "since": ts(Some(p.since)),
         "first_run": p.first_run_id,
         "last_run": p.last_run_id,
+    })
+}
+
+/// A record's error with its message in both languages (the API has no page language).
+pub fn run_error(e: &RunError) -> Value {
+    json!({
+        "record": e.record,
+        "side": e.side,
+        "code": e.code,
+        "message": Message::stored_both(&e.message),
     })
 }
 
@@ -76,10 +87,10 @@ pub fn run(r: &Run, errors: Option<&[RunError]>) -> Value {
         "scheduled_for": ts(r.scheduled_for),
         "attempt": r.attempt,
         "counts": r.counts,
-        "message": r.message,
+        "message": r.message.as_deref().map(Message::stored_both),
     });
     if let Some(e) = errors {
-        v["errors"] = json!(e);
+        v["errors"] = e.iter().map(run_error).collect();
     }
     v
 }

@@ -11,6 +11,7 @@ use hub_store::{Store, StoreError};
 use std::sync::Arc;
 
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 
 /// What a user or an API token may do: an admin changes connections, flows and users; an
 /// operator runs flows (今すぐ実行, 失敗分のみ再実行, 元に戻す, preview, 接続テスト, 連携トークンの更新)
@@ -69,10 +70,9 @@ pub fn parse_token_lifetime(field: &str, value: &str) -> HubResult<i64> {
     let bad = || {
         HubError::invalid(
             field,
-            format!(
-                "'{v}' is not a lifetime: give a whole number of days or hours, \
-                 at least 1 and at most {MAX_TOKEN_DAYS} days, e.g. 90d or 12h"
-            ),
+            Message::new("err.token_lifetime")
+                .with("value", v)
+                .with("max", MAX_TOKEN_DAYS),
         )
     };
     let (digits, unit_ms) = if let Some(n) = v.strip_suffix('d') {
@@ -113,7 +113,7 @@ pub fn check_username(field: &str, value: &str) -> HubResult<String> {
     if !ok {
         return Err(HubError::invalid(
             field,
-            "may contain only letters, digits and . _ - @",
+            Message::new("err.username_chars"),
         ));
     }
     Ok(v)
@@ -123,18 +123,18 @@ pub fn check_username(field: &str, value: &str) -> HubResult<String> {
 pub fn check_password(field: &str, value: &str) -> HubResult<()> {
     let n = value.chars().count();
     if n == 0 {
-        return Err(HubError::invalid(field, "is required"));
+        return Err(HubError::invalid(field, Message::new("err.required")));
     }
     if n < MIN_PASSWORD_CHARS {
         return Err(HubError::invalid(
             field,
-            format!("must be at least {MIN_PASSWORD_CHARS} characters (got {n})"),
+            Message::new("err.min_len").with("min", MIN_PASSWORD_CHARS).with("got", n),
         ));
     }
     if n > MAX_PASSWORD_CHARS {
         return Err(HubError::invalid(
             field,
-            format!("must be at most {MAX_PASSWORD_CHARS} characters (got {n})"),
+            Message::new("err.max_len").with("max", MAX_PASSWORD_CHARS).with("got", n),
         ));
     }
     Ok(())
@@ -188,10 +188,10 @@ pub async fn create_first_admin(
     store
         .insert_first_user(&name, &h, Role::Admin.as_str())
         .await?
-        .ok_or(HubError::Conflict {
-            code: "setup_done",
-            message: "the first administrator already exists; sign in instead".into(),
-        })
+        .ok_or(HubError::conflict(
+            "setup_done",
+            Message::new("err.setup_done"),
+        ))
 }
 
 /// The user if the name and password match. An unknown name costs as much time as a wrong

@@ -29,15 +29,10 @@ impl Hub {
             let known: Vec<&str> = manifest.actions.iter().map(|a| a.id.as_str()).collect();
             return Err(HubError::unprocessable(
                 "action",
-                format!(
-                    "connector '{}' has no action '{action}'; it offers: {}",
-                    conn.connector_id,
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
+                Message::new("err.no_action")
+                    .with("connector", &conn.connector_id)
+                    .with("action", action)
+                    .with("known", if known.is_empty() { "-".to_string() } else { known.join(", ") }),
             ));
         }
         let declared: Vec<String> = manifest.credentials.iter().map(|f| f.key.clone()).collect();

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::egress::{self, EgressPolicy};
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 use crate::validate;
 use crate::Hub;
 
@@ -41,7 +42,7 @@ impl Hub {
         self.plugins.plugin(connector_id).map(|p| &p.manifest).ok_or_else(|| {
             HubError::invalid(
                 "connector",
-                format!("unknown connector '{connector_id}'; GET /api/connectors lists the loaded ones"),
+                Message::new("err.unknown_connector").with("connector", connector_id),
             )
         })
     }
@@ -316,10 +317,10 @@ impl Hub {
     /// Deletes a connection no flow uses; `Conflict in_use` (409) while a flow reads or writes it.
     pub async fn delete_connection(&self, id: &str) -> HubResult<()> {
         match self.store.delete_connection(id).await {
-            Err(StoreError::Conflict(message)) => Err(HubError::Conflict {
-                code: "in_use",
-                message,
-            }),
+            Err(StoreError::Conflict(detail)) => Err(HubError::conflict(
+                "in_use",
+                Message::new("conn.in_use").with("detail", detail),
+            )),
             other => Ok(other?),
         }
     }
@@ -419,18 +420,12 @@ fn require_secrets_again(
         None => Ok(()),
         Some(first) => Err(HubError::invalid(
             first.clone(),
-            format!(
-                "{REENTER} with the change of {}: stored secrets are sent only to the endpoint they \
-                 were entered for (enter again: {})",
-                moved.join(", "),
-                missing.join(", ")
-            ),
+            Message::new("err.reenter_secret")
+                .with("settings", moved.join(", "))
+                .with("missing", missing.join(", ")),
         )),
     }
 }
-
-/// What the refusal starts with (the UI catalogue keys on it).
-pub const REENTER: &str = "must be entered again";
 
 fn check_settings(
     fields: &[SettingField],
@@ -444,7 +439,7 @@ fn check_settings(
             let known: Vec<&str> = fields.iter().map(|f| f.key.as_str()).collect();
             return Err(HubError::invalid(
                 format!("settings.{key}"),
-                format!("unknown setting; this connector has: {}", known.join(", ")),
+                Message::new("err.unknown_setting").with("known", known.join(", ")),
             ));
         }
     }
@@ -460,7 +455,7 @@ fn check_settings(
         };
         let Some(v) = raw else {
             if f.required && require {
-                return Err(HubError::invalid(field, "is required"));
+                return Err(HubError::invalid(field, Message::new("err.required")));
             }
             continue;
         };
@@ -471,14 +466,14 @@ fn check_settings(
             _ => {
                 return Err(HubError::invalid(
                     field,
-                    "must be text, a number or true/false",
+                    Message::new("err.setting_value"),
                 ))
             }
         };
         if text.chars().count() > 2000 {
             return Err(HubError::invalid(
                 field,
-                "is too long (at most 2000 characters)",
+                Message::new("err.too_long").with("max", 2000),
             ));
         }
         match &f.kind {
@@ -489,18 +484,18 @@ fn check_settings(
                 if !ok {
                     return Err(HubError::invalid(
                         field,
-                        "must be an http(s) URL such as https://example.cybozu.com",
+                        Message::new("err.url"),
                     ));
                 }
             }
             SettingKind::Number => {
                 if text.parse::<f64>().is_err() {
-                    return Err(HubError::invalid(field, "must be a number"));
+                    return Err(HubError::invalid(field, Message::new("err.number")));
                 }
             }
             SettingKind::Bool => {
                 if !matches!(text.as_str(), "true" | "false") {
-                    return Err(HubError::invalid(field, "must be true or false"));
+                    return Err(HubError::invalid(field, Message::new("err.bool")));
                 }
             }
             SettingKind::Select { options } => {
@@ -508,7 +503,7 @@ fn check_settings(
                     let allowed: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
                     return Err(HubError::invalid(
                         field,
-                        format!("must be one of: {}", allowed.join(", ")),
+                        Message::new("err.one_of").with("list", allowed.join(", ")),
                     ));
                 }
             }
@@ -520,12 +515,12 @@ fn check_settings(
         }
         if let Some(p) = &f.pattern {
             let re = Regex::new(p).map_err(|_| {
-                HubError::invalid(&field, "the connector declares an invalid pattern")
+                HubError::invalid(&field, Message::new("err.bad_pattern"))
             })?;
             if !re.is_match(&text) {
                 return Err(HubError::invalid(
                     field,
-                    format!("does not have the expected form ({p})"),
+                    Message::new("err.pattern").with("pattern", p),
                 ));
             }
         }
@@ -543,7 +538,7 @@ fn check_credentials(
         if !fields.iter().any(|f| &f.key == key) {
             return Err(HubError::invalid(
                 format!("credentials.{key}"),
-                "unknown credential for this connector",
+                Message::new("err.unknown_credential"),
             ));
         }
     }
@@ -552,7 +547,7 @@ fn check_credentials(
             if given.get(&f.key).is_none_or(|s| s.is_empty()) {
                 return Err(HubError::invalid(
                     format!("credentials.{}", f.key),
-                    "is required",
+                    Message::new("err.required"),
                 ));
             }
         }

@@ -22,6 +22,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 
 /// The admin's choice, from the hub's configuration.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,7 +99,7 @@ pub fn check_literal(policy: EgressPolicy, field: &str, value: &str) -> HubResul
         .and_then(|(h, _)| literal_ip(&h))
         .is_some_and(forbidden_ip);
     if bad {
-        return Err(HubError::invalid(field, refused_detail()));
+        return Err(HubError::invalid(field, Message::new("err.link_local")));
     }
     Ok(())
 }

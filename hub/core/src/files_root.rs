@@ -8,6 +8,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 
 /// The default root, relative to the hub's working folder.
 pub const DEFAULT_ROOT: &str = "data/files";
@@ -17,10 +18,7 @@ pub fn confine(root: &Path, field: &str, value: &str) -> HubResult<String> {
     let refuse = || {
         HubError::invalid(
             field,
-            format!(
-                "must be a folder inside {} (HUB_FILES_ROOT); give a name such as bugyo/csv, or ask the administrator to move the root",
-                root.display()
-            ),
+            Message::new("err.files_root").with("root", root.display()),
         )
     };
     let root = absolute(root);

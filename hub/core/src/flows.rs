@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use crate::engine::transforms::{parse, Transform};
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 use crate::schedule::CompiledSchedule;
 use crate::validate;
 use crate::Hub;
@@ -38,17 +39,14 @@ impl Hub {
             if self.store.get_connection(&ep.connection).await.is_err() {
                 return Err(HubError::unprocessable(
                     format!("{side}.connection"),
-                    format!(
-                        "no connection '{}'; GET /api/connections lists them",
-                        ep.connection
-                    ),
+                    Message::new("err.no_connection").with("id", &ep.connection),
                 ));
             }
         }
         if spec.source == spec.target {
             return Err(HubError::unprocessable(
                 "target",
-                "source and target are the same object",
+                Message::new("err.same_object"),
             ));
         }
         for (i, m) in spec.mapping.iter().enumerate() {
@@ -84,8 +82,9 @@ impl Hub {
                             return Err(HubError::refused(
                                 crate::validate::schema::INVALID_MAPPING,
                                 field,
-                                format!("ユーザー連携の接続「{connection}」がありません（GET /api/connections で一覧できます）"),
-                                format!("no connection '{connection}' whose user mapping '{}' goes through; GET /api/connections lists them", m.from),
+                                Message::new("refused.no_user_map_connection")
+                                    .with("connection", &connection)
+                                    .with("field", &m.from),
                             ))
                         }
                         Err(e) => return Err(e.into()),
@@ -99,8 +98,9 @@ impl Hub {
                     return Err(HubError::refused(
                         crate::validate::schema::INVALID_MAPPING,
                         field,
-                        format!("参照先の連携サービス「{flow}」がありません（GET /api/flows で一覧できます）"),
-                        format!("no flow '{flow}' to look '{}' up through; GET /api/flows lists them", m.from),
+                        Message::new("refused.no_lookup_flow")
+                            .with("flow", &flow)
+                            .with("field", &m.from),
                     ))
                 }
                 Err(e) => return Err(e.into()),
@@ -146,26 +146,17 @@ impl Hub {
             .await
             .map(|c| c.name)
             .unwrap_or_else(|_| connection.to_string());
-        let (side_ja, reason_ja) = (
-            if side == "source" {
-                "送信元"
-            } else {
-                "送信先"
-            },
-            e.message_ja.as_deref().unwrap_or(&e.message),
-        );
         HubError::refused(
             "connection_unreachable",
             format!("{side}.connection"),
-            format!(
-                "{side_ja}の接続「{name}」からオブジェクトの一覧を取得できないため、項目の対応付けを確認できません（{reason_ja}）。\
-                 接続テストで接続を確認してから保存し直してください"
-            ),
-            format!(
-                "cannot list the objects of {side} connection '{name}' to check the mapping ({} {}); \
-                 check it with POST /api/connections/{connection}/check and save again",
-                e.code, e.message
-            ),
+            Message::new("refused.connection_unreachable")
+                .with_text("side", side_key(side))
+                .with("name", name)
+                .with_local(
+                    "detail",
+                    e.message_ja.as_deref().unwrap_or(&e.message),
+                    format!("{} {}", e.code, e.message),
+                ),
         )
     }
 
@@ -233,23 +224,23 @@ fn same_schema_inputs(a: &FlowSpec, b: &FlowSpec) -> bool {
 fn unknown_object(side: &str, ep: &Endpoint, objects: &[ObjectSchema]) -> HubError {
     let known: Vec<&str> = objects.iter().map(|o| o.id.as_str()).collect();
     let known = known.join(", ");
-    let side_ja = if side == "source" {
-        "送信元"
-    } else {
-        "送信先"
-    };
     HubError::refused(
         "unknown_object",
         format!("{side}.object"),
-        format!(
-            "{side_ja}の接続にオブジェクト「{}」はありません（オブジェクト: {known}）",
-            ep.object
-        ),
-        format!(
-            "{side} connection has no object '{}' (objects: {known})",
-            ep.object
-        ),
+        Message::new("refused.unknown_object")
+            .with_text("side", side_key(side))
+            .with("object", &ep.object)
+            .with("known", known),
     )
+}
+
+/// The catalogue's word for a flow's side: 送信元 / 送信先.
+fn side_key(side: &str) -> &'static str {
+    if side == "source" {
+        "side.source"
+    } else {
+        "side.target"
+    }
 }
 
 impl Hub {

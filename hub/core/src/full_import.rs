@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::engine::client::ConnectorClient;
 use crate::engine::SOURCE_SINCE;
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 use crate::Hub;
 
 /// What a full import of a flow will read and about how many calls it takes.
@@ -29,8 +30,7 @@ fn one_way(flow: &Flow) -> HubResult<()> {
         return Err(HubError::refused(
             "not_supported",
             "direction",
-            "全件の取り込みは一方向の連携でのみ使えます",
-            "a full import is for one-way flows",
+            Message::new("refused.full_import_two_way"),
         ));
     }
     Ok(())

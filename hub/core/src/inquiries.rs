@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::error::{HubError, HubResult};
+use hub_messages::{t, Lang, Message};
 use crate::validate;
 use crate::Hub;
 
@@ -36,43 +37,42 @@ fn now_ms() -> Millis {
     hub_domain::now_ms()
 }
 
-/// The inquiry's fields with their labels, in Japanese and in English.
-fn fields_text(i: &Inquiry) -> (String, String) {
+/// The inquiry's fields with their labels, in one language.
+fn fields_text(i: &Inquiry, lang: Lang) -> String {
     let f = &i.fields;
-    let ja = format!(
-        "貴社名: {}\nご担当者氏名: {}\nご担当者メールアドレス: {}\nコネクタの登録番号: {}\nコネクタの名前: {}\n受付番号: {}\n",
-        f.company, f.name, f.email, f.registration_number, f.connector_name, i.id
-    );
-    let en = format!(
-        "Company: {}\nContact person: {}\nEmail address: {}\nConnector registration number: {}\nConnector name: {}\nReference: {}\n",
-        f.company, f.name, f.email, f.registration_number, f.connector_name, i.id
-    );
-    (ja, en)
+    Message::new("inquiry_mail.fields")
+        .with("company", &f.company)
+        .with("name", &f.name)
+        .with("email", &f.email)
+        .with("registration_number", &f.registration_number)
+        .with("connector_name", &f.connector_name)
+        .with("id", &i.id)
+        .render(lang)
+}
+
+/// The same text in Japanese, then English below a rule.
+fn both(m: &Message) -> String {
+    format!("{}\n---\n{}", m.render(Lang::Ja), m.render(Lang::En))
 }
 
 /// The mail to the support address.
 pub fn support_message(i: &Inquiry) -> (String, String) {
-    let (ja, en) = fields_text(i);
-    let subject = format!(
-        "【連携ハブ】お問い合わせ: {} {} / Inquiry",
-        i.fields.company, i.fields.name
-    );
-    let body = format!(
-        "お問い合わせが届きました。返信するとお問い合わせの送信者に届きます。\n\n{ja}\n---\nA new inquiry arrived. Replying answers its sender.\n\n{en}"
-    );
-    (subject, body)
+    let subject = Message::new("inquiry_mail.support_subject")
+        .with("company", &i.fields.company)
+        .with("name", &i.fields.name)
+        .render(Lang::Ja);
+    let body = Message::new("inquiry_mail.support_body")
+        .with_local("fields", fields_text(i, Lang::Ja), fields_text(i, Lang::En));
+    (subject, both(&body))
 }
 
 /// The acknowledgement to the sender: Japanese first, English below.
 pub fn acknowledgement(i: &Inquiry) -> (String, String) {
-    let (ja, en) = fields_text(i);
-    let subject =
-        "【連携ハブ】お問い合わせを受け付けました / We have received your inquiry".to_string();
-    let body = format!(
-        "{} 様\n\nお問い合わせを受け付けました。後日メールでご回答いたします。\nお問い合わせは24時間受け付けていますが、17時以降のお問い合わせは翌営業日の回答となります。\n\n受け付けた内容:\n{ja}\n---\nDear {},\n\nWe have received your inquiry and will answer by email.\nInquiries received after 17:00 (JST) are answered on the next business day.\n\nWhat you sent:\n{en}",
-        i.fields.name, i.fields.name
-    );
-    (subject, body)
+    let subject = t(Lang::Ja, "inquiry_mail.ack_subject");
+    let body = Message::new("inquiry_mail.ack_body")
+        .with("name", &i.fields.name)
+        .with_local("fields", fields_text(i, Lang::Ja), fields_text(i, Lang::En));
+    (subject, both(&body))
 }
 
 impl Hub {
@@ -118,7 +118,7 @@ impl Hub {
         if !self.support_configured() {
             return Err(HubError::unprocessable(
                 "support_email",
-                "no support address is configured (HUB_SUPPORT_EMAIL or HUB_SUPPORT_WEBHOOK)",
+                Message::new("err.no_support_address"),
             ));
         }
         let now = now_ms();
@@ -129,14 +129,14 @@ impl Hub {
                     what: "inquiry",
                     id: id.to_string(),
                 }),
-                Some(i) if any_time && i.delivery_status == "sent" => Err(HubError::Conflict {
-                    code: "already_sent",
-                    message: "the inquiry has been delivered already".into(),
-                }),
-                Some(_) if any_time => Err(HubError::Conflict {
-                    code: "delivering",
-                    message: "the inquiry is being delivered now".into(),
-                }),
+                Some(i) if any_time && i.delivery_status == "sent" => Err(HubError::conflict(
+                    "already_sent",
+                    Message::new("err.inquiry_sent"),
+                )),
+                Some(_) if any_time => Err(HubError::conflict(
+                    "delivering",
+                    Message::new("err.inquiry_delivering"),
+                )),
                 Some(_) => Ok(None),
             };
         }

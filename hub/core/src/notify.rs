@@ -9,6 +9,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 use std::time::Duration;
 
+use hub_messages::{t, Lang, Message as Text};
+
 use crate::engine::RunReport;
 use crate::Hub;
 
@@ -28,37 +30,58 @@ pub struct NotifyConfig {
     pub inquiry_retry: Duration,
 }
 
-fn status_words(s: RunStatus) -> (&'static str, &'static str) {
+fn status_key(s: RunStatus) -> &'static str {
     match s {
-        RunStatus::Success => ("成功", "SUCCESS"),
-        RunStatus::Partial => ("一部失敗", "PARTIAL"),
-        RunStatus::Failed => ("失敗", "FAILED"),
-        RunStatus::Interrupted => ("中断", "INTERRUPTED"),
-        RunStatus::Skipped => ("スキップ", "SKIPPED"),
-        RunStatus::Queued | RunStatus::Running => ("実行中", "RUNNING"),
+        RunStatus::Success => "notify.status_success",
+        RunStatus::Partial => "notify.status_partial",
+        RunStatus::Failed => "notify.status_failed",
+        RunStatus::Interrupted => "notify.status_interrupted",
+        RunStatus::Skipped => "notify.status_skipped",
+        RunStatus::Queued | RunStatus::Running => "notify.status_running",
     }
 }
 
-/// The text every channel carries: Japanese first, then English.
+/// The text every channel carries, from the catalogue: Japanese first, then English.
 pub fn message(hub_url: &str, flow: &Flow, run: &Run, report: &RunReport) -> (String, String) {
-    let (ja, en) = status_words(report.status);
     let c = &report.counts;
-    let subject = format!("【連携ハブ】{} の処理結果: {ja} / {en}", flow.spec.name);
-    let mut body = format!(
-        "連携サービス「{}」の処理が{ja}しました。\nFlow \"{}\" finished: {en}.\n\n読込 {} / 作成 {} / 更新 {} / 変更なし {} / スキップ {} / 失敗 {}\nread {} created {} updated {} unchanged {} skipped {} failed {}\n",
-        flow.spec.name, flow.spec.name, c.read, c.created, c.updated, c.unchanged, c.skipped, c.failed,
-        c.read, c.created, c.updated, c.unchanged, c.skipped, c.failed
+    let name = &flow.spec.name;
+    let status = status_key(report.status);
+    let subject = format!(
+        "{} / {}",
+        Text::new("notify.subject")
+            .with("flow", name)
+            .with_text("status", status)
+            .render(Lang::Ja),
+        t(Lang::En, status)
     );
-    if ja == "成功" {
-        body = body.replace("が成功しました", "が完了しました");
+    let finished = Text::new("notify.finished")
+        .with("flow", name)
+        .with_text("status", status);
+    let counts = Text::new("notify.counts")
+        .with("read", c.read)
+        .with("created", c.created)
+        .with("updated", c.updated)
+        .with("unchanged", c.unchanged)
+        .with("skipped", c.skipped)
+        .with("failed", c.failed);
+    let mut body = String::new();
+    for part in [&finished, &counts] {
+        for lang in Lang::ALL {
+            body.push_str(&part.render(lang));
+            body.push('\n');
+        }
+        body.push('\n');
     }
     if let Some(m) = &report.message {
-        body.push_str(&format!("\n{m}\n"));
+        body.push_str(&format!("{}\n", Text::stored_both(m)));
     }
     for e in report.errors.iter().take(5) {
         body.push_str(&format!(
             "- {} ({}): {} {}\n",
-            e.record, e.side, e.code, e.message
+            e.record,
+            e.side,
+            e.code,
+            Text::stored_both(&e.message)
         ));
     }
     if c.warnings > 0 {
@@ -71,7 +94,9 @@ pub fn message(hub_url: &str, flow: &Flow, run: &Run, report: &RunReport) -> (St
         }
     }
     body.push_str(&format!(
-        "\n処理履歴 / history: {hub_url}/runs/{}\n",
+        "\n{} / {}: {hub_url}/runs/{}\n",
+        t(Lang::Ja, "notify.history"),
+        t(Lang::En, "notify.history"),
         run.id
     ));
     (subject, body)

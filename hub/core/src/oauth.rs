@@ -51,7 +51,7 @@ fn fill(template: &str, settings: &Map<String, Value>) -> HubResult<String> {
         let end = rest[start..]
             .find('}')
             .map(|e| start + e)
-            .ok_or_else(|| HubError::invalid("connector", "bad URL template in manifest"))?;
+            .ok_or_else(|| HubError::invalid("connector", Message::new("err.bad_url_template")))?;
         out.push_str(&rest[..start]);
         // `{a|b}`: the first of the named settings that is set (a custom URL, else a choice).
         let keys = &rest[start + 1..end];
@@ -67,7 +67,7 @@ fn fill(template: &str, settings: &Map<String, Value>) -> HubResult<String> {
                 let first = keys.split('|').next().unwrap_or(keys);
                 HubError::invalid(
                     format!("settings.{first}"),
-                    "is required to sign in (the authorization URL needs it)",
+                    Message::new("err.required_for_signin"),
                 )
             })?;
         out.push_str(value.trim_end_matches('/'));
@@ -163,10 +163,10 @@ impl Hub {
                 scopes: scopes.clone(),
                 extra: extra_authorize_params.clone(),
             }),
-            _ => Err(HubError::Conflict {
-                code: "not_oauth",
-                message: format!("connector '{connector_id}' does not use OAuth; its credentials are entered directly"),
-            }),
+            _ => Err(HubError::conflict(
+                "not_oauth",
+                Message::new("err.not_oauth").with("connector", connector_id),
+            )),
         }
     }
 
@@ -193,15 +193,15 @@ impl Hub {
         let id = secrets
             .credentials
             .get("client_id")
-            .ok_or_else(|| HubError::invalid("credentials.client_id", "is required for OAuth"))?;
+            .ok_or_else(|| HubError::invalid("credentials.client_id", Message::new("err.required")))?;
         let mut client = BasicClient::new(ClientId::new(id.expose().to_string()))
             .set_auth_uri(
                 AuthUrl::new(ep.authorize_url.clone())
-                    .map_err(|e| HubError::invalid("settings", format!("authorize URL: {e}")))?,
+                    .map_err(|e| HubError::invalid("settings", Message::new("err.bad_oauth_url").with("detail", format!("authorize URL: {e}"))))?,
             )
             .set_token_uri(
                 TokenUrl::new(ep.token_url.clone())
-                    .map_err(|e| HubError::invalid("settings", format!("token URL: {e}")))?,
+                    .map_err(|e| HubError::invalid("settings", Message::new("err.bad_oauth_url").with("detail", format!("token URL: {e}"))))?,
             )
             .set_auth_type(AuthType::RequestBody);
         if let Some(s) = secrets.credentials.get("client_secret") {
@@ -219,7 +219,7 @@ impl Hub {
     ) -> HubResult<String> {
         let (client, ep) = self.oauth_client(connection_id).await?;
         let redirect = RedirectUrl::new(redirect_uri.to_string())
-            .map_err(|e| HubError::invalid("redirect_uri", e.to_string()))?;
+            .map_err(|e| HubError::invalid("redirect_uri", Message::new("err.url").with("detail", e)))?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut req = client
             .authorize_url(CsrfToken::new_random)
@@ -253,12 +253,12 @@ impl Hub {
             .ok_or_else(|| {
                 HubError::invalid(
                     "state",
-                    "unknown or expired sign-in; start the connection's sign-in again",
+                    Message::new("err.oauth_state"),
                 )
             })?;
         let (client, _) = self.oauth_client(&pending.connection_id).await?;
         let redirect = RedirectUrl::new(pending.redirect_uri.clone())
-            .map_err(|e| HubError::invalid("redirect_uri", e.to_string()))?;
+            .map_err(|e| HubError::invalid("redirect_uri", Message::new("err.url").with("detail", e)))?;
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .set_redirect_uri(std::borrow::Cow::Owned(redirect))

@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use std::str::FromStr;
 
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 use hub_domain::{Millis, Schedule};
 
 mod cadence;
@@ -31,14 +32,14 @@ impl CompiledSchedule {
         let tz = Tz::from_str(s.timezone.trim()).map_err(|_| {
             HubError::unprocessable(
                 "schedule.timezone",
-                format!("unknown time zone '{}' (example: Asia/Tokyo)", s.timezone),
+                Message::new("err.timezone").with("timezone", &s.timezone),
             )
         })?;
         let fields: Vec<&str> = s.cron.split_whitespace().collect();
         let (expr, cadence) = match fields.as_slice() {
             [minute, hour, day, month, weekday] => {
                 let days = weekday_set(weekday).ok_or_else(|| {
-                    bad_cron(&s.cron, "the weekday field must use 0-7 or SUN-SAT")
+                    bad_cron(&s.cron, Message::new("err.cron_weekday"))
                 })?;
                 let dow = days.map_or_else(|| "*".to_string(), |d| cron_weekdays(&d));
                 let expr = format!("0 {minute} {hour} {day} {month} {dow}");
@@ -48,14 +49,16 @@ impl CompiledSchedule {
             _ => {
                 return Err(bad_cron(
                     &s.cron,
-                    "expected 5 fields: minute hour day month weekday (example: 0 5 * * *)",
+                    Message::new("err.cron_fields").with("count", fields.len()),
                 ))
             }
         };
         let schedule =
-            cron::Schedule::from_str(&expr).map_err(|e| bad_cron(&s.cron, &e.to_string()))?;
+            cron::Schedule::from_str(&expr).map_err(|e| {
+                bad_cron(&s.cron, Message::new("err.cron_value").with("detail", e))
+            })?;
         if schedule.upcoming(tz).next().is_none() {
-            return Err(bad_cron(&s.cron, "it never fires"));
+            return Err(bad_cron(&s.cron, Message::new("err.cron_never")));
         }
         Ok(CompiledSchedule {
             schedule,
@@ -115,11 +118,9 @@ pub fn display_time(ms: Millis) -> String {
         .unwrap_or_default()
 }
 
-fn bad_cron(expr: &str, why: &str) -> HubError {
-    HubError::unprocessable(
-        "schedule.cron",
-        format!("invalid cron expression '{expr}': {why}"),
-    )
+/// A refused cron expression: `why` says what is wrong with it, in the catalogue's words.
+fn bad_cron(expr: &str, why: Message) -> HubError {
+    HubError::unprocessable("schedule.cron", why.with("expr", expr))
 }
 
 /// The days a standard weekday field (0–7, 0 and 7 = Sunday, or SUN–SAT) names, indexed from

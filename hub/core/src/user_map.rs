@@ -6,6 +6,7 @@ use hub_store::user_map::UserPair;
 use std::collections::HashSet;
 
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 use crate::{validate, Hub};
 
 /// At most this many pairs per connection.
@@ -26,7 +27,7 @@ impl Hub {
         if pairs.len() > MAX_PAIRS {
             return Err(HubError::invalid(
                 "pairs",
-                format!("at most {MAX_PAIRS} pairs"),
+                Message::new("err.too_many_pairs").with("max", MAX_PAIRS),
             ));
         }
         let mut seen = HashSet::new();
@@ -40,7 +41,7 @@ impl Hub {
             if !seen.insert(from.to_lowercase()) {
                 return Err(HubError::invalid(
                     format!("pairs[{i}].from"),
-                    format!("'{from}' is mapped twice"),
+                    Message::new("err.mapped_twice").with("user", &from),
                 ));
             }
             out.push(UserPair { from, to });

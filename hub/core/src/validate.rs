@@ -7,6 +7,7 @@ pub mod schema;
 
 use crate::egress::{self, EgressPolicy};
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -35,13 +36,13 @@ pub fn text(field: &str, value: &str, max: usize) -> HubResult<String> {
     let v = visible(value);
     let v = v.as_str();
     if v.is_empty() {
-        return Err(HubError::invalid(field, "is required"));
+        return Err(HubError::invalid(field, Message::new("err.required")));
     }
     let n = v.chars().count();
     if n > max {
         return Err(HubError::invalid(
             field,
-            format!("must be at most {max} characters (got {n})"),
+            Message::new("err.max_len").with("max", max).with("got", n),
         ));
     }
     Ok(v.to_string())
@@ -55,10 +56,7 @@ pub fn email(field: &str, value: &str) -> HubResult<String> {
             .unwrap_or_else(|_| unreachable!("constant pattern"))
     });
     if !re.is_match(&v) {
-        return Err(HubError::invalid(
-            field,
-            "is not a valid email address (example: taro@example.co.jp)",
-        ));
+        return Err(HubError::invalid(field, Message::new("err.email")));
     }
     Ok(v)
 }
@@ -79,10 +77,7 @@ pub fn phone(field: &str, value: &str) -> HubResult<String> {
             && digits.chars().all(|c| c.is_ascii_digit())
     };
     if !ok {
-        return Err(HubError::invalid(
-            field,
-            "must be a phone number such as 03-1234-5678",
-        ));
+        return Err(HubError::invalid(field, Message::new("err.phone")));
     }
     Ok(v)
 }
@@ -93,9 +88,9 @@ pub fn registration_number(field: &str, value: &str, pattern: Option<&str>) -> H
     let v = text(field, &to_half_width(value), 32)?;
     let default = r"^[0-9A-Za-z][0-9A-Za-z-]{3,31}$";
     let re = Regex::new(pattern.unwrap_or(default))
-        .map_err(|_| HubError::invalid(field, "the connector declares an invalid pattern"))?;
+        .map_err(|_| HubError::invalid(field, Message::new("err.bad_pattern")))?;
     if !re.is_match(&v) {
-        return Err(HubError::invalid(field, "is not a valid registration number (letters, digits and hyphens, as printed on the registration notice)"));
+        return Err(HubError::invalid(field, Message::new("err.registration_number")));
     }
     Ok(v)
 }
@@ -107,10 +102,7 @@ pub fn http_url(field: &str, value: &str, policy: EgressPolicy) -> HubResult<()>
         .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         .unwrap_or(false);
     if !ok {
-        return Err(HubError::invalid(
-            field,
-            "must be an http(s) URL such as https://hooks.slack.com/services/…",
-        ));
+        return Err(HubError::invalid(field, Message::new("err.url")));
     }
     egress::check_literal(policy, field, value)
 }
@@ -139,7 +131,7 @@ mod tests {
     fn text_of_only_invisible_characters_is_empty() {
         for blank in ["\u{200B}", "\u{FEFF} ", "\0\0", " \u{200D}\u{2060}\t"] {
             let e = text("company", blank, 100).unwrap_err();
-            assert!(e.to_string().contains("is required"), "{blank:?}: {e}");
+            assert_eq!(e.message(), Some(&Message::new("err.required")), "{blank:?}");
             assert!(is_blank(blank));
         }
         assert_eq!(
@@ -155,11 +147,11 @@ mod tests {
         let e = text("company", &"株".repeat(101), 100).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "company: must be at most 100 characters (got 101)"
+            "company: Enter at most 100 characters (now 101)"
         );
         assert_eq!(
             text("name", "  ", 100).unwrap_err().to_string(),
-            "name: is required"
+            "name: This field is required"
         );
     }
 

@@ -1,3 +1,4 @@
+use hub_messages::Message;
 use anyhow::{bail, Result};
 use hub_core::runner::Runner;
 use hub_core::HubError;
@@ -23,7 +24,10 @@ pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
                 println!(
                     "resuming run {} ({})",
                     r.id,
-                    r.message.as_deref().unwrap_or("queued")
+                    r.message
+                        .as_deref()
+                        .map(Message::stored_both)
+                        .unwrap_or_else(|| "queued".into())
                 );
                 r.id
             }
@@ -59,7 +63,10 @@ pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
     for e in report.errors.iter().take(20) {
         println!(
             "  error: record {} ({}): {} {}",
-            e.record, e.side, e.code, e.message
+            e.record,
+            e.side,
+            e.code,
+            Message::stored_both(&e.message)
         );
     }
     if report.errors.len() > 20 {
@@ -69,7 +76,7 @@ pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
         );
     }
     if let Some(m) = &report.message {
-        println!("  {m}");
+        println!("  {}", Message::stored_both(m));
     }
     hub.store.close().await;
     Ok(if report.status == RunStatus::Success {

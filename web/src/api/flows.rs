@@ -1,3 +1,4 @@
+use hub_messages::Message;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -139,7 +140,7 @@ pub async fn preview(State(s): State<AppState>, Path(id): Path<String>) -> ApiRe
         .partition(|e| e.code == "ambiguous_match");
     Ok(Json(json!({
         "ok": report.message.is_none(),
-        "message": report.message,
+        "message": report.message.as_deref().map(Message::stored_both),
         "counts": report.counts,
         "changes": plan.changes,
         "conflicts": plan.conflicts,

@@ -1,3 +1,4 @@
+use hub_messages::Message;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -124,7 +125,7 @@ pub async fn undo(State(s): State<AppState>, Path(id): Path<String>) -> ApiResul
         .left_alone
         .iter()
         .map(
-            |e| json!({"record": e.record, "side": e.side, "reason": e.code, "message": e.message}),
+            |e| json!({"record": e.record, "side": e.side, "reason": e.code, "message": Message::stored_both(&e.message)}),
         )
         .collect();
     Ok(Json(json!({

@@ -308,8 +308,8 @@ pub async fn edit_submit(
                 // An endpoint change without the secrets again (the hub's rule): the error goes
                 // on every credential to re-enter, not only the first the hub names.
                 if let hub_core::HubError::Invalid { message, .. } = &e {
-                    if let Some((_, list)) = message.split_once("(enter again: ") {
-                        for f in list.trim_end_matches(')').split(", ") {
+                    if let Some(list) = message.arg("missing") {
+                        for f in list.split(", ") {
                             let one = hub_core::HubError::invalid(f, message.clone());
                             messages::put(&mut errors, lang, &one, &fields::form_name);
                         }

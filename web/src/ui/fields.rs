@@ -118,7 +118,7 @@ pub fn credential_inputs(
 /// Checks one non-empty value against the field's kind and pattern; the error text if not.
 fn check_value(lang: Lang, f: &SettingField, v: &str) -> Option<String> {
     if v.chars().count() > 2000 {
-        return Some(t(lang, "err.too_long"));
+        return Some(tf(lang, "err.too_long", &[("max", "2000")]));
     }
     let ok = match &f.kind {
         SettingKind::Url => {

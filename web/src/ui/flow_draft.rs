@@ -594,15 +594,24 @@ mod tests {
         let e = hub_core::HubError::refused(
             "invalid_mapping",
             "mapping[1].to",
-            "送信先「取引先」(Accounts)に項目「Street」はありません",
-            "target object 'Accounts' has no field 'Street'",
+            hub_messages::Message::new("refused.no_field")
+                .with_local(
+                    "side",
+                    "送信先「取引先」(Accounts)",
+                    "the target object 'Accounts'",
+                )
+                .with("field", "Street")
+                .with("known", "Account_Name"),
         );
         for (lang, want) in [
             (
                 Lang::Ja,
-                "送信先「取引先」(Accounts)に項目「Street」はありません",
+                "送信先「取引先」(Accounts)に項目「Street」はありません（項目: Account_Name）",
             ),
-            (Lang::En, "target object 'Accounts' has no field 'Street'"),
+            (
+                Lang::En,
+                "the target object 'Accounts' has no field 'Street' (fields: Account_Name)",
+            ),
         ] {
             let mut errors = FieldErrors::new();
             super::super::messages::put(&mut errors, lang, &e, &form_field);
@@ -611,14 +620,17 @@ mod tests {
         let unreachable = hub_core::HubError::refused(
             "connection_unreachable",
             "source.connection",
-            "接続できません",
-            "cannot connect",
+            hub_messages::Message::new("refused.connection_unreachable")
+                .with_text("side", "side.source")
+                .with("name", "kintone 本社")
+                .with_local("detail", "接続できません", "cannot connect"),
         );
         let mut errors = FieldErrors::new();
         super::super::messages::put(&mut errors, Lang::Ja, &unreachable, &form_field);
-        assert_eq!(
-            errors.get("src_conn").map(String::as_str),
-            Some("接続できません")
+        let shown = errors.get("src_conn").cloned().unwrap_or_default();
+        assert!(
+            shown.starts_with("送信元の接続「kintone 本社」から") && shown.contains("（接続できません）"),
+            "{shown}"
         );
     }
 }

@@ -3,6 +3,7 @@
 //! script submits on change; without script, the 読み込む button does), mapping rows are picked
 //! from both schemas, and saving shows the flow's page with its next five run times.
 
+use hub_messages::Message;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -440,12 +441,12 @@ pub async fn preview(
         .collect();
     let preview = context! {
         ok => report.message.is_none(),
-        message => report.message.clone(),
+        message => report.message.as_deref().map(|m| Message::stored_in(m, lang)),
         counts => report.counts,
         changes => changes,
         conflicts => plan.conflicts.clone(),
         errors => report.errors.iter().map(|e| context! {
-            record => e.record.clone(), code => e.code.clone(), message => e.message.clone(),
+            record => e.record.clone(), code => e.code.clone(), message => Message::stored_in(&e.message, lang),
         }).collect::<Vec<_>>(),
     };
     render_detail(&s, &v, &id, Some(preview), None).await
@@ -548,7 +549,7 @@ async fn render_detail(
                 record => p.record.clone(),
                 side => if p.side == "target" { t(lang, "run.side_target") } else { t(lang, "run.side_source") },
                 code => p.code.clone(),
-                message => p.message.clone(),
+                message => Message::stored_in(&p.message, lang),
                 since => labels::datetime(Some(p.since)),
                 run => p.last_run_id.clone(),
             }

@@ -196,7 +196,7 @@ pub async fn run_status(State(s): State<AppState>, ctx: Ctx, Path(id): Path<Stri
             "counts": r.counts,
             "written": r.counts.created + r.counts.updated,
             "progress": labels::counts_text(lang, &r),
-            "message": r.message,
+            "message": r.message.as_deref().map(|m| hub_messages::Message::stored_in(m, lang)),
         }))
         .into_response(),
         Err(e) => {

@@ -1,109 +1,7 @@
-//! The one catalogue of visible words: `i18n/ja.toml` (the default) and `i18n/en.toml`, both
-//! embedded. Sections flatten to dotted keys (`[home] title` is `home.title`); `{name}` in a
-//! text is filled from the caller's arguments. Templates call `t("key")`, Rust code `t(lang, key)`.
+//! The catalogue of visible words lives in `hub-messages` (shared with core's messages and the
+//! notifications); templates call `t("key")`, Rust code `t(lang, key)`.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-const JA: &str = include_str!("i18n/ja.toml");
-const EN: &str = include_str!("i18n/en.toml");
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Ja,
-    En,
-}
-
-impl Lang {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Ja => "ja",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim() {
-            "ja" => Some(Lang::Ja),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Ja => Lang::En,
-            Lang::En => Lang::Ja,
-        }
-    }
-}
-
-type Catalogue = HashMap<String, String>;
-
-fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalogue) {
-    for (k, v) in table {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            toml::Value::Table(t) => flatten(&key, t, out),
-            toml::Value::String(s) => {
-                out.insert(key, s.clone());
-            }
-            other => {
-                out.insert(key, other.to_string());
-            }
-        }
-    }
-}
-
-/// Parses a catalogue file; a broken file is a build mistake caught by the tests, so at run
-/// time it degrades to showing keys rather than failing every page.
-fn parse(text: &str) -> Catalogue {
-    let mut out = Catalogue::new();
-    match text.parse::<toml::Table>() {
-        Ok(t) => flatten("", &t, &mut out),
-        Err(e) => tracing::error!(error = %e, "the UI catalogue does not parse"),
-    }
-    out
-}
-
-fn catalogue(lang: Lang) -> &'static Catalogue {
-    static JA_C: OnceLock<Catalogue> = OnceLock::new();
-    static EN_C: OnceLock<Catalogue> = OnceLock::new();
-    match lang {
-        Lang::Ja => JA_C.get_or_init(|| parse(JA)),
-        Lang::En => EN_C.get_or_init(|| parse(EN)),
-    }
-}
-
-/// The text for `key`; the key itself if missing (the completeness test keeps that from
-/// happening in a release).
-pub fn t(lang: Lang, key: &str) -> String {
-    match catalogue(lang).get(key) {
-        Some(s) => s.clone(),
-        None => {
-            tracing::warn!(key, lang = lang.as_str(), "missing UI text");
-            key.to_string()
-        }
-    }
-}
-
-/// `t` with `{name}` placeholders filled.
-pub fn tf(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
-    let mut s = t(lang, key);
-    for (name, value) in args {
-        s = s.replace(&format!("{{{name}}}"), value);
-    }
-    s
-}
-
-pub fn has(lang: Lang, key: &str) -> bool {
-    catalogue(lang).contains_key(key)
-}
+pub use hub_messages::{has, t, tf, Lang};
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -130,41 +28,14 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn both_languages_have_the_same_keys_and_no_empty_text() {
-        let ja = parse(JA);
-        let en = parse(EN);
-        assert!(ja.len() > 100, "the Japanese catalogue did not parse");
-        let ja_keys: BTreeSet<_> = ja.keys().collect();
-        let en_keys: BTreeSet<_> = en.keys().collect();
-        let only_ja: Vec<_> = ja_keys.difference(&en_keys).collect();
-        let only_en: Vec<_> = en_keys.difference(&ja_keys).collect();
-        assert!(only_ja.is_empty(), "missing in en.toml: {only_ja:?}");
-        assert!(only_en.is_empty(), "missing in ja.toml: {only_en:?}");
-        for (k, v) in ja.iter().chain(en.iter()) {
-            assert!(!v.trim().is_empty(), "empty text for {k}");
-        }
-        // The same placeholders on both sides.
-        for (k, v) in &ja {
-            let holes = |s: &str| {
-                s.split('{')
-                    .skip(1)
-                    .filter_map(|p| p.split_once('}').map(|(h, _)| h.to_string()))
-                    .collect::<BTreeSet<_>>()
-            };
-            assert_eq!(holes(v), holes(&en[k]), "placeholders differ for {k}");
-        }
-    }
-
-    #[test]
     fn every_key_the_pages_use_exists_in_both_languages() {
-        let sections: BTreeSet<String> =
-            JA.parse::<toml::Table>().unwrap().keys().cloned().collect();
+        let sections = hub_messages::sections();
         let mut missing = vec![];
         let mut count = 0;
         for (name, text) in sources() {
             for k in used_keys(text, &sections) {
                 count += 1;
-                for lang in [Lang::Ja, Lang::En] {
+                for lang in Lang::ALL {
                     if !has(lang, &k) {
                         missing.push(format!("{name}: {k} ({})", lang.as_str()));
                     }
@@ -173,16 +44,5 @@ pub(crate) mod tests {
         }
         assert!(count > 100, "the key scan found only {count} uses");
         assert!(missing.is_empty(), "keys missing: {missing:#?}");
-    }
-
-    #[test]
-    fn japanese_is_the_default_and_placeholders_fill() {
-        assert_eq!(Lang::default(), Lang::Ja);
-        assert_eq!(t(Lang::Ja, "nav.home"), "連携サービス");
-        assert_eq!(t(Lang::En, "nav.home"), "Services");
-        assert_eq!(
-            tf(Lang::Ja, "err.max_len", &[("max", "100"), ("got", "101")]),
-            "100文字以内で入力してください（現在 101 文字）"
-        );
     }
 }

@@ -1,6 +1,7 @@
 //! How values read on the pages: times in Japan time as the manual prints them
 //! (2019/10/11 14:36:04 - 14:36:04), run statuses (SUCCESS…), triggers (手動/スケジュール…).
 
+use hub_messages::Message;
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
 use hub_domain::{Millis, Run, RunStatus, Trigger};
@@ -113,7 +114,7 @@ pub fn run_row(lang: Lang, r: &Run, flow_name: &str) -> Value {
         counts => r.counts,
         counts_text => counts_text(lang, r),
         attempt => r.attempt,
-        message => r.message.clone(),
+        message => r.message.as_deref().map(|m| Message::stored_in(m, lang)),
     }
 }
 

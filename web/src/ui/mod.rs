@@ -34,6 +34,8 @@ mod schedule_words;
 pub mod session;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod run_detail_tests;
 mod tokens;
 mod users;
 mod wizard;

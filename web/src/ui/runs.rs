@@ -2,6 +2,7 @@
 //! runs per day by result, and a run's page with エラー詳細 and what to do about each error,
 //! 失敗分のみ再実行 and 元に戻す (operators may, as 今すぐ実行).
 
+use hub_messages::Message;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
@@ -134,6 +135,24 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<RunsQuer
 }
 
 /// What to do about one record's error, from its code (connector codes vary, so by keyword).
+/// What happened to a record, in the catalogue's words, by its error's code: the same
+/// classes as [`hint_key`]; the system's own message is shown apart as 詳細.
+pub fn what_key(code: &str) -> &'static str {
+    match hint_key(code) {
+        "run_actions.hint_changed_since" => "run_error.changed_since",
+        "run_actions.hint_before_unknown" => "run_error.before_unknown",
+        "run_actions.hint_not_read_again" => "run_error.not_read_again",
+        "hint.ambiguous" => "run_error.ambiguous",
+        "hint.auth" => "run_error.auth",
+        "hint.rate" => "run_error.rate",
+        "hint.not_found" => "run_error.not_found",
+        "hint.conflict" => "run_error.conflict",
+        "hint.invalid" => "run_error.invalid",
+        "hint.transient" => "run_error.transient",
+        _ => "run_error.other",
+    }
+}
+
 pub fn hint_key(code: &str) -> &'static str {
     let c = code.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| c.contains(w));
@@ -235,7 +254,8 @@ pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>
                 record => e.record.clone(),
                 side => side_label(lang, &e.side),
                 code => e.code.clone(),
-                message => e.message.clone(),
+                what => t(lang, what_key(&e.code)),
+                detail => Message::stored_in(&e.message, lang),
                 hint => t(lang, hint_key(&e.code)),
             }
         })
@@ -308,9 +328,8 @@ async fn actions(s: &AppState, run: &Run, errors: usize) -> Result<Value, HubErr
 
 /// The sentence for a refused undo or retry, in the page's language.
 fn refusal(lang: Lang, e: &HubError) -> String {
-    match (e, lang) {
-        (HubError::Refused { message_ja, .. }, Lang::Ja) => message_ja.clone(),
-        (HubError::Refused { message, .. }, _) => message.clone(),
+    match e {
+        HubError::Refused { message, .. } => super::messages::field_message(lang, message),
         _ => super::messages::hub_error(lang, e),
     }
 }

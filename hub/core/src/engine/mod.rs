@@ -23,6 +23,7 @@ use hub_store::pending::PendingUpdate;
 pub(crate) use changelog::RunCtx;
 
 use crate::Hub;
+use hub_messages::Message;
 
 /// The flow's cursor row saying where reads start while it has no `source` cursor: an RFC 3339
 /// time (a capped first run began then: only what changed since is read), or empty (全件を取り込む:
@@ -209,7 +210,7 @@ fn record_error(record: &str, side: &str, r: &connector_sdk::WriteResult) -> (Ru
         // A conflict: the record changed since it was read; the next run reads it again.
         None => (
             "conflict".into(),
-            "レコードが読み込み後に変更されました / the record changed since it was read".into(),
+            Message::new("run_error.changed_after_read").to_stored(),
             true,
         ),
     };

@@ -21,6 +21,7 @@ use super::{
     SOURCE_SINCE,
 };
 use crate::Hub;
+use hub_messages::Message;
 
 struct Pending {
     source: Record,
@@ -594,7 +595,9 @@ pub(super) fn ambiguous(record: &str, detail: &str) -> RunError {
         record: record.to_string(),
         side: "target".into(),
         code: "ambiguous_match".into(),
-        message: format!("一致するレコードが特定できません（曖昧な一致）。どちらかのデータを修正してください / ambiguous match: {detail}"),
+        message: Message::new("run_error.ambiguous_match")
+            .with("detail", detail)
+            .to_stored(),
     }
 }
 

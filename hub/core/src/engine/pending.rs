@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use super::retry::Scope;
 use super::{sync, Fatal, Progress, RunCtx, RunReport};
 use crate::Hub;
+use hub_messages::Message;
 
 pub(super) async fn ordinary(
     hub: &Hub,
@@ -46,17 +47,16 @@ pub(super) async fn ordinary(
 
     let counts = plus(&first.counts, &second.counts);
     let ok = (pending.len() as i64 - first.counts.failed).max(0);
-    let mut message = format!(
-        "前回失敗した{}件を再試行（{ok}件成功） / retried the {} records that failed before ({ok} written)",
-        pending.len(),
-        pending.len()
-    );
+    let mut message = Message::new("run.retried_pending")
+        .with("count", pending.len())
+        .with("ok", ok)
+        .to_stored();
     let fatal = second
         .message
         .clone()
         .filter(|_| second.status == RunStatus::Failed);
     if let Some(m) = second.message.as_ref().filter(|_| fatal.is_none()) {
-        message = format!("{message}\n{m}");
+        message = Message::join_stored(&message, m);
     }
     // A record both passes failed on is listed once, with the later reason.
     let mut errors: Vec<RunError> = Vec::new();
@@ -81,7 +81,7 @@ pub(super) async fn ordinary(
     let mut report = RunReport::finish(counts, errors, fatal);
     report.warnings = warnings;
     report.message = Some(match report.message.take() {
-        Some(m) => format!("{m}\n{message}"),
+        Some(m) => Message::join_stored(&m, &message),
         None => message,
     });
     report.pending = PendingUpdate::Settle { tried };

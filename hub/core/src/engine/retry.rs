@@ -16,6 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::{Fatal, Progress, RunCtx, RunReport};
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 use crate::Hub;
 
 /// Most errors of one run a retry takes up.
@@ -174,9 +175,12 @@ pub(super) async fn execute(
     // The records tried come off the flow's pending list unless they failed again.
     out.pending = hub_store::pending::PendingUpdate::Settle { tried };
     if out.message.is_none() {
-        out.message = Some(format!(
-            "失敗分のみ再実行: 処理 {of_run} の失敗データ {wanted} 件 / retry of the {wanted} failed records of run {of_run}"
-        ));
+        out.message = Some(
+            Message::new("run.retry_of")
+                .with("run", of_run)
+                .with("count", wanted)
+                .to_stored(),
+        );
     }
     out
 }
@@ -212,18 +216,17 @@ impl Hub {
     pub async fn retry_failed(&self, run_id: &str) -> HubResult<String> {
         let of = self.store.get_run(run_id).await?;
         if !of.status.is_finished() {
-            return Err(HubError::Conflict {
-                code: "already_running",
-                message: format!("run {run_id} has not finished yet; wait for it to finish"),
-            });
+            return Err(HubError::conflict(
+                "already_running",
+                Message::new("err.run_not_finished").with("run", run_id),
+            ));
         }
         if let Some(req) = self.store.run_request(run_id).await? {
             if req.kind == RunKind::Undo {
                 return Err(HubError::refused(
                     "not_retryable",
                     "run",
-                    "元に戻す処理は再実行できません",
-                    "an undo run cannot be retried",
+                    Message::new("refused.not_retryable"),
                 ));
             }
         }
@@ -231,8 +234,7 @@ impl Hub {
             return Err(HubError::refused(
                 "nothing_to_retry",
                 "run",
-                format!("処理 {run_id} に失敗したデータはありません"),
-                format!("run {run_id} has no failed records"),
+                Message::new("refused.nothing_to_retry").with("run", run_id),
             ));
         }
         Ok(self

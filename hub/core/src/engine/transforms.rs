@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 
 pub const TRANSFORMS: &[&str] = &[
     "copy",
@@ -73,10 +74,9 @@ pub enum Transform {
 fn unknown(field: &str, what: &str) -> HubError {
     HubError::unprocessable(
         field,
-        format!(
-            "unknown transform {what}; available: {}",
-            TRANSFORMS.join(", ")
-        ),
+        Message::new("transform.unknown")
+            .with("what", what)
+            .with("known", TRANSFORMS.join(", ")),
     )
 }
 
@@ -92,7 +92,7 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
             other if other.starts_with("lookup") => {
                 return Err(HubError::unprocessable(
                     field,
-                    "a lookup names its flow in an object: {\"lookup\": \"FLOW_ID\"} or {\"lookup_reverse\": \"FLOW_ID\"}",
+                    Message::new("transform.lookup_object"),
                 ))
             }
             other => return Err(unknown(field, &format!("'{other}'"))),
@@ -107,7 +107,7 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
                     _ => {
                         return Err(HubError::unprocessable(
                             field,
-                            "split_name is \"last\" (姓) or \"first\" (名)",
+                            Message::new("transform.split_name"),
                         ))
                     }
                 }
@@ -123,7 +123,7 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
                 if fields.is_empty() {
                     return Err(HubError::unprocessable(
                         field,
-                        "concat needs a list of source fields",
+                        Message::new("transform.concat"),
                     ));
                 }
                 let separator = o
@@ -148,20 +148,20 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
                     _ => {
                         return Err(HubError::unprocessable(
                             field,
-                            "coalesce needs a list of source field names: {\"coalesce\": [\"担当者名\", \"会社名\"]}",
+                            Message::new("transform.coalesce"),
                         ))
                     }
                 }
             } else if let Some(f) = o.get("date_format") {
                 let f = f.as_str().ok_or_else(|| {
-                    HubError::unprocessable(field, "date_format is a pattern such as \"%Y/%m/%d\"")
+                    HubError::unprocessable(field, Message::new("transform.date_format"))
                 })?;
                 if chrono::format::StrftimeItems::new(f)
                     .any(|i| matches!(i, chrono::format::Item::Error))
                 {
                     return Err(HubError::unprocessable(
                         field,
-                        format!("date_format '{f}' is not a valid pattern"),
+                        Message::new("transform.date_pattern").with("pattern", f),
                     ));
                 }
                 Transform::DateFormat(f.to_string())
@@ -177,7 +177,7 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
                     _ => {
                         return Err(HubError::unprocessable(
                             field,
-                            format!("{key} is the id of another flow: {{\"{key}\": \"FLOW_ID\"}}"),
+                            Message::new("transform.flow_id").with("key", key),
                         ))
                     }
                 }
@@ -189,13 +189,13 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
                     _ => {
                         return Err(HubError::unprocessable(
                             field,
-                            "user_map is the id of the connection whose users are mapped: {\"user_map\": \"CONNECTION_ID\"}",
+                            Message::new("transform.user_map"),
                         ))
                     }
                 }
             } else if let Some(m) = o.get("map") {
                 let map = m.as_object().cloned().ok_or_else(|| {
-                    HubError::unprocessable(field, "map is an object of value → value")
+                    HubError::unprocessable(field, Message::new("transform.map"))
                 })?;
                 Transform::Table {
                     map,
@@ -319,22 +319,13 @@ impl Transform {
         }
     }
 
-    /// What the transform takes, in words for the refusal (Japanese, English).
-    pub fn takes(&self) -> (&'static str, &'static str) {
+    /// What the transform takes, as the catalogue key of its words for the refusal.
+    pub fn takes(&self) -> &'static str {
         match self {
-            Transform::DateFormat(_) => (
-                "日付・日時・文字列の項目",
-                "a date, date-time or text field",
-            ),
-            Transform::Lookup { .. } => (
-                "レコードIDを持つ文字列・数値・ルックアップの項目",
-                "a text, number or lookup field holding a record id",
-            ),
-            Transform::UserMap { .. } => (
-                "ユーザーのIDかメールアドレスを持つ項目",
-                "a field holding a user's id or email",
-            ),
-            _ => ("文字列の項目", "a text field"),
+            Transform::DateFormat(_) => "takes.date",
+            Transform::Lookup { .. } => "takes.record_id",
+            Transform::UserMap { .. } => "takes.user",
+            _ => "takes.text",
         }
     }
 

@@ -22,6 +22,7 @@ use super::matching::Side;
 use super::oneway::{open_failed, read_fields};
 use super::{record_error, Fatal, Progress, RunReport};
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 use crate::runner::Runner;
 use crate::Hub;
 
@@ -65,9 +66,12 @@ pub(super) async fn execute(
     report.retryable = false;
     if report.message.is_none() {
         let n = report.counts.created + report.counts.updated;
-        report.message = Some(format!(
-            "元に戻す: 処理 {of_run} の変更を {n} 件戻しました / undo of run {of_run}: {n} records restored"
-        ));
+        report.message = Some(
+            Message::new("run.undo_of")
+                .with("run", of_run)
+                .with("count", n)
+                .to_stored(),
+        );
     }
     report
 }
@@ -231,17 +235,17 @@ fn decide(c: &StoredChange, now: Option<&Seen>) -> Result<WriteOp, (&'static str
         (Some(b), _) => serde_json::from_str::<Fields>(b).map_err(|e| {
             (
                 "before_unreadable",
-                format!("変更前の内容を読めません / the recorded earlier content is unreadable: {e}"),
+                Message::new("run_error.before_unreadable")
+                    .with("detail", e)
+                    .to_stored(),
             )
         })?,
         (None, _) => {
             return Err((
                 "before_unknown",
-                format!(
-                    "送信先が自身の照合キーで更新したため、変更前の内容がありません（{}） / the earlier content of {} was never \
-                     shown to the hub (the target matched it by its own key)",
-                    ch.record_id, ch.record_id
-                ),
+                Message::new("run_error.before_unknown_record")
+                    .with("record", &ch.record_id)
+                    .to_stored(),
             ))
         }
     };
@@ -266,10 +270,9 @@ fn decide(c: &StoredChange, now: Option<&Seen>) -> Result<WriteOp, (&'static str
 fn changed_message(ch: &RunChange) -> (&'static str, String) {
     (
         "changed_since",
-        format!(
-            "処理の後で変更されているため、元に戻していません（{}） / {} changed since the run; left as it is",
-            ch.record_id, ch.record_id
-        ),
+        Message::new("run_error.changed_since_record")
+            .with("record", &ch.record_id)
+            .to_stored(),
     )
 }
 
@@ -437,18 +440,17 @@ impl Hub {
     pub async fn undo_run(&self, run_id: &str, trigger: Trigger) -> HubResult<UndoOutcome> {
         let of = self.store.get_run(run_id).await?;
         if !of.status.is_finished() {
-            return Err(HubError::Conflict {
-                code: "already_running",
-                message: format!("run {run_id} has not finished yet; wait for it to finish"),
-            });
+            return Err(HubError::conflict(
+                "already_running",
+                Message::new("err.run_not_finished").with("run", run_id),
+            ));
         }
         let (all, open) = self.store.count_run_changes(run_id).await?;
         if all == 0 {
             return Err(HubError::refused(
                 "nothing_to_undo",
                 "run",
-                format!("処理 {run_id} が変更したデータはありません"),
-                format!("run {run_id} changed no records"),
+                Message::new("refused.nothing_to_undo").with("run", run_id),
             ));
         }
         let mut undone = open == 0;
@@ -462,8 +464,7 @@ impl Hub {
             return Err(HubError::refused(
                 "already_undone",
                 "run",
-                format!("処理 {run_id} はすでに元に戻しています"),
-                format!("run {run_id} was undone already"),
+                Message::new("refused.already_undone").with("run", run_id),
             ));
         }
         let id = self

@@ -8,6 +8,7 @@ use connector_sdk::{ObjectSchema, SettingKind};
 use hub_domain::{Direction, FlowSpec};
 
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 
 pub const INVALID_FILTER: &str = "invalid_filter";
 
@@ -19,8 +20,7 @@ pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> H
             return Err(HubError::refused(
                 INVALID_FILTER,
                 format!("filters.target_options.{key}"),
-                "一方向の連携では送信先を絞り込めません（双方向にするか、この指定を外してください）",
-                "a one-way flow does not filter its target: make it two-way or leave this out",
+                Message::new("refused.one_way_target_filter"),
             ));
         }
     }
@@ -32,23 +32,16 @@ fn side(at: &str, given: &BTreeMap<String, String>, object: &ObjectSchema) -> Hu
         let field = format!("filters.{at}.{key}");
         let Some(option) = object.read_options.iter().find(|o| &o.key == key) else {
             let known: Vec<&str> = object.read_options.iter().map(|o| o.key.as_str()).collect();
-            let known = if known.is_empty() {
-                "なし / none".to_string()
+            let message = Message::new("refused.no_read_option")
+                .with_local("object", &object.name.ja, &object.name.en)
+                .with("id", &object.id)
+                .with("key", key);
+            let message = if known.is_empty() {
+                message.with_local("known", "なし", "none")
             } else {
-                known.join(", ")
+                message.with("known", known.join(", "))
             };
-            return Err(HubError::refused(
-                INVALID_FILTER,
-                field,
-                format!(
-                    "「{}」({}) に絞り込み「{key}」はありません（選べるもの: {known}）",
-                    object.name.ja, object.id
-                ),
-                format!(
-                    "object '{}' has no read option '{key}' (it has: {known})",
-                    object.id
-                ),
-            ));
+            return Err(HubError::refused(INVALID_FILTER, field, message));
         };
         if let SettingKind::Select { options } = &option.kind {
             if !options.iter().any(|o| &o.value == value) {
@@ -57,11 +50,10 @@ fn side(at: &str, given: &BTreeMap<String, String>, object: &ObjectSchema) -> Hu
                 return Err(HubError::refused(
                     INVALID_FILTER,
                     field,
-                    format!(
-                        "「{}」に「{value}」は選べません（選べる値: {known}）",
-                        option.label.ja
-                    ),
-                    format!("'{value}' is not a choice of '{key}' (choices: {known})"),
+                    Message::new("refused.not_a_choice")
+                        .with_local("option", &option.label.ja, &option.label.en)
+                        .with("value", value)
+                        .with("known", known),
                 ));
             }
         }
@@ -151,7 +143,7 @@ mod tests {
         let e = check(&spec(&[("window", "today")]), &calendar(), &calendar()).unwrap_err();
         assert!(
             matches!(&e, HubError::Refused { field, message, .. }
-                if field == "filters.source_options.window" && message.contains("events_window")),
+                if field == "filters.source_options.window" && message.arg("known").is_some_and(|k| k.contains("events_window"))),
             "{e:?}"
         );
         let e = check(
@@ -162,7 +154,7 @@ mod tests {
         .unwrap_err();
         assert!(
             matches!(&e, HubError::Refused { field, message, .. }
-                if field == "filters.source_options.events_window" && message.contains("today")),
+                if field == "filters.source_options.events_window" && message.arg("known").is_some_and(|k| k.contains("today"))),
             "{e:?}"
         );
     }

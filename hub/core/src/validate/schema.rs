@@ -13,6 +13,7 @@ use hub_domain::{Direction, FlowSpec};
 
 use crate::engine::transforms::{parse, Transform};
 use crate::error::{HubError, HubResult};
+use hub_messages::Message;
 
 pub const INVALID_MAPPING: &str = "invalid_mapping";
 
@@ -29,8 +30,8 @@ fn type_name(t: FieldType) -> String {
         .unwrap_or_else(|| format!("{t:?}"))
 }
 
-fn refuse(field: String, ja: String, en: String) -> HubError {
-    HubError::refused(INVALID_MAPPING, field, ja, en)
+fn refuse(field: String, message: Message) -> HubError {
+    HubError::refused(INVALID_MAPPING, field, message)
 }
 
 /// One side of the flow, for finding fields and naming the object in messages.
@@ -41,12 +42,13 @@ struct Side<'a> {
 }
 
 impl Side<'_> {
-    fn ja(&self) -> String {
-        format!("{}「{}」({})", self.ja, self.schema.name.ja, self.schema.id)
-    }
-
-    fn en(&self) -> String {
-        format!("{} object '{}'", self.en, self.schema.id)
+    /// The message with `{side}`: 送信元「取引先」(customers) / the source object 'customers'.
+    fn named(&self, message: Message) -> Message {
+        message.with_local(
+            "side",
+            format!("{}「{}」({})", self.ja, self.schema.name.ja, self.schema.id),
+            format!("the {} object '{}'", self.en, self.schema.id),
+        )
     }
 
     /// The field, or a refusal at `at` that lists what the object has.
@@ -62,8 +64,9 @@ impl Side<'_> {
         let known = known.join(", ");
         Err(refuse(
             at.to_string(),
-            format!("{}に項目「{id}」はありません（項目: {known}）", self.ja()),
-            format!("{} has no field '{id}' (fields: {known})", self.en()),
+            self.named(Message::new("refused.no_field"))
+                .with("field", id)
+                .with("known", known),
         ))
     }
 
@@ -120,12 +123,7 @@ pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> H
         if to.read_only {
             return Err(refuse(
                 format!("mapping[{i}].to"),
-                format!(
-                    "{}の項目「{}」は読み取り専用のため書き込めません",
-                    dst.ja(),
-                    m.to
-                ),
-                format!("field '{}' of the {} is read-only", m.to, dst.en()),
+                dst.named(Message::new("refused.read_only")).with("field", &m.to),
             ));
         }
         let input = match (&from, t.reads_source()) {
@@ -142,21 +140,13 @@ pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> H
             (None, false) => FieldType::Other,
         };
         if !t.accepts(input) {
-            let (ja, en) = t.takes();
             return Err(refuse(
                 format!("mapping[{i}].transform"),
-                format!(
-                    "変換「{name}」は{ja}に使います。{}の項目「{}」は {} 型です",
-                    src.ja(),
-                    m.from,
-                    type_name(input)
-                ),
-                format!(
-                    "transform '{name}' takes {en}; field '{}' of the {} is of type {}",
-                    m.from,
-                    src.en(),
-                    type_name(input)
-                ),
+                src.named(Message::new("refused.transform_input"))
+                    .with("transform", &name)
+                    .with_text("takes", t.takes())
+                    .with("field", &m.from)
+                    .with("type", type_name(input)),
             ));
         }
         let out = t.output(input);
@@ -167,24 +157,15 @@ pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> H
             if matches!(t, Transform::Lookup { .. } | Transform::UserMap { .. }) {
                 return Err(refuse(
                     format!("mapping[{i}].transform"),
-                    format!("変換「{name}」は片方向の連携サービスでのみ使えます"),
-                    format!("transform '{name}' is for one-way flows only"),
+                    Message::new("refused.one_way_transform").with("transform", &name),
                 ));
             }
             if let (Some(f), Some(inv)) = (from, t.inverse()) {
                 if f.read_only {
                     return Err(refuse(
                         format!("mapping[{i}].from"),
-                        format!(
-                            "{}の項目「{}」は読み取り専用です。双方向の連携では書き戻せません",
-                            src.ja(),
-                            m.from
-                        ),
-                        format!(
-                            "field '{}' of the {} is read-only, and a two-way flow writes it back",
-                            m.from,
-                            src.en()
-                        ),
+                        src.named(Message::new("refused.read_only_two_way"))
+                            .with("field", &m.from),
                     ));
                 }
                 let back = inv.output(to.field_type);
@@ -219,18 +200,19 @@ fn mismatch(
     into: &FieldSchema,
 ) -> HubError {
     let (v, f) = (type_name(value), type_name(into.field_type));
+    let message = Message::new("refused.type_mismatch")
+        .with("from", from)
+        .with("from_type", v)
+        .with("to", to)
+        .with("to_type", f);
+    let message = from_side.named(message);
+    let (ja, en) = (
+        format!("{}「{}」({})", to_side.ja, to_side.schema.name.ja, to_side.schema.id),
+        format!("the {} object '{}'", to_side.en, to_side.schema.id),
+    );
     refuse(
         format!("mapping[{i}].{part}"),
-        format!(
-            "型が合いません: {}の項目「{from}」({v}) は{}の項目「{to}」({f}) に書き込めません",
-            from_side.ja(),
-            to_side.ja()
-        ),
-        format!(
-            "type mismatch: field '{from}' ({v}) of the {} cannot be written into field '{to}' ({f}) of the {}",
-            from_side.en(),
-            to_side.en()
-        ),
+        message.with_local("to_side", ja, en),
     )
 }
 
@@ -241,20 +223,16 @@ fn required(side: &Side, written: &[&str]) -> HubResult<()> {
     }
     Err(refuse(
         "mapping".into(),
-        format!(
-            "{}の必須項目「{}」に対応付けがありません。レコードを作成できません",
-            side.ja(),
-            missing.join("」「")
-        ),
-        format!(
-            "required field(s) {} of the {} are not mapped, so records cannot be created there",
-            missing
-                .iter()
-                .map(|m| format!("'{m}'"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            side.en()
-        ),
+        side.named(Message::new("refused.required_unmapped"))
+            .with_local(
+                "fields",
+                missing.join("」「"),
+                missing
+                    .iter()
+                    .map(|m| format!("'{m}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
     ))
 }
 
@@ -330,10 +308,13 @@ mod tests {
                 code,
                 field,
                 message,
-                message_ja,
             } => {
                 assert_eq!(code, INVALID_MAPPING);
-                (field, message, message_ja)
+                (
+                    field,
+                    message.render(hub_messages::Lang::En),
+                    message.render(hub_messages::Lang::Ja),
+                )
             }
             other => panic!("{other:?}"),
         }

@@ -1,0 +1,91 @@
+//! A run's page words what happened to each refused record from the catalogue (by the error's
+//! code) in the page's language, keeps the remote system's own text apart under 詳細, and shows
+//! a coded run message in Japanese or English.
+
+use axum::body::{to_bytes, Body};
+use axum::http::{header, Request};
+use hub_domain::{Endpoint, FlowSpec, NewConnection, RunCounts, RunError, RunStatus, Trigger};
+use hub_messages::Message;
+use serde_json::json;
+use tower::ServiceExt;
+
+use crate::test_app::{session_for, TestApp};
+
+async fn page(t: &TestApp, path: &str, sid: &str, lang: &str) -> String {
+    let req = Request::get(path)
+        .header(header::COOKIE, format!("renkei_session={sid}; lang={lang}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = t.app.clone().oneshot(req).await.unwrap();
+    let body = to_bytes(resp.into_body(), 1 << 22).await.unwrap();
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+async fn partial_run(t: &TestApp) -> String {
+    let mut ids = vec![];
+    for name in ["kintone 本社", "Zoho"] {
+        let id = t
+            .store
+            .insert_connection(&NewConnection {
+                connector_id: "kintone".into(),
+                name: name.into(),
+                settings: Default::default(),
+                registration_number: String::new(),
+                phone: String::new(),
+                credentials: Default::default(),
+                refresh_token: None,
+            })
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let spec: FlowSpec = serde_json::from_value(json!({
+        "name": "顧客を同期",
+        "source": Endpoint { connection: ids[0].clone(), object: "customers".into() },
+        "target": Endpoint { connection: ids[1].clone(), object: "Accounts".into() },
+    }))
+    .unwrap();
+    let flow = t.store.insert_flow(&spec, None).await.unwrap();
+    let run = t.store.enqueue_run(&flow, Trigger::Manual, None).await.unwrap();
+    let refused = RunError {
+        record: "19".into(),
+        side: "target".into(),
+        code: "invalid_data".into(),
+        message: "INVALID_DATA: invalid value for Email (expected email)".into(),
+    };
+    let counts = RunCounts {
+        read: 2,
+        created: 1,
+        failed: 1,
+        ..Default::default()
+    };
+    let note = Message::new("run.retried_pending")
+        .with("count", 28)
+        .with("ok", 27)
+        .to_stored();
+    t.store
+        .finish_run(&run, RunStatus::Partial, &counts, Some(&note), &[refused])
+        .await
+        .unwrap();
+    run
+}
+
+#[tokio::test]
+async fn a_refused_record_reads_in_the_page_language_with_the_remote_text_under_details() {
+    let t = TestApp::start().await;
+    let (sid, _) = session_for(&t.store, "yamada", "admin").await;
+    let run = partial_run(&t).await;
+
+    let ja = page(&t, &format!("/runs/{run}"), &sid, "ja").await;
+    assert!(ja.contains("相手システムが項目の値を受け付けませんでした"), "{ja}");
+    assert!(ja.contains("<summary>詳細</summary>"), "{ja}");
+    assert!(ja.contains("invalid value for Email"), "{ja}");
+    assert!(ja.contains("前回失敗した28件を再試行（27件成功）"), "{ja}");
+    assert!(!ja.contains("msg:"), "a stored message is never shown raw: {ja}");
+
+    let en = page(&t, &format!("/runs/{run}"), &sid, "en").await;
+    assert!(en.contains("The other system refused a value of the record"), "{en}");
+    assert!(en.contains("<summary>Details</summary>"), "{en}");
+    assert!(en.contains("Retried the 28 records that failed before (27 written)"), "{en}");
+    assert!(!en.contains("前回失敗"), "{en}");
+}
