@@ -75,7 +75,9 @@ impl ApiError {
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         match e {
-            HubError::Invalid { field, message } => ApiError::bad_request(field, message.to_string()),
+            HubError::Invalid { field, message } => {
+                ApiError::bad_request(field, message.to_string())
+            }
             HubError::Unprocessable { field, message } => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: "unprocessable".into(),

@@ -4,8 +4,8 @@
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
 use hub_domain::{Connection, Flow, Millis, Run, RunError};
-use serde_json::{json, Value};
 use hub_messages::Message;
+use serde_json::{json, Value};
 
 pub fn ts(ms: Option<Millis>) -> Value {
     match ms.and_then(|m| Utc.timestamp_millis_opt(m).single()) {

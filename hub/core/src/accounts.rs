@@ -111,10 +111,7 @@ pub fn check_username(field: &str, value: &str) -> HubResult<String> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if !ok {
-        return Err(HubError::invalid(
-            field,
-            Message::new("err.username_chars"),
-        ));
+        return Err(HubError::invalid(field, Message::new("err.username_chars")));
     }
     Ok(v)
 }
@@ -128,13 +125,17 @@ pub fn check_password(field: &str, value: &str) -> HubResult<()> {
     if n < MIN_PASSWORD_CHARS {
         return Err(HubError::invalid(
             field,
-            Message::new("err.min_len").with("min", MIN_PASSWORD_CHARS).with("got", n),
+            Message::new("err.min_len")
+                .with("min", MIN_PASSWORD_CHARS)
+                .with("got", n),
         ));
     }
     if n > MAX_PASSWORD_CHARS {
         return Err(HubError::invalid(
             field,
-            Message::new("err.max_len").with("max", MAX_PASSWORD_CHARS).with("got", n),
+            Message::new("err.max_len")
+                .with("max", MAX_PASSWORD_CHARS)
+                .with("got", n),
         ));
     }
     Ok(())

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::connections::unexpected;
 use crate::{Hub, HubError, HubResult};
+use hub_messages::Message;
 
 /// The key under which an action's result carries secrets for the hub to store.
 pub const STORE_CREDENTIALS: &str = "store_credentials";
@@ -32,7 +33,14 @@ impl Hub {
                 Message::new("err.no_action")
                     .with("connector", &conn.connector_id)
                     .with("action", action)
-                    .with("known", if known.is_empty() { "-".to_string() } else { known.join(", ") }),
+                    .with(
+                        "known",
+                        if known.is_empty() {
+                            "-".to_string()
+                        } else {
+                            known.join(", ")
+                        },
+                    ),
             ));
         }
         let declared: Vec<String> = manifest.credentials.iter().map(|f| f.key.clone()).collect();

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use crate::egress::{self, EgressPolicy};
 use crate::error::{HubError, HubResult};
-use hub_messages::Message;
 use crate::validate;
 use crate::Hub;
+use hub_messages::Message;
 
 /// `POST /api/connections` body.
 #[derive(Debug, Clone, Deserialize)]
@@ -39,12 +39,15 @@ pub const REFRESH_TOKEN_KEY: &str = "refresh_token";
 
 impl Hub {
     pub fn manifest(&self, connector_id: &str) -> HubResult<&Manifest> {
-        self.plugins.plugin(connector_id).map(|p| &p.manifest).ok_or_else(|| {
-            HubError::invalid(
-                "connector",
-                Message::new("err.unknown_connector").with("connector", connector_id),
-            )
-        })
+        self.plugins
+            .plugin(connector_id)
+            .map(|p| &p.manifest)
+            .ok_or_else(|| {
+                HubError::invalid(
+                    "connector",
+                    Message::new("err.unknown_connector").with("connector", connector_id),
+                )
+            })
     }
 
     pub async fn create_connection(&self, input: ConnectionInput) -> HubResult<String> {
@@ -463,12 +466,7 @@ fn check_settings(
             Value::String(s) => crate::validate::visible(s),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            _ => {
-                return Err(HubError::invalid(
-                    field,
-                    Message::new("err.setting_value"),
-                ))
-            }
+            _ => return Err(HubError::invalid(field, Message::new("err.setting_value"))),
         };
         if text.chars().count() > 2000 {
             return Err(HubError::invalid(
@@ -482,10 +480,7 @@ fn check_settings(
                     .map(|u| matches!(u.scheme(), "http" | "https"))
                     .unwrap_or(false);
                 if !ok {
-                    return Err(HubError::invalid(
-                        field,
-                        Message::new("err.url"),
-                    ));
+                    return Err(HubError::invalid(field, Message::new("err.url")));
                 }
             }
             SettingKind::Number => {
@@ -514,9 +509,8 @@ fn check_settings(
             egress::check_literal(egress_policy, &field, &text)?;
         }
         if let Some(p) = &f.pattern {
-            let re = Regex::new(p).map_err(|_| {
-                HubError::invalid(&field, Message::new("err.bad_pattern"))
-            })?;
+            let re = Regex::new(p)
+                .map_err(|_| HubError::invalid(&field, Message::new("err.bad_pattern")))?;
             if !re.is_match(&text) {
                 return Err(HubError::invalid(
                     field,

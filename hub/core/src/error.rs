@@ -25,7 +25,10 @@ pub enum HubError {
     NotFound { what: &'static str, id: String },
     /// The state forbids it now (409): `already_running`, `in_use`.
     #[error("{message}")]
-    Conflict { code: &'static str, message: Message },
+    Conflict {
+        code: &'static str,
+        message: Message,
+    },
     /// The connector or the external system refused or failed.
     #[error("connector error: {0}")]
     Connector(ConnectorError),
@@ -80,9 +83,10 @@ impl From<StoreError> for HubError {
                 "already_running",
                 Message::new("err.already_running").with("flow", flow),
             ),
-            StoreError::Conflict(detail) => {
-                HubError::conflict("conflict", Message::new("err.conflict").with("detail", detail))
-            }
+            StoreError::Conflict(detail) => HubError::conflict(
+                "conflict",
+                Message::new("err.conflict").with("detail", detail),
+            ),
             other => HubError::Store(other),
         }
     }

@@ -14,10 +14,10 @@ use std::collections::HashMap;
 
 use crate::engine::transforms::{parse, Transform};
 use crate::error::{HubError, HubResult};
-use hub_messages::Message;
 use crate::schedule::CompiledSchedule;
 use crate::validate;
 use crate::Hub;
+use hub_messages::Message;
 
 impl Hub {
     async fn check_flow(

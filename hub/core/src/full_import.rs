@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::engine::client::ConnectorClient;
 use crate::engine::SOURCE_SINCE;
 use crate::error::{HubError, HubResult};
-use hub_messages::Message;
 use crate::Hub;
+use hub_messages::Message;
 
 /// What a full import of a flow will read and about how many calls it takes.
 #[derive(Debug, Clone, Serialize)]

@@ -16,9 +16,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::error::{HubError, HubResult};
-use hub_messages::{t, Lang, Message};
 use crate::validate;
 use crate::Hub;
+use hub_messages::{t, Lang, Message};
 
 pub const MAX_LEN: usize = 100;
 
@@ -61,8 +61,11 @@ pub fn support_message(i: &Inquiry) -> (String, String) {
         .with("company", &i.fields.company)
         .with("name", &i.fields.name)
         .render(Lang::Ja);
-    let body = Message::new("inquiry_mail.support_body")
-        .with_local("fields", fields_text(i, Lang::Ja), fields_text(i, Lang::En));
+    let body = Message::new("inquiry_mail.support_body").with_local(
+        "fields",
+        fields_text(i, Lang::Ja),
+        fields_text(i, Lang::En),
+    );
     (subject, both(&body))
 }
 

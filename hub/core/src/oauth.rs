@@ -18,6 +18,7 @@ use std::time::Duration;
 use crate::egress::{self, EgressPolicy};
 use crate::error::{HubError, HubResult};
 use crate::Hub;
+use hub_messages::Message;
 
 /// Refresh when less than this remains, so a call never starts with a token about to die.
 pub const REFRESH_MARGIN_MS: Millis = 60_000;
@@ -157,7 +158,12 @@ impl Hub {
         settings: &Map<String, Value>,
     ) -> HubResult<Endpoints> {
         match &self.manifest(connector_id)?.auth {
-            AuthSpec::OAuth2 { authorize_url, token_url, scopes, extra_authorize_params } => Ok(Endpoints {
+            AuthSpec::OAuth2 {
+                authorize_url,
+                token_url,
+                scopes,
+                extra_authorize_params,
+            } => Ok(Endpoints {
                 authorize_url: fill(authorize_url, settings)?,
                 token_url: fill(token_url, settings)?,
                 scopes: scopes.clone(),
@@ -190,19 +196,22 @@ impl Hub {
             .await
             .map_err(HubError::Connector)?;
         let secrets = self.store.connection_secrets(connection_id).await?;
-        let id = secrets
-            .credentials
-            .get("client_id")
-            .ok_or_else(|| HubError::invalid("credentials.client_id", Message::new("err.required")))?;
+        let id = secrets.credentials.get("client_id").ok_or_else(|| {
+            HubError::invalid("credentials.client_id", Message::new("err.required"))
+        })?;
         let mut client = BasicClient::new(ClientId::new(id.expose().to_string()))
-            .set_auth_uri(
-                AuthUrl::new(ep.authorize_url.clone())
-                    .map_err(|e| HubError::invalid("settings", Message::new("err.bad_oauth_url").with("detail", format!("authorize URL: {e}"))))?,
-            )
-            .set_token_uri(
-                TokenUrl::new(ep.token_url.clone())
-                    .map_err(|e| HubError::invalid("settings", Message::new("err.bad_oauth_url").with("detail", format!("token URL: {e}"))))?,
-            )
+            .set_auth_uri(AuthUrl::new(ep.authorize_url.clone()).map_err(|e| {
+                HubError::invalid(
+                    "settings",
+                    Message::new("err.bad_oauth_url").with("detail", format!("authorize URL: {e}")),
+                )
+            })?)
+            .set_token_uri(TokenUrl::new(ep.token_url.clone()).map_err(|e| {
+                HubError::invalid(
+                    "settings",
+                    Message::new("err.bad_oauth_url").with("detail", format!("token URL: {e}")),
+                )
+            })?)
             .set_auth_type(AuthType::RequestBody);
         if let Some(s) = secrets.credentials.get("client_secret") {
             client = client.set_client_secret(ClientSecret::new(s.expose().to_string()));
@@ -218,8 +227,9 @@ impl Hub {
         redirect_uri: &str,
     ) -> HubResult<String> {
         let (client, ep) = self.oauth_client(connection_id).await?;
-        let redirect = RedirectUrl::new(redirect_uri.to_string())
-            .map_err(|e| HubError::invalid("redirect_uri", Message::new("err.url").with("detail", e)))?;
+        let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|e| {
+            HubError::invalid("redirect_uri", Message::new("err.url").with("detail", e))
+        })?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut req = client
             .authorize_url(CsrfToken::new_random)
@@ -250,15 +260,11 @@ impl Hub {
             .take_oauth_state(state)
             .await?
             .filter(|p| now_ms() - p.created_at <= STATE_TTL_MS)
-            .ok_or_else(|| {
-                HubError::invalid(
-                    "state",
-                    Message::new("err.oauth_state"),
-                )
-            })?;
+            .ok_or_else(|| HubError::invalid("state", Message::new("err.oauth_state")))?;
         let (client, _) = self.oauth_client(&pending.connection_id).await?;
-        let redirect = RedirectUrl::new(pending.redirect_uri.clone())
-            .map_err(|e| HubError::invalid("redirect_uri", Message::new("err.url").with("detail", e)))?;
+        let redirect = RedirectUrl::new(pending.redirect_uri.clone()).map_err(|e| {
+            HubError::invalid("redirect_uri", Message::new("err.url").with("detail", e))
+        })?;
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .set_redirect_uri(std::borrow::Cow::Owned(redirect))

@@ -6,8 +6,8 @@ use hub_store::user_map::UserPair;
 use std::collections::HashSet;
 
 use crate::error::{HubError, HubResult};
-use hub_messages::Message;
 use crate::{validate, Hub};
+use hub_messages::Message;
 
 /// At most this many pairs per connection.
 pub const MAX_PAIRS: usize = 2000;

@@ -90,7 +90,10 @@ pub fn registration_number(field: &str, value: &str, pattern: Option<&str>) -> H
     let re = Regex::new(pattern.unwrap_or(default))
         .map_err(|_| HubError::invalid(field, Message::new("err.bad_pattern")))?;
     if !re.is_match(&v) {
-        return Err(HubError::invalid(field, Message::new("err.registration_number")));
+        return Err(HubError::invalid(
+            field,
+            Message::new("err.registration_number"),
+        ));
     }
     Ok(v)
 }
@@ -131,7 +134,11 @@ mod tests {
     fn text_of_only_invisible_characters_is_empty() {
         for blank in ["\u{200B}", "\u{FEFF} ", "\0\0", " \u{200D}\u{2060}\t"] {
             let e = text("company", blank, 100).unwrap_err();
-            assert_eq!(e.message(), Some(&Message::new("err.required")), "{blank:?}");
+            assert_eq!(
+                e.message(),
+                Some(&Message::new("err.required")),
+                "{blank:?}"
+            );
             assert!(is_blank(blank));
         }
         assert_eq!(

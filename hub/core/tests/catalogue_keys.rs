@@ -20,7 +20,10 @@ fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
 #[test]
 fn every_key_core_names_is_in_both_languages() {
     let mut files = vec![];
-    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     let sections = sections();
     let quoted = regex::Regex::new(r#""([a-z_]+)\.([a-z0-9_]+)""#).unwrap();
     let mut named = 0;

@@ -187,7 +187,9 @@ mod tests {
 
     #[test]
     fn a_message_renders_in_either_language_with_its_arguments() {
-        let m = Message::new("err.max_len").with("max", 100).with("got", 101);
+        let m = Message::new("err.max_len")
+            .with("max", 100)
+            .with("got", 101);
         assert_eq!(
             m.render(Lang::Ja),
             "100文字以内で入力してください（現在 101 文字）"

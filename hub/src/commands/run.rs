@@ -1,8 +1,8 @@
-use hub_messages::Message;
 use anyhow::{bail, Result};
 use hub_core::runner::Runner;
 use hub_core::HubError;
 use hub_domain::{now_ms, RunStatus, Trigger};
+use hub_messages::Message;
 use std::process::ExitCode;
 
 use crate::config::Config;

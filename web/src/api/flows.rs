@@ -1,9 +1,9 @@
-use hub_messages::Message;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use hub_core::Hub;
 use hub_domain::{FlowSpec, Trigger};
+use hub_messages::Message;
 use serde_json::{json, Value};
 
 use crate::error::ApiResult;

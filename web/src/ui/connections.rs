@@ -15,7 +15,7 @@ use super::auth::{Admin, Viewer};
 use super::fields;
 use super::form::Form;
 use super::home::{connection_checked, connection_status, connector_name};
-use super::i18n::{t, tf, Lang};
+use super::i18n::{tf, Lang};
 use super::labels;
 use super::messages::{self, FieldErrors};
 use super::render::{page_with_status, see_other, OrPage, PageError, PageResult};

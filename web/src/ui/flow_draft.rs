@@ -629,7 +629,8 @@ mod tests {
         super::super::messages::put(&mut errors, Lang::Ja, &unreachable, &form_field);
         let shown = errors.get("src_conn").cloned().unwrap_or_default();
         assert!(
-            shown.starts_with("送信元の接続「kintone 本社」から") && shown.contains("（接続できません）"),
+            shown.starts_with("送信元の接続「kintone 本社」から")
+                && shown.contains("（接続できません）"),
             "{shown}"
         );
     }

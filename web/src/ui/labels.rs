@@ -1,10 +1,10 @@
 //! How values read on the pages: times in Japan time as the manual prints them
 //! (2019/10/11 14:36:04 - 14:36:04), run statuses (SUCCESS…), triggers (手動/スケジュール…).
 
-use hub_messages::Message;
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
 use hub_domain::{Millis, Run, RunStatus, Trigger};
+use hub_messages::Message;
 use minijinja::{context, Value};
 
 use super::i18n::{t, tf, Lang};

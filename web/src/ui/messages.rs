@@ -7,7 +7,7 @@ use hub_core::HubError;
 use hub_messages::Message;
 use std::collections::BTreeMap;
 
-use super::i18n::{t, tf, Lang};
+use super::i18n::{t, Lang};
 
 /// Errors next to form fields, by field name.
 pub type FieldErrors = BTreeMap<String, String>;

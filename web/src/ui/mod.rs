@@ -27,6 +27,8 @@ pub mod login_limit;
 pub mod messages;
 mod passwords;
 pub mod render;
+#[cfg(test)]
+mod run_detail_tests;
 mod runs;
 #[cfg(test)]
 mod runs_tests;
@@ -34,8 +36,6 @@ mod schedule_words;
 pub mod session;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod run_detail_tests;
 mod tokens;
 mod users;
 mod wizard;

@@ -46,7 +46,11 @@ async fn partial_run(t: &TestApp) -> String {
     }))
     .unwrap();
     let flow = t.store.insert_flow(&spec, None).await.unwrap();
-    let run = t.store.enqueue_run(&flow, Trigger::Manual, None).await.unwrap();
+    let run = t
+        .store
+        .enqueue_run(&flow, Trigger::Manual, None)
+        .await
+        .unwrap();
     let refused = RunError {
         record: "19".into(),
         side: "target".into(),
@@ -77,15 +81,27 @@ async fn a_refused_record_reads_in_the_page_language_with_the_remote_text_under_
     let run = partial_run(&t).await;
 
     let ja = page(&t, &format!("/runs/{run}"), &sid, "ja").await;
-    assert!(ja.contains("相手システムが項目の値を受け付けませんでした"), "{ja}");
+    assert!(
+        ja.contains("相手システムが項目の値を受け付けませんでした"),
+        "{ja}"
+    );
     assert!(ja.contains("<summary>詳細</summary>"), "{ja}");
     assert!(ja.contains("invalid value for Email"), "{ja}");
     assert!(ja.contains("前回失敗した28件を再試行（27件成功）"), "{ja}");
-    assert!(!ja.contains("msg:"), "a stored message is never shown raw: {ja}");
+    assert!(
+        !ja.contains("msg:"),
+        "a stored message is never shown raw: {ja}"
+    );
 
     let en = page(&t, &format!("/runs/{run}"), &sid, "en").await;
-    assert!(en.contains("The other system refused a value of the record"), "{en}");
+    assert!(
+        en.contains("The other system refused a value of the record"),
+        "{en}"
+    );
     assert!(en.contains("<summary>Details</summary>"), "{en}");
-    assert!(en.contains("Retried the 28 records that failed before (27 written)"), "{en}");
+    assert!(
+        en.contains("Retried the 28 records that failed before (27 written)"),
+        "{en}"
+    );
     assert!(!en.contains("前回失敗"), "{en}");
 }

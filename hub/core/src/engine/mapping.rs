@@ -232,7 +232,7 @@ mod tests {
         .unwrap();
         assert!(
             e.to_string()
-                .starts_with("mapping[0].transform: unknown transform 'rot13'"),
+                .starts_with("mapping[0].transform: Unknown transform 'rot13'"),
             "{e}"
         );
     }

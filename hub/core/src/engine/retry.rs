@@ -16,8 +16,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::{Fatal, Progress, RunCtx, RunReport};
 use crate::error::{HubError, HubResult};
-use hub_messages::Message;
 use crate::Hub;
+use hub_messages::Message;
 
 /// Most errors of one run a retry takes up.
 const MAX_RECORDS: i64 = 100_000;

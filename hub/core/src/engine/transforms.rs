@@ -194,9 +194,10 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
                     }
                 }
             } else if let Some(m) = o.get("map") {
-                let map = m.as_object().cloned().ok_or_else(|| {
-                    HubError::unprocessable(field, Message::new("transform.map"))
-                })?;
+                let map = m
+                    .as_object()
+                    .cloned()
+                    .ok_or_else(|| HubError::unprocessable(field, Message::new("transform.map")))?;
                 Transform::Table {
                     map,
                     default: o.get("default").cloned(),

@@ -22,9 +22,9 @@ use super::matching::Side;
 use super::oneway::{open_failed, read_fields};
 use super::{record_error, Fatal, Progress, RunReport};
 use crate::error::{HubError, HubResult};
-use hub_messages::Message;
 use crate::runner::Runner;
 use crate::Hub;
+use hub_messages::Message;
 
 /// Clocks of the hub and the external system differ a little: the check reads from a bit
 /// before the run started.

@@ -123,7 +123,8 @@ pub fn check(spec: &FlowSpec, source: &ObjectSchema, target: &ObjectSchema) -> H
         if to.read_only {
             return Err(refuse(
                 format!("mapping[{i}].to"),
-                dst.named(Message::new("refused.read_only")).with("field", &m.to),
+                dst.named(Message::new("refused.read_only"))
+                    .with("field", &m.to),
             ));
         }
         let input = match (&from, t.reads_source()) {
@@ -207,7 +208,10 @@ fn mismatch(
         .with("to_type", f);
     let message = from_side.named(message);
     let (ja, en) = (
-        format!("{}「{}」({})", to_side.ja, to_side.schema.name.ja, to_side.schema.id),
+        format!(
+            "{}「{}」({})",
+            to_side.ja, to_side.schema.name.ja, to_side.schema.id
+        ),
         format!("the {} object '{}'", to_side.en, to_side.schema.id),
     );
     refuse(
@@ -364,14 +368,14 @@ mod tests {
             {"from": "会社名", "to": "Account_Name"}, {"from": "売上高", "to": "Since"}]}));
         assert_eq!(field, "mapping[1].to");
         assert!(
-            en.starts_with("type mismatch: field '売上高' (number)"),
+            en.starts_with("Type mismatch: field '売上高' (number)"),
             "{en}"
         );
         let (field, en, ja) = refusal(json!({"mapping": [
             {"from": "会社名", "to": "Account_Name"},
             {"from": "売上高", "to": "Account_Name", "transform": {"date_format": "%Y"}}]}));
         assert_eq!(field, "mapping[1].transform");
-        assert!(en.contains("transform 'date_format' takes a date"), "{en}");
+        assert!(en.contains("Transform 'date_format' takes a date"), "{en}");
         assert!(ja.contains("「売上高」は number 型"), "{ja}");
         let (field, _, _) = refusal(json!({"mapping": [
             {"from": "会社名", "to": "Account_Name"}, {"from": "会社名", "to": "Created_Time"}]}));
@@ -444,7 +448,7 @@ mod tests {
         check(&spec(json!({"mapping": flag})), &customers(), &accounts()).unwrap();
         let (field, en, _) = refusal(two(flag));
         assert_eq!(field, "mapping[1].from");
-        assert!(en.starts_with("type mismatch: field 'Description' (long_text) of the target object 'Accounts' cannot be written into field '休眠' (boolean)"), "{en}");
+        assert!(en.starts_with("Type mismatch: field 'Description' (long_text) of the target object 'Accounts' cannot be written into field '休眠' (boolean)"), "{en}");
         let (field, _, _) = refusal(two(json!([{"from": "会社名", "to": "Account_Name"},
             {"from": "$id", "to": "Account_Name", "transform": {"lookup": "f1"}}])));
         assert_eq!(field, "mapping[1].transform");
