@@ -123,7 +123,7 @@ fn mappings_are_checked_against_both_schemas_when_saved() {
         "mapping[1].to",
     );
     assert!(
-        m.contains("type mismatch: field '取引開始日' (date)")
+        m.contains("Type mismatch: field '取引開始日' (date)")
             && m.contains("'Employees' (number)"),
         "{m}"
     );
