@@ -383,7 +383,7 @@ fn the_edit_form_asks_for_the_secrets_again_on_the_field() {
     let path = format!("/connections/{id}");
     for (lang, words) in [
         ("", "もう一度入力してください"),
-        ("?lang=en", "enter this again"),
+        ("?lang=en", "enter them again"),
     ] {
         let page = b.get(&format!("{path}{lang}"));
         let token = csrf(&page);

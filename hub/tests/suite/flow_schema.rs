@@ -137,7 +137,7 @@ fn mappings_are_checked_against_both_schemas_when_saved() {
         "invalid_mapping",
         "mapping[1].transform",
     );
-    assert!(m.contains("transform 'date_format' takes a date"), "{m}");
+    assert!(m.contains("Transform 'date_format' takes a date"), "{m}");
     refused(
         &e,
         &flow(
