@@ -6,8 +6,8 @@ use chrono_tz::Tz;
 use std::str::FromStr;
 
 use crate::error::{HubError, HubResult};
-use hub_messages::Message;
 use hub_domain::{Millis, Schedule};
+use hub_messages::Message;
 
 mod cadence;
 pub use cadence::Cadence;
@@ -38,9 +38,8 @@ impl CompiledSchedule {
         let fields: Vec<&str> = s.cron.split_whitespace().collect();
         let (expr, cadence) = match fields.as_slice() {
             [minute, hour, day, month, weekday] => {
-                let days = weekday_set(weekday).ok_or_else(|| {
-                    bad_cron(&s.cron, Message::new("err.cron_weekday"))
-                })?;
+                let days = weekday_set(weekday)
+                    .ok_or_else(|| bad_cron(&s.cron, Message::new("err.cron_weekday")))?;
                 let dow = days.map_or_else(|| "*".to_string(), |d| cron_weekdays(&d));
                 let expr = format!("0 {minute} {hour} {day} {month} {dow}");
                 (expr, Cadence::read(minute, hour, day, month, days))
@@ -53,10 +52,8 @@ impl CompiledSchedule {
                 ))
             }
         };
-        let schedule =
-            cron::Schedule::from_str(&expr).map_err(|e| {
-                bad_cron(&s.cron, Message::new("err.cron_value").with("detail", e))
-            })?;
+        let schedule = cron::Schedule::from_str(&expr)
+            .map_err(|e| bad_cron(&s.cron, Message::new("err.cron_value").with("detail", e)))?;
         if schedule.upcoming(tz).next().is_none() {
             return Err(bad_cron(&s.cron, Message::new("err.cron_never")));
         }

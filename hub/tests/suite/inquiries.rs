@@ -230,7 +230,10 @@ fn a_support_webhook_must_be_http_and_not_link_local() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/hub.db", dir.path().display());
     for (url, words) in [
-        ("ftp://example.co.jp/in", "URL starting with http:// or https://"),
+        (
+            "ftp://example.co.jp/in",
+            "URL starting with http:// or https://",
+        ),
         ("http://169.254.169.254/latest", "Link-local"),
     ] {
         let out = std::process::Command::new(support::HUB)

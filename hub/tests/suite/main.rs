@@ -23,6 +23,7 @@ mod lookup_writeback;
 mod notifications;
 mod oauth_zoho;
 mod obc_csv_e2e;
+mod obc_csv_gaiji;
 mod obc_zoho_e2e;
 mod plugin_boundary;
 mod retry_failed;

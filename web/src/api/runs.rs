@@ -1,8 +1,8 @@
-use hub_messages::Message;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use hub_domain::{RunStatus, Trigger};
+use hub_messages::Message;
 use hub_store::changes::RunKind;
 use hub_store::runs::RunFilter;
 use serde::Deserialize;

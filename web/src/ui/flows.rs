@@ -3,7 +3,6 @@
 //! script submits on change; without script, the 読み込む button does), mapping rows are picked
 //! from both schemas, and saving shows the flow's page with its next five run times.
 
-use hub_messages::Message;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -11,6 +10,7 @@ use chrono::Datelike;
 use connector_sdk::{ObjectSchema, SettingKind};
 use hub_core::Hub;
 use hub_domain::{Flow, FlowSpec};
+use hub_messages::Message;
 use hub_store::runs::RunFilter;
 use minijinja::{context, Value};
 use std::collections::{BTreeMap, HashMap};

@@ -2,13 +2,13 @@
 //! runs per day by result, and a run's page with エラー詳細 and what to do about each error,
 //! 失敗分のみ再実行 and 元に戻す (operators may, as 今すぐ実行).
 
-use hub_messages::Message;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Asia::Tokyo;
 use hub_core::HubError;
 use hub_domain::{Millis, Run, RunStatus, RunWarning, Trigger};
+use hub_messages::Message;
 use hub_store::changes::RunKind;
 use hub_store::runs::RunFilter;
 use minijinja::{context, Value};

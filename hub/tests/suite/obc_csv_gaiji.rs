@@ -3,7 +3,7 @@
 //! it says where the character is (file, line, column, code) so that a person fixes it in 奉行,
 //! in the API's run answer and in `hub run`'s output.
 
-mod support;
+use crate::support;
 
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
