@@ -54,9 +54,13 @@ pub fn message(hub_url: &str, flow: &Flow, run: &Run, report: &RunReport) -> (St
             .render(Lang::Ja),
         t(Lang::En, status)
     );
-    let finished = Text::new("notify.finished")
-        .with("flow", name)
-        .with_text("status", status);
+    let finished = Text::new(if report.status == RunStatus::Success {
+        "notify.completed"
+    } else {
+        "notify.finished"
+    })
+    .with("flow", name)
+    .with_text("status", status);
     let counts = Text::new("notify.counts")
         .with("read", c.read)
         .with("created", c.created)
@@ -85,9 +89,11 @@ pub fn message(hub_url: &str, flow: &Flow, run: &Run, report: &RunReport) -> (St
         ));
     }
     if c.warnings > 0 {
+        let warnings = Text::new("notify.warnings").with("count", c.warnings);
         body.push_str(&format!(
-            "\n警告 {n} 件（連携済み。元のデータを確認してください） / {n} warnings (synced; check the source data)\n",
-            n = c.warnings
+            "\n{} / {}\n",
+            warnings.render(Lang::Ja),
+            warnings.render(Lang::En)
         ));
         for w in report.warnings.iter().take(5) {
             body.push_str(&format!("- {} ({}): {}\n", w.record, w.side, w.message));
