@@ -6,6 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
+use hub_messages::Message;
+use hub_store::StoreError;
+
 use crate::engine::{self, RunReport};
 use crate::Hub;
 
@@ -38,6 +41,8 @@ impl Runner {
     /// recording counts and per-record errors.
     pub async fn execute(&self, run: &Run) -> RunReport {
         let (stop_tx, mut stop_rx) = watch::channel(false);
+        // Turns true when the lease is lost: another runner may own the run now.
+        let (lost_tx, mut lost_rx) = watch::channel(false);
         let heartbeat = {
             let store = self.hub.store.clone();
             let (id, owner) = (run.id.clone(), self.owner.clone());
@@ -47,8 +52,13 @@ impl Runner {
                     tokio::select! {
                         _ = tokio::time::sleep(lease / 3) => {
                             let until = now_ms() + lease.as_millis() as i64;
-                            if let Err(e) = store.renew_run_lease(&id, &owner, until).await {
-                                tracing::warn!(run = %id, error = %e, "cannot renew the run's lease");
+                            match store.renew_run_lease(&id, &owner, until).await {
+                                Ok(true) => {}
+                                Ok(false) => {
+                                    let _ = lost_tx.send(true);
+                                    break;
+                                }
+                                Err(e) => tracing::warn!(run = %id, error = %e, "cannot renew the run's lease"),
                             }
                         }
                         _ = stop_rx.changed() => break,
@@ -57,31 +67,37 @@ impl Runner {
             })
         };
         let store = self.hub.store.clone();
-        let run_id = run.id.clone();
+        let (run_id, owner) = (run.id.clone(), self.owner.clone());
         let progress = move |c: &RunCounts| {
-            let (store, id, c) = (store.clone(), run_id.clone(), *c);
+            let (store, id, owner, c) = (store.clone(), run_id.clone(), owner.clone(), *c);
             tokio::spawn(async move {
-                if let Err(e) = store.update_run_progress(&id, &c).await {
+                if let Err(e) = store.update_run_progress(&id, &owner, &c).await {
                     tracing::warn!(run = %id, error = %e, "cannot save run progress");
                 }
             });
         };
         tracing::info!(run = %run.id, flow = %run.flow_id, trigger = run.trigger.as_str(), "run started");
-        let report = match self.shutdown.clone() {
-            None => engine::execute(&self.hub, run, &progress).await,
-            Some(mut shutdown) => {
-                tokio::select! {
-                    report = engine::execute(&self.hub, run, &progress) => report,
-                    // The guard `wait_for` answers is not `Send`: dropped inside.
-                    _ = async { drop(shutdown.wait_for(|stop| *stop).await) } => {
-                        // The engine's future is dropped here: its plugin sessions kill their
-                        // workers (a hung call too), and an unacknowledged page is read again
-                        // by the resuming run.
-                        let _ = stop_tx.send(true);
-                        let _ = heartbeat.await;
-                        return self.interrupted(run).await;
-                    }
+        let mut shutdown = self.shutdown.clone();
+        let report = tokio::select! {
+            report = engine::execute(&self.hub, run, &progress) => report,
+            // The engine's future is dropped in both arms below: its plugin sessions kill
+            // their workers (a hung call too) before any further write, and an
+            // unacknowledged page is read again by the run that resumes.
+            _ = async { drop(lost_rx.wait_for(|lost| *lost).await) } => {
+                let _ = stop_tx.send(true);
+                let _ = heartbeat.await;
+                return Self::lease_lost(run);
+            }
+            // The guard `wait_for` answers is not `Send`: dropped inside.
+            _ = async {
+                match shutdown.as_mut() {
+                    Some(s) => drop(s.wait_for(|stop| *stop).await),
+                    None => std::future::pending().await,
                 }
+            } => {
+                let _ = stop_tx.send(true);
+                let _ = heartbeat.await;
+                return self.interrupted(run).await;
             }
         };
         let _ = stop_tx.send(true);
@@ -92,8 +108,9 @@ impl Runner {
             match self
                 .hub
                 .store
-                .finish_run_settling(
+                .finish_claimed_run(
                     &run.id,
+                    &self.owner,
                     &hub_store::runs::Finished {
                         status: report.status,
                         counts: &report.counts,
@@ -106,6 +123,10 @@ impl Runner {
                 .await
             {
                 Ok(()) => break,
+                Err(StoreError::LeaseLost { .. }) => {
+                    tracing::warn!(run = %run.id, "the run's lease was lost before its result was recorded; the runner that resumed it records its own");
+                    return Self::lease_lost(run);
+                }
                 Err(e) if attempt < 5 => {
                     tracing::warn!(run = %run.id, error = %e, attempt, "cannot record the run's result yet; retrying");
                     tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
@@ -128,10 +149,24 @@ impl Runner {
         report
     }
 
+    /// What a runner that lost its lease reports: nothing is recorded by it (the run is
+    /// another runner's now, or queued again to be resumed).
+    fn lease_lost(run: &Run) -> RunReport {
+        tracing::warn!(run = %run.id, flow = %run.flow_id, "the run's lease was lost: stopped before its next write");
+        RunReport {
+            status: hub_domain::RunStatus::Interrupted,
+            counts: RunCounts::default(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            message: Some(Message::new("run.lease_lost").to_stored()),
+            retryable: false,
+            pending: hub_store::pending::PendingUpdate::Keep,
+        }
+    }
+
     /// Records a run stopped by the hub's shutdown as `interrupted` and queues its resumption.
     async fn interrupted(&self, run: &Run) -> RunReport {
-        let message =
-            "interrupted: the hub was stopped; a new run resumes from the last checkpoint";
+        let message = Message::new("run.interrupted").to_stored();
         match self
             .hub
             .store
@@ -151,7 +186,7 @@ impl Runner {
             counts: RunCounts::default(),
             errors: Vec::new(),
             warnings: Vec::new(),
-            message: Some(message.into()),
+            message: Some(message),
             retryable: false,
             pending: hub_store::pending::PendingUpdate::Keep,
         }
@@ -172,10 +207,11 @@ impl Runner {
             .saturating_mul(1u64 << (run.attempt - 1).clamp(0, 10))
             .min(3600);
         let not_before = now_ms() + (delay_s as i64) * 1000;
-        let msg = format!(
-            "retry {} of {} after a failure that may pass ({} s later)",
-            run.attempt, opts.max_retries, delay_s
-        );
+        let msg = Message::new("run.retry_later")
+            .with("attempt", run.attempt)
+            .with("max", opts.max_retries)
+            .with("secs", delay_s)
+            .to_stored();
         match self
             .hub
             .store

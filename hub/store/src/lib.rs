@@ -58,6 +58,9 @@ pub enum StoreError {
     AlreadyRunning { flow: String },
     #[error("{0}")]
     Conflict(String),
+    /// The run's lease expired and another runner may have taken it: this one must stop.
+    #[error("run '{run}' is no longer this runner's: its lease expired (another runner may have resumed it)")]
+    LeaseLost { run: String },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("cannot make the database files private ({path}): {source}")]

@@ -188,11 +188,19 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Saves running counts (for live progress) without finishing the run.
-    pub async fn update_run_progress(&self, run_id: &str, counts: &RunCounts) -> Result<()> {
-        sqlx::query(
+    /// Saves running counts (for live progress) without finishing the run, only while `owner`
+    /// holds it: false once its lease was lost or the run finished, so a late update can never
+    /// overwrite another runner's counts or the final ones.
+    pub async fn update_run_progress(
+        &self,
+        run_id: &str,
+        owner: &str,
+        counts: &RunCounts,
+    ) -> Result<bool> {
+        let done = sqlx::query(
             "UPDATE runs SET count_read = $1, count_created = $2, count_updated = $3, count_unchanged = $4, \
-             count_skipped = $5, count_failed = $6, count_warnings = $7 WHERE id = $8",
+             count_skipped = $5, count_failed = $6, count_warnings = $7 \
+             WHERE id = $8 AND claimed_by = $9 AND status = 'running'",
         )
         .bind(counts.read)
         .bind(counts.created)
@@ -202,9 +210,10 @@ impl Store {
         .bind(counts.failed)
         .bind(counts.warnings)
         .bind(run_id)
+        .bind(owner)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records a run's result and its per-record errors (and warnings) in one transaction. The UPDATE comes
@@ -237,6 +246,29 @@ impl Store {
         result: &Finished<'_>,
         pending: &crate::pending::PendingUpdate,
     ) -> Result<()> {
+        self.finish(run_id, None, result, pending).await
+    }
+
+    /// [`Store::finish_run_settling`] by the runner that claimed the run: nothing is recorded
+    /// (`LeaseLost`) unless `owner` still holds it, so a runner that lost its lease to another
+    /// never writes a result, errors or settled pending records over the other's.
+    pub async fn finish_claimed_run(
+        &self,
+        run_id: &str,
+        owner: &str,
+        result: &Finished<'_>,
+        pending: &crate::pending::PendingUpdate,
+    ) -> Result<()> {
+        self.finish(run_id, Some(owner), result, pending).await
+    }
+
+    async fn finish(
+        &self,
+        run_id: &str,
+        owner: Option<&str>,
+        result: &Finished<'_>,
+        pending: &crate::pending::PendingUpdate,
+    ) -> Result<()> {
         let Finished {
             status,
             counts,
@@ -245,9 +277,10 @@ impl Store {
             warnings,
         } = *result;
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE runs SET status = $1, finished_at = $2, count_read = $3, count_created = $4, count_updated = $5, \
-             count_unchanged = $6, count_skipped = $7, count_failed = $8, count_warnings = $9, message = $10, lease_until = NULL WHERE id = $11",
+             count_unchanged = $6, count_skipped = $7, count_failed = $8, count_warnings = $9, message = $10, lease_until = NULL \
+             WHERE id = $11 AND ($12 IS NULL OR (claimed_by = $12 AND status = 'running'))",
         )
         .bind(status.as_str())
         .bind(now_ms())
@@ -260,8 +293,21 @@ impl Store {
         .bind(counts.warnings)
         .bind(message)
         .bind(run_id)
+        .bind(owner)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(match owner {
+                Some(_) => StoreError::LeaseLost {
+                    run: run_id.to_string(),
+                },
+                None => StoreError::NotFound {
+                    what: "run",
+                    id: run_id.to_string(),
+                },
+            });
+        }
         insert_run_errors(&mut tx, run_id, errors).await?;
         insert_run_warnings(&mut tx, run_id, warnings).await?;
         crate::pending::settle(&mut tx, run_id, pending, errors).await?;

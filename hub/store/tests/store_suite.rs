@@ -7,7 +7,7 @@ mod connection_status;
 mod master_key;
 
 use connector_sdk::Secret;
-use hub_store::runs::RunFilter;
+use hub_store::runs::{Finished, RunFilter};
 use hub_store::*;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -387,6 +387,101 @@ async fn one_active_run_per_flow_and_history() {
             .enqueue_run(&flow, Trigger::Schedule, Some(1_000))
             .await
             .is_err());
+    }
+}
+
+/// The lease invariant: a runner whose lease expired and was taken by another writes nothing
+/// more to the run (no progress, no result, no errors), and a late progress update never
+/// overwrites the final counts.
+#[tokio::test]
+async fn a_runner_that_lost_its_lease_writes_nothing_to_the_run() {
+    for t in common::stores().await {
+        let s = &t.store;
+        let conn = s.insert_connection(&new_connection("c")).await.unwrap();
+        let flow = s.insert_flow(&flow_spec(&conn), None).await.unwrap();
+        let run = s.enqueue_run(&flow, Trigger::Manual, None).await.unwrap();
+        let a = s
+            .claim_next_run("hub-a", now_ms() - 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.id, run);
+        let some = RunCounts {
+            read: 5,
+            created: 5,
+            ..Default::default()
+        };
+        assert!(s.update_run_progress(&run, "hub-a", &some).await.unwrap());
+        // hub-a stalls past its lease; hub-b resumes the run.
+        assert_eq!(
+            s.requeue_expired_runs(now_ms()).await.unwrap(),
+            1,
+            "{}",
+            t.name
+        );
+        let b = s
+            .claim_next_run("hub-b", now_ms() + 60_000)
+            .await
+            .unwrap()
+            .expect("the abandoned run is queued again");
+        let late = RunCounts {
+            read: 99,
+            failed: 99,
+            ..Default::default()
+        };
+        assert!(!s.update_run_progress(&b.id, "hub-a", &late).await.unwrap());
+        let lost = Finished {
+            status: RunStatus::Partial,
+            counts: &late,
+            message: None,
+            errors: &[RunError {
+                record: "1".into(),
+                side: "target".into(),
+                code: "invalid".into(),
+                message: "x".into(),
+            }],
+            warnings: &[],
+        };
+        assert!(
+            matches!(
+                s.finish_claimed_run(&b.id, "hub-a", &lost, &pending::PendingUpdate::Keep)
+                    .await,
+                Err(StoreError::LeaseLost { .. })
+            ),
+            "{}",
+            t.name
+        );
+        assert!(
+            s.run_errors(&b.id, 10).await.unwrap().is_empty(),
+            "{}",
+            t.name
+        );
+        assert_ne!(s.get_run(&b.id).await.unwrap().counts, late, "{}", t.name);
+
+        let fin = RunCounts {
+            read: 7,
+            created: 7,
+            ..Default::default()
+        };
+        let done = Finished {
+            status: RunStatus::Success,
+            counts: &fin,
+            message: None,
+            errors: &[],
+            warnings: &[],
+        };
+        s.finish_claimed_run(&b.id, "hub-b", &done, &pending::PendingUpdate::Keep)
+            .await
+            .unwrap();
+        // A progress update that arrives after the end changes nothing.
+        assert!(!s.update_run_progress(&b.id, "hub-b", &late).await.unwrap());
+        let r = s.get_run(&b.id).await.unwrap();
+        assert_eq!(
+            (r.status, r.counts),
+            (RunStatus::Success, fin),
+            "{}",
+            t.name
+        );
     }
 }
 
