@@ -289,6 +289,7 @@ mod tests {
             attempt: 1,
             counts,
             message: None,
+            expected_read: None,
         };
         let report = RunReport {
             status: RunStatus::Success,

@@ -495,6 +495,8 @@ pub struct Run {
     pub attempt: i64,
     pub counts: RunCounts,
     pub message: Option<String>,
+    /// Records the run expects to read, when its source told at the first page (live progress).
+    pub expected_read: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

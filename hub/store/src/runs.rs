@@ -7,7 +7,7 @@ use crate::{get, is_unique_violation, Engine, Result, Store, StoreError};
 use hub_domain::*;
 
 const COLUMNS: &str = "id, flow_id, trigger, status, queued_at, started_at, finished_at, scheduled_for, attempt, \
-    count_read, count_created, count_updated, count_unchanged, count_skipped, count_failed, count_warnings, message";
+    count_read, count_created, count_updated, count_unchanged, count_skipped, count_failed, count_warnings, message, expected_read";
 
 /// What a finished run records ([`Store::finish_run_settling`]).
 #[derive(Debug, Clone, Copy)]
@@ -216,6 +216,16 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Saves how many records the running run expects to read (live progress's total).
+    pub async fn set_run_expected(&self, run_id: &str, expected_read: i64) -> Result<()> {
+        sqlx::query("UPDATE runs SET expected_read = $1 WHERE id = $2")
+            .bind(expected_read)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Records a run's result and its per-record errors (and warnings) in one transaction. The UPDATE comes
     /// first so that SQLite takes the write lock at once: a deferred transaction that read first
     /// could not upgrade while another process (a serving hub beside `hub run`) writes, and would
@@ -324,6 +334,16 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// Every queued or running run (one per flow at most), for the dashboard's progress bars.
+    pub async fn active_runs(&self) -> Result<Vec<Run>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM runs WHERE status IN ('queued', 'running')"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(run_from_row).collect()
     }
 
     pub async fn get_run(&self, id: &str) -> Result<Run> {
@@ -487,6 +507,7 @@ fn run_from_row(row: &AnyRow) -> Result<Run> {
             warnings: get(row, "count_warnings")?,
         },
         message: get(row, "message")?,
+        expected_read: get(row, "expected_read")?,
     })
 }
 

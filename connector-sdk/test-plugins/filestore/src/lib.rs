@@ -115,6 +115,19 @@ impl Connector for FileStore {
                     default: None,
                     endpoint: false,
                 },
+                SettingField {
+                    key: "write_delay_ms".into(),
+                    label: Text::new(
+                        "書き込みごとの待ち時間（ミリ秒、テスト用）",
+                        "Wait before each write, ms (tests)",
+                    ),
+                    kind: SettingKind::Number,
+                    required: false,
+                    pattern: None,
+                    help: None,
+                    default: None,
+                    endpoint: false,
+                },
             ],
             credentials: vec![],
             credentials_one_of: Vec::new(),
@@ -198,6 +211,7 @@ impl Connector for FileStore {
             .filter(|k| *k > (after_m, after_id))
             .collect();
         all.sort();
+        let total = req.count.then_some(all.len() as u64);
         let size = req.page_size.unwrap_or(50).clamp(1, 50) as usize;
         let has_more = all.len() > size;
         all.truncate(size);
@@ -214,6 +228,7 @@ impl Connector for FileStore {
             next_cursor: next,
             has_more,
             issues: Vec::new(),
+            total,
             ..Default::default()
         })
     }
@@ -225,6 +240,13 @@ impl Connector for FileStore {
     ) -> Result<Vec<WriteResult>, ConnectorError> {
         let fields = schema(&req.object)?.fields;
         let d = dir(conn)?;
+        // A slow system, so that a run lasts long enough to watch (live progress tests).
+        if let Some(ms) = conn
+            .setting("write_delay_ms")
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(ms.min(10_000)));
+        }
         if let Some(n) = conn
             .setting("fail_first_writes")
             .and_then(|v| v.parse::<i64>().ok())

@@ -133,8 +133,12 @@ async fn sync(
     let mut pending_cursor: Option<String> = None;
     let mut pending_mark: Option<String> = None;
 
+    // Live progress: the first page of a recorded run asks how many records there are to read
+    // (answered where the system can tell cheaply); a capped first run reads its own window.
+    let mut ask_total = plan.is_none() && newest.is_none() && ctx.scope.is_none();
     loop {
         let req = ReadRequest {
+            count: std::mem::take(&mut ask_total),
             options: spec.filters.source_options.clone(),
             object: spec.source.object.clone(),
             cursor: cursor.clone(),
@@ -151,6 +155,14 @@ async fn sync(
             Some(buf) => buf.next_page(source.limits.read_page_size as usize),
             None => source.read_page("source", req).await?,
         };
+        if let (Some(total), Some(run)) = (page.total, ctx.run_id.as_deref()) {
+            let expected = counts
+                .read
+                .saturating_add(i64::try_from(total).unwrap_or(i64::MAX));
+            if let Err(e) = hub.store.set_run_expected(run, expected).await {
+                tracing::warn!(run, error = %e, "cannot save the run's expected count");
+            }
+        }
         page.issues.retain(|i| ctx.admits(&i.record));
         counts.failed += page.issues.len() as i64;
         errors.extend(read_issues("source", &page.issues));
