@@ -1,5 +1,5 @@
 // Renkei Hub: the little script the pages use. Every page works without it; it adds the clock
-// check, the live character counters, live progress for 今すぐ実行, and conveniences in forms.
+// check, the live character counters, live progress bars for runs, and conveniences in forms.
 (function () {
   "use strict";
 
@@ -49,40 +49,100 @@
     update();
   });
 
-  // 今すぐ実行: queue the run, then poll its status until it finishes.
+  // Live progress (flow page and dashboard): a bar with counts, a percentage and an estimate when
+  // the source told how many records there are (indeterminate otherwise), polled every second
+  // until the run ends. 今すぐ実行 queues a run and follows it; a run already under way when the
+  // page loaded is followed too (data-run).
   var refreshHistory = function () {
     var box = document.getElementById("recent-runs-box");
     if (!box) return;
-    fetch(location.pathname, { credentials: "same-origin" })
+    fetch(box.getAttribute("data-src") || location.pathname, { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("recent-runs-box");
         if (fresh) box.innerHTML = fresh.innerHTML;
       });
   };
+  var barOf = function (box) {
+    var bar = box.querySelector("[role=progressbar]");
+    if (bar) return bar;
+    box.textContent = "";
+    bar = document.createElement("div");
+    bar.className = "bar";
+    bar.setAttribute("role", "progressbar");
+    bar.setAttribute("aria-label", box.getAttribute("data-bar-label"));
+    bar.appendChild(document.createElement("span"));
+    var text = document.createElement("span");
+    text.className = "progress-text";
+    box.appendChild(bar);
+    box.appendChild(text);
+    return bar;
+  };
+  var show = function (box, s) {
+    var bar = barOf(box);
+    var text = box.querySelector(".progress-text");
+    box.setAttribute("data-status", s.status);
+    if (s.finished) {
+      bar.hidden = true;
+      box.className = "progress " + (s.status === "success" ? "done-success" : "done-bad");
+      text.textContent = s.status_label + " — " + s.progress;
+      return;
+    }
+    bar.hidden = false;
+    box.className = "progress running";
+    var known = typeof s.percent === "number";
+    bar.classList.toggle("indeterminate", !known);
+    if (known) {
+      bar.setAttribute("aria-valuemin", "0");
+      bar.setAttribute("aria-valuemax", "100");
+      bar.setAttribute("aria-valuenow", String(s.percent));
+      bar.firstChild.style.width = s.percent + "%";
+    } else {
+      bar.removeAttribute("aria-valuenow");
+      bar.removeAttribute("aria-valuemax");
+      bar.firstChild.style.width = "";
+    }
+    var words = [s.status_label + " — " + s.counts_label];
+    if (known) words.push(s.percent + "%");
+    if (s.eta_label) words.push(s.eta_label);
+    text.textContent = words.join(" · ");
+    bar.setAttribute("aria-valuetext", text.textContent);
+  };
   var poll = function (url, box, button, failures) {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (s) {
-        box.textContent = s.status_label + " — " + s.progress;
-        box.setAttribute("data-status", s.status);
+        if (!s.status) throw new Error("no status");
+        show(box, s);
         if (s.finished) {
-          box.className = "progress " + (s.status === "success" ? "done-success" : "done-bad");
-          button.disabled = false;
+          if (button) button.disabled = false;
           refreshHistory();
         } else {
-          setTimeout(function () { poll(url, box, button, 0); }, 500);
+          setTimeout(function () { poll(url, box, button, 0); }, 1000);
         }
       })
       .catch(function () {
         if (failures < 10) setTimeout(function () { poll(url, box, button, failures + 1); }, 1500);
       });
   };
+  var runButton = function (flow) {
+    var f = document.querySelector("form.run-now[data-flow='" + flow + "']");
+    return f && f.querySelector("button");
+  };
+  document.querySelectorAll(".progress[data-run]").forEach(function (box) {
+    if (!window.fetch) return;
+    var button = runButton(box.id.replace(/^progress-/, ""));
+    if (button) button.disabled = true;
+    poll("/ui/runs/" + encodeURIComponent(box.getAttribute("data-run")) + "/status", box, button, 0);
+  });
   document.querySelectorAll("form.run-now").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
       var box = document.getElementById("progress-" + form.getAttribute("data-flow"));
       if (!box || !window.fetch) return; // the plain form post still works
       ev.preventDefault();
+      // A preview shown before describes the data as it was: stale once the run writes.
+      var preview = document.getElementById("preview");
+      if (preview) preview.remove();
       var button = form.querySelector("button");
       button.disabled = true;
       box.className = "progress";

@@ -542,6 +542,7 @@ async fn render_detail(
         .await
         .or_page(lang)?;
     let pending = s.hub.store.pending_records(&id).await.or_page(lang)?;
+    let active = s.hub.store.active_run(&id).await.or_page(lang)?;
     let pending_rows: Vec<Value> = pending
         .iter()
         .map(|p| {
@@ -568,7 +569,7 @@ async fn render_detail(
         "flow_detail.html",
         context! {
             nav => "home",
-            flow => flow_row(lang, &f, &names, pending.len() as i64),
+            flow => flow_row(lang, &f, &names, pending.len() as i64, active.as_ref().map(|r| r.id.as_str())),
             pending => pending_rows,
             d => &d,
             direction => word(lang, &DIRECTIONS, &d.direction),

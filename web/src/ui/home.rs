@@ -17,6 +17,7 @@ use super::auth::{json_unauthorized, Operator, Viewer};
 use super::i18n::{t, tf, Lang};
 use super::labels;
 use super::messages;
+use super::progress;
 use super::render::{page, see_other, OrPage, PageResult};
 use super::schedule_words;
 use super::session::Ctx;
@@ -67,7 +68,14 @@ pub fn connection_row(s: &AppState, lang: Lang, c: &Connection) -> Value {
 
 /// `pending`: records the flow's runs failed on and no run has written since; a flow with
 /// any needs attention.
-pub fn flow_row(lang: Lang, f: &Flow, names: &HashMap<String, String>, pending: i64) -> Value {
+/// `active`: the flow's queued or running run, whose progress the row's bar follows.
+pub fn flow_row(
+    lang: Lang,
+    f: &Flow,
+    names: &HashMap<String, String>,
+    pending: i64,
+    active: Option<&str>,
+) -> Value {
     let side = |e: &hub_domain::Endpoint| {
         format!(
             "{} / {}",
@@ -87,6 +95,7 @@ pub fn flow_row(lang: Lang, f: &Flow, names: &HashMap<String, String>, pending: 
         timing => schedule_words::describe(lang, f.spec.schedule.as_ref(), f.spec.enabled),
         next_run => labels::datetime(f.next_fire_at),
         pending => pending,
+        active_run => active,
     }
 }
 
@@ -96,6 +105,13 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> PageResult {
     let connections = store.list_connections().await.or_page(lang)?;
     let flows = store.list_flows().await.or_page(lang)?;
     let pending = store.pending_counts().await.or_page(lang)?;
+    let active: HashMap<String, String> = store
+        .active_runs()
+        .await
+        .or_page(lang)?
+        .into_iter()
+        .map(|r| (r.flow_id, r.id))
+        .collect();
     let runs = store
         .list_runs(&RunFilter {
             limit: 5,
@@ -129,7 +145,7 @@ pub async fn home(State(s): State<AppState>, v: Viewer) -> PageResult {
         context! {
             nav => "home",
             connections => connections.iter().map(|c| connection_row(&s, lang, c)).collect::<Vec<_>>(),
-            flows => flows.iter().map(|f| flow_row(lang, f, &conn_names, pending.get(&f.id).copied().unwrap_or(0))).collect::<Vec<_>>(),
+            flows => flows.iter().map(|f| flow_row(lang, f, &conn_names, pending.get(&f.id).copied().unwrap_or(0), active.get(&f.id).map(String::as_str))).collect::<Vec<_>>(),
             recent => recent,
             can_edit => v.is_admin(),
         },
@@ -181,24 +197,14 @@ pub async fn run_now(
     }
 }
 
-/// A run's progress for the 今すぐ実行 poller: session-authenticated, never redirects.
+/// A run's progress for the progress bar (`progress.rs`): session-authenticated, never redirects.
 pub async fn run_status(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
     if ctx.session.as_ref().is_none_or(|(_, s)| s.user.is_none()) {
         return json_unauthorized();
     }
     let lang = ctx.lang;
     match s.hub.store.get_run(&id).await {
-        Ok(r) => Json(json!({
-            "id": r.id,
-            "status": r.status.as_str(),
-            "status_label": t(lang, labels::status_key(r.status)),
-            "finished": r.status.is_finished(),
-            "counts": r.counts,
-            "written": r.counts.created + r.counts.updated,
-            "progress": labels::counts_text(lang, &r),
-            "message": r.message.as_deref().map(|m| hub_messages::Message::stored_in(m, lang)),
-        }))
-        .into_response(),
+        Ok(r) => Json(progress::status_json(lang, &r, hub_domain::now_ms())).into_response(),
         Err(e) => {
             let e = HubError::from(e);
             let message = messages::hub_error(lang, &e);

@@ -26,6 +26,9 @@ mod labels;
 pub mod login_limit;
 pub mod messages;
 mod passwords;
+mod progress;
+#[cfg(test)]
+mod progress_tests;
 pub mod render;
 #[cfg(test)]
 mod run_detail_tests;
@@ -146,6 +149,7 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("inquiries.rs", include_str!("inquiries.rs")),
     ("labels.rs", include_str!("labels.rs")),
     ("messages.rs", include_str!("messages.rs")),
+    ("progress.rs", include_str!("progress.rs")),
     ("runs.rs", include_str!("runs.rs")),
     ("schedule_words.rs", include_str!("schedule_words.rs")),
     ("session.rs", include_str!("session.rs")),
