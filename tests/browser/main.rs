@@ -11,6 +11,7 @@ mod oauth;
 mod onboarding;
 mod pages;
 mod run_actions;
+mod run_progress;
 mod support;
 
 use serde_json::{json, Map, Value};

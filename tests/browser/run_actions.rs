@@ -20,13 +20,13 @@ fn now_ms() -> i64 {
 
 /// The test connector's object file (`{next_id, clock, records: {id: {version, modified,
 /// deleted, fields}}}`), read and written whole; no run is active while the test edits it.
-struct Records {
+pub(crate) struct Records {
     path: PathBuf,
     data: Value,
 }
 
 impl Records {
-    fn open(dir: &Path) -> R<Records> {
+    pub(crate) fn open(dir: &Path) -> R<Records> {
         let path = dir.join("companies.json");
         let data = match std::fs::read(&path) {
             Ok(b) => serde_json::from_slice(&b).map_err(|e| e.to_string())?,
@@ -41,7 +41,7 @@ impl Records {
         t
     }
 
-    fn add(&mut self, fields: Value) {
+    pub(crate) fn add(&mut self, fields: Value) {
         let id = self.data["next_id"].as_u64().unwrap_or(1);
         self.data["next_id"] = json!(id + 1);
         let m = self.tick();
@@ -72,7 +72,7 @@ impl Records {
             .ok_or(format!("no record named {name} in {}", self.path.display()))
     }
 
-    fn save(&self) -> R {
+    pub(crate) fn save(&self) -> R {
         let tmp = self.path.with_extension("json.tmp");
         std::fs::write(&tmp, self.data.to_string()).map_err(|e| e.to_string())?;
         std::fs::rename(&tmp, &self.path).map_err(|e| e.to_string())
