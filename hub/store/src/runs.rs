@@ -218,7 +218,7 @@ impl Store {
 
     /// Saves how many records the running run expects to read (live progress's total).
     pub async fn set_run_expected(&self, run_id: &str, expected_read: i64) -> Result<()> {
-        sqlx::query("UPDATE runs SET expected_read = $1 WHERE id = $2")
+        sqlx::query("UPDATE runs SET expected_read = $1 WHERE id = $2 AND status = 'running'")
             .bind(expected_read)
             .bind(run_id)
             .execute(&self.pool)

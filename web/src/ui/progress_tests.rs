@@ -86,7 +86,11 @@ async fn a_running_run_answers_counts_total_percent_and_estimate() {
         updated: 20,
         ..Default::default()
     };
-    t.store.update_run_progress(&run, &counts).await.unwrap();
+    assert!(t
+        .store
+        .update_run_progress(&run, "test", &counts)
+        .await
+        .unwrap());
     let s = status(&t, &run, &sid, "ja").await;
     assert_eq!(s["counts"]["read"], 100, "{s}");
     assert_eq!(s["written"], 60, "{s}");
