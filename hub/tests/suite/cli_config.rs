@@ -6,8 +6,12 @@ use crate::support;
 use std::process::Command;
 use support::HUB;
 
+/// Runs `hub` in a folder of its own, so that a command falling back to the default
+/// `data/hub.db` never leaves a database in the source tree.
 fn hub(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+    let cwd = tempfile::tempdir().unwrap();
     let out = Command::new(HUB)
+        .current_dir(cwd.path())
         .args(args)
         .env_remove("HUB_DATABASE_URL")
         .envs(envs.iter().copied())
