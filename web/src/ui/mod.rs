@@ -12,6 +12,7 @@ pub mod auth;
 mod chart;
 mod connections;
 mod contact;
+mod error_list;
 pub mod fields;
 mod flow_draft;
 mod flows;

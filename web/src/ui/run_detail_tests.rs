@@ -105,3 +105,50 @@ async fn a_refused_record_reads_in_the_page_language_with_the_remote_text_under_
     );
     assert!(!en.contains("前回失敗"), "{en}");
 }
+
+#[tokio::test]
+async fn refused_records_are_listed_in_record_order_a_page_at_a_time() {
+    let t = TestApp::start().await;
+    let (sid, _) = session_for(&t.store, "yamada", "admin").await;
+    let run = partial_run(&t).await;
+    // 120 more refusals, recorded out of order.
+    let more: Vec<RunError> = (1..=120)
+        .rev()
+        .map(|i| RunError {
+            record: (i * 10).to_string(),
+            side: "target".into(),
+            code: "invalid_data".into(),
+            message: format!("INVALID_DATA {i}"),
+        })
+        .collect();
+    let counts = RunCounts {
+        failed: 121,
+        ..Default::default()
+    };
+    t.store
+        .finish_run(&run, RunStatus::Partial, &counts, None, &more)
+        .await
+        .unwrap();
+
+    let first = page(&t, &format!("/runs/{run}"), &sid, "ja").await;
+    assert!(first.contains("全 121 件中 1〜50 件を表示"), "{first}");
+    let ids: Vec<&str> = first
+        .split("<tr><td class=\"mono\">")
+        .skip(1)
+        .map(|r| r.split('<').next().unwrap())
+        .collect();
+    assert_eq!(&ids[..4], ["10", "19", "20", "30"], "sorted by number");
+    assert_eq!(ids.len(), 50);
+    assert!(
+        first.contains("?page=2#run-errors"),
+        "a link to the next page"
+    );
+
+    let last = page(&t, &format!("/runs/{run}?page=3"), &sid, "en").await;
+    assert!(last.contains("Showing 101–121 of 121"), "{last}");
+    assert!(
+        last.contains("INVALID_DATA 120"),
+        "the last record is on the last page"
+    );
+    assert!(last.contains("rel=\"prev\""), "{last}");
+}

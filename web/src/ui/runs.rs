@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 use super::auth::{Operator, Viewer};
 use super::chart;
+use super::error_list;
 use super::i18n::{self, t, Lang};
 use super::labels;
 use super::render::{page, see_other, OrPage, PageResult};
@@ -228,6 +229,9 @@ fn warning_text(lang: Lang, w: &RunWarning) -> String {
     }
 }
 
+/// The most refused records a run's page sorts and pages through.
+const MAX_LISTED_ERRORS: i64 = 100_000;
+
 fn side_label(lang: Lang, side: &str) -> String {
     match side {
         "source" => t(lang, "run.side_source"),
@@ -236,7 +240,18 @@ fn side_label(lang: Lang, side: &str) -> String {
     }
 }
 
-pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
+#[derive(Debug, Default, Deserialize)]
+pub struct DetailQuery {
+    /// The page of refused records (50 each), from 1.
+    pub page: Option<String>,
+}
+
+pub async fn detail(
+    State(s): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> PageResult {
     let lang = v.ctx.lang;
     let run: Run = s.hub.store.get_run(&id).await.or_page(lang)?;
     let flow_name = s
@@ -246,8 +261,15 @@ pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>
         .await
         .map(|f| f.spec.name)
         .unwrap_or_else(|_| "—".into());
-    let errors = s.hub.store.run_errors(&id, 1000).await.or_page(lang)?;
-    let error_rows: Vec<Value> = errors
+    let mut errors = s
+        .hub
+        .store
+        .run_errors(&id, MAX_LISTED_ERRORS)
+        .await
+        .or_page(lang)?;
+    error_list::sort(&mut errors);
+    let window = error_list::Window::of(errors.len(), q.page.as_deref());
+    let error_rows: Vec<Value> = errors[window.range()]
         .iter()
         .map(|e| {
             context! {
@@ -284,6 +306,12 @@ pub async fn detail(State(s): State<AppState>, v: Viewer, Path(id): Path<String>
             nav => "runs",
             run => labels::run_row(lang, &run, &flow_name),
             errors => error_rows,
+            errors_window => window,
+            errors_range => i18n::tf(lang, "run.errors_range", &[
+                ("total", &window.total.to_string()),
+                ("from", &window.from.to_string()),
+                ("to", &window.to.to_string()),
+            ]),
             warnings => warning_rows,
             run_hint => run_hint,
             actions => actions,
