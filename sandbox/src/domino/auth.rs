@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
+use html_escape::encode_double_quoted_attribute;
 use std::collections::HashMap;
 
 pub struct Session {
@@ -62,17 +63,15 @@ fn session_user(st: &Shared, h: &HeaderMap) -> Option<User> {
     st.read(|s| s.user(&short).cloned())
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The server's login form.
 fn login_page(status: StatusCode, redirect: &str, error: Option<&str>) -> Response {
     let error = error
-        .map(|e| format!("<p class=\"error\">{}</p>", html_escape(e)))
+        .map(|e| {
+            format!(
+                "<p class=\"error\">{}</p>",
+                encode_double_quoted_attribute(e)
+            )
+        })
         .unwrap_or_default();
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"UTF-8\"><title>Server Login</title></head>\
@@ -82,7 +81,7 @@ fn login_page(status: StatusCode, redirect: &str, error: Option<&str>) -> Respon
          <p><label>パスワード <input type=\"password\" name=\"Password\"></label></p>\
          <input type=\"hidden\" name=\"RedirectTo\" value=\"{}\">\
          <p><input type=\"submit\" value=\"ログイン\"></p></form></body></html>",
-        html_escape(redirect)
+        encode_double_quoted_attribute(redirect)
     );
     let mut r = (status, body).into_response();
     r.headers_mut().insert(
@@ -199,4 +198,26 @@ async fn login_post(
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_login_form_shows_what_it_was_given_as_text() {
+        let r = login_page(
+            StatusCode::UNAUTHORIZED,
+            "/db.nsf\"><script>x()</script>",
+            Some("<b>A & B</b>"),
+        );
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let body = String::from_utf8_lossy(&body);
+        assert!(!body.contains("<script>"), "{body}");
+        assert!(!body.contains("<b>"), "{body}");
+        assert!(body.contains("value=\"/db.nsf&quot;&gt;&lt;script&gt;x()&lt;/script&gt;\""));
+        assert!(body.contains("<p class=\"error\">&lt;b&gt;A &amp; B&lt;/b&gt;</p>"));
+    }
 }

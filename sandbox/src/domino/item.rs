@@ -45,11 +45,9 @@ fn number(n: f64) -> Value {
     }
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', "<br>")
+/// Rich text as the server's HTML: the text escaped, line breaks as `<br>`.
+fn rich_html(s: &str) -> String {
+    html_escape::encode_text(s).replace('\n', "<br>")
 }
 
 /// Plain text of an HTML fragment: tags dropped, `<br>` and `</p>` become line breaks.
@@ -69,9 +67,7 @@ fn html_text(s: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    html_escape::decode_html_entities(&out)
         .trim_end()
         .to_string()
 }
@@ -100,13 +96,13 @@ impl Item {
                 "type": "multipart",
                 "content": [
                     {"contentType": "text/plain; charset=UTF-8", "data": s},
-                    {"contentType": "text/html; charset=UTF-8", "data": html_escape(s)},
+                    {"contentType": "text/html; charset=UTF-8", "data": rich_html(s)},
                 ]
             }),
             Item::RichText(s) => json!({
                 "type": "richtext",
                 "contentType": "text/html",
-                "data": html_escape(s),
+                "data": rich_html(s),
             }),
         }
     }
@@ -251,6 +247,23 @@ mod tests {
         let html = json!({"type":"richtext","contentType":"text/html","data":"<p>a &amp; b</p>"});
         assert_eq!(Item::from_json(&html), Ok(Item::RichText("a & b".into())));
         assert!(Item::from_json(&json!([1, "x"])).is_err());
+        let quoted = json!({"type":"richtext","contentType":"text/html","data":"<p>&quot;x&quot; &lt;y&gt;</p>"});
+        assert_eq!(
+            Item::from_json(&quoted),
+            Ok(Item::RichText("\"x\" <y>".into()))
+        );
         assert_eq!(Item::Number(3.0).render(ItemFormat::default()), json!(3));
+    }
+
+    #[test]
+    fn rich_text_is_rendered_as_escaped_html_with_line_breaks() {
+        let rich = Item::RichText("a<b> & \"c\"\nd".into());
+        assert_eq!(
+            rich.render(ItemFormat {
+                strongtype: false,
+                multipart: false
+            })["data"],
+            json!("a&lt;b&gt; &amp; \"c\"<br>d")
+        );
     }
 }

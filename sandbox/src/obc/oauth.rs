@@ -41,11 +41,9 @@ pub fn routes() -> Router<Shared> {
         .route(assumed::CONSENT_PATH, post(consent))
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Text for the page, quoted for both element and `"…"` attribute content.
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_double_quoted_attribute(s)
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {

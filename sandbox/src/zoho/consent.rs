@@ -56,11 +56,9 @@ pub fn redirect_allowed(uri: &str) -> bool {
     })
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Text for the page, quoted for both element and `"…"` attribute content.
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_double_quoted_attribute(s)
 }
 
 fn html(status: StatusCode, title: &str, body: &str) -> Response {
