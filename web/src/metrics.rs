@@ -1,35 +1,45 @@
-//! `GET /metrics`: Prometheus text format. No secrets, so no auth (like `/healthz`).
+//! `GET /metrics`: the OpenMetrics text format, written by `prometheus-client`. No secrets, so
+//! no auth (like `/healthz`). The database's figures are read at each scrape into a fresh
+//! registry; the process's own counters (`hub_core::metrics`) are registered beside them.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use std::fmt::Write;
-use std::sync::atomic::Ordering;
+use hub_core::metrics::Label;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 
 use crate::AppState;
 
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
 pub async fn serve(State(s): State<AppState>) -> impl IntoResponse {
+    let unavailable = |what: &str| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain")],
+            format!("{what}\n"),
+        )
+    };
     let stats = match s.hub.store.run_stats().await {
         Ok(st) => st,
         Err(e) => {
             tracing::warn!(error = %e, "metrics: database unreachable");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CONTENT_TYPE, "text/plain")],
-                "database unreachable\n".to_string(),
-            );
+            return unavailable("database unreachable");
         }
     };
-    let m = &s.hub.metrics;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP renkei_runs Runs in the history by status.\n# TYPE renkei_runs gauge"
-    );
+    let mut registry = Registry::default();
+    let runs = Family::<Label, Gauge>::default();
     for (status, n) in &stats.by_status {
-        let _ = writeln!(out, "renkei_runs{{status=\"{status}\"}} {n}");
+        runs.get_or_create(&vec![("status", status.clone())])
+            .set(*n);
     }
-    let _ = writeln!(out, "# HELP renkei_records_total Records processed by all runs, by action.\n# TYPE renkei_records_total counter");
+    registry.register("renkei_runs", "Runs in the history by status", runs);
+
+    let records = Family::<Label, Counter>::default();
     let r = stats.records;
     for (action, n) in [
         ("read", r.read),
@@ -39,31 +49,25 @@ pub async fn serve(State(s): State<AppState>) -> impl IntoResponse {
         ("skipped", r.skipped),
         ("failed", r.failed),
     ] {
-        let _ = writeln!(out, "renkei_records_total{{action=\"{action}\"}} {n}");
+        records
+            .get_or_create(&vec![("action", action.to_string())])
+            .inc_by(u64::try_from(n).unwrap_or(0));
     }
-    let _ = writeln!(out, "# HELP renkei_queue_depth Runs waiting to start.\n# TYPE renkei_queue_depth gauge\nrenkei_queue_depth {}", stats.queued);
-    let _ = writeln!(out, "# HELP renkei_api_calls_total Calls into connectors by this process.\n# TYPE renkei_api_calls_total counter");
-    for (connector, n) in m.api_calls() {
-        let _ = writeln!(
-            out,
-            "renkei_api_calls_total{{connector=\"{connector}\"}} {n}"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP renkei_token_refreshes_total OAuth token refreshes by this process.\n# TYPE renkei_token_refreshes_total counter\nrenkei_token_refreshes_total{{result=\"ok\"}} {}\nrenkei_token_refreshes_total{{result=\"failed\"}} {}",
-        m.token_refreshes.load(Ordering::Relaxed),
-        m.token_refresh_failures.load(Ordering::Relaxed)
+    registry.register(
+        "renkei_records",
+        "Records processed by all runs, by action",
+        records,
     );
-    let (buckets, count, sum) = m.fire_lag_histogram();
-    let _ = writeln!(out, "# HELP renkei_fire_lag_seconds Delay between a scheduled time and its run being queued.\n# TYPE renkei_fire_lag_seconds histogram");
-    for (le, n) in buckets {
-        let _ = writeln!(out, "renkei_fire_lag_seconds_bucket{{le=\"{le}\"}} {n}");
+
+    let queue = Gauge::<i64>::default();
+    queue.set(stats.queued);
+    registry.register("renkei_queue_depth", "Runs waiting to start", queue);
+
+    s.hub.metrics.register(&mut registry);
+    let mut out = String::new();
+    if let Err(e) = encode(&mut out, &registry) {
+        tracing::warn!(error = %e, "metrics: cannot encode");
+        return unavailable("cannot encode the metrics");
     }
-    let _ = writeln!(out, "renkei_fire_lag_seconds_bucket{{le=\"+Inf\"}} {count}\nrenkei_fire_lag_seconds_sum {sum}\nrenkei_fire_lag_seconds_count {count}");
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        out,
-    )
+    (StatusCode::OK, [(header::CONTENT_TYPE, CONTENT_TYPE)], out)
 }

@@ -1,59 +1,80 @@
 //! In-process counters for `/metrics` (the database supplies the rest: runs by status, records
-//! by action, queue depth). Prometheus text format, rendered by `web`.
+//! by action, queue depth). Kept in `prometheus-client` types, so `web` registers them beside
+//! its own and the crate writes the text format.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds (seconds) of the fire-lag histogram buckets.
 pub const LAG_BUCKETS: [f64; 8] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0];
 
-#[derive(Default)]
+/// One label, as `name="value"`.
+pub type Label = Vec<(&'static str, String)>;
+
+fn label(name: &'static str, value: &str) -> Label {
+    vec![(name, value.to_string())]
+}
+
+#[derive(Debug)]
 pub struct Metrics {
-    api_calls: Mutex<BTreeMap<String, u64>>,
-    pub token_refreshes: AtomicU64,
-    pub token_refresh_failures: AtomicU64,
-    lag_buckets: [AtomicU64; 8],
-    lag_count: AtomicU64,
-    lag_sum_ms: AtomicU64,
+    api_calls: Family<Label, Counter>,
+    token_refreshes: Family<Label, Counter>,
+    fire_lag: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let token_refreshes = Family::<Label, Counter>::default();
+        // Both results are shown from the start, at zero.
+        for result in ["ok", "failed"] {
+            let _ = token_refreshes.get_or_create(&label("result", result));
+        }
+        Metrics {
+            api_calls: Family::default(),
+            token_refreshes,
+            fire_lag: Histogram::new(LAG_BUCKETS.into_iter()),
+        }
+    }
 }
 
 impl Metrics {
     pub fn api_call(&self, connector: &str) {
-        let mut m = self.api_calls.lock().unwrap_or_else(|p| p.into_inner());
-        *m.entry(connector.to_string()).or_insert(0) += 1;
+        self.api_calls
+            .get_or_create(&label("connector", connector))
+            .inc();
     }
 
-    pub fn api_calls(&self) -> BTreeMap<String, u64> {
-        self.api_calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// An OAuth token refresh, and whether it worked.
+    pub fn token_refresh(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.token_refreshes
+            .get_or_create(&label("result", result))
+            .inc();
     }
 
     /// How late a scheduled occurrence was queued.
     pub fn fire_lag(&self, lag_ms: i64) {
-        let lag_ms = lag_ms.max(0) as u64;
-        for (i, bound) in LAG_BUCKETS.iter().enumerate() {
-            if lag_ms as f64 <= bound * 1000.0 {
-                self.lag_buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.lag_count.fetch_add(1, Ordering::Relaxed);
-        self.lag_sum_ms.fetch_add(lag_ms, Ordering::Relaxed);
+        self.fire_lag.observe(lag_ms.max(0) as f64 / 1000.0);
     }
 
-    /// Cumulative bucket counts, total count, and the sum in seconds.
-    pub fn fire_lag_histogram(&self) -> (Vec<(f64, u64)>, u64, f64) {
-        let buckets = LAG_BUCKETS
-            .iter()
-            .zip(&self.lag_buckets)
-            .map(|(b, c)| (*b, c.load(Ordering::Relaxed)))
-            .collect();
-        (
-            buckets,
-            self.lag_count.load(Ordering::Relaxed),
-            self.lag_sum_ms.load(Ordering::Relaxed) as f64 / 1000.0,
-        )
+    /// Adds this process's metrics to a scrape's registry (they share the counts).
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "renkei_api_calls",
+            "Calls into connectors by this process",
+            self.api_calls.clone(),
+        );
+        registry.register(
+            "renkei_token_refreshes",
+            "OAuth token refreshes by this process",
+            self.token_refreshes.clone(),
+        );
+        registry.register(
+            "renkei_fire_lag_seconds",
+            "Delay between a scheduled time and its run being queued",
+            self.fire_lag.clone(),
+        );
     }
 }

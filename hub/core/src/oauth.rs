@@ -399,16 +399,12 @@ impl Hub {
                         expires,
                     )
                     .await?;
-                self.metrics
-                    .token_refreshes
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.metrics.token_refresh(true);
                 tracing::info!(connection = %connection_id, rotated = rotated.is_some(), "access token refreshed");
                 Ok(())
             }
             Err(e) => {
-                self.metrics
-                    .token_refresh_failures
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.metrics.token_refresh(false);
                 let (err, needs_person) = classify(&e);
                 // Another hub process may have rotated the refresh token under us: not our failure.
                 let conn = self.store.get_connection(connection_id).await?;

@@ -20,6 +20,7 @@ mod hub_shutdown;
 mod inquiries;
 mod kintone_zoho_e2e;
 mod lookup_writeback;
+mod metrics_scrape;
 mod notifications;
 mod oauth_zoho;
 mod obc_csv_e2e;
