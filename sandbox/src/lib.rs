@@ -6,6 +6,7 @@
 //! control endpoints of [`control`], and is seeded with Japanese sample data.
 
 pub mod control;
+pub mod cookies;
 pub mod domino;
 pub mod kintone;
 pub mod obc;

@@ -3,6 +3,7 @@
 
 use super::model::User;
 use super::{assumed, lock, Shared};
+use crate::cookies;
 use axum::extract::{Form, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
@@ -11,6 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
+use cookie::Cookie;
 use html_escape::encode_double_quoted_attribute;
 use std::collections::HashMap;
 
@@ -37,18 +39,8 @@ fn basic_credentials(h: &HeaderMap) -> Option<(String, String)> {
     Some((u.to_string(), p.to_string()))
 }
 
-pub fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
 fn session_user(st: &Shared, h: &HeaderMap) -> Option<User> {
-    let sid = cookie(h, assumed::SESSION_COOKIE)?;
+    let sid = cookies::get(h, assumed::SESSION_COOKIE)?;
     let now = Utc::now();
     let short = {
         let mut sessions = lock(&st.sessions);
@@ -145,17 +137,14 @@ fn redirect(to: &str) -> Response {
 
 async fn login_get(State(st): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
     if query_has(&uri, "Logout") {
-        if let Some(sid) = cookie(&headers, assumed::SESSION_COOKIE) {
+        if let Some(sid) = cookies::get(&headers, assumed::SESSION_COOKIE) {
             lock(&st.sessions).remove(&sid);
         }
         let mut r = redirect("/");
-        let expired = format!(
-            "{}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
-            assumed::SESSION_COOKIE
-        );
-        if let Ok(v) = HeaderValue::from_str(&expired) {
-            r.headers_mut().insert(header::SET_COOKIE, v);
-        }
+        let expired = Cookie::build((assumed::SESSION_COOKIE, ""))
+            .path("/")
+            .expires(cookie::time::OffsetDateTime::UNIX_EPOCH);
+        cookies::set(r.headers_mut(), expired.build());
         return r;
     }
     login_page(StatusCode::OK, "/", None)
@@ -193,10 +182,10 @@ async fn login_post(
         },
     );
     let mut r = redirect(&target);
-    let c = format!("{}={sid}; Path=/; HttpOnly", assumed::SESSION_COOKIE);
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    let c = Cookie::build((assumed::SESSION_COOKIE, sid))
+        .path("/")
+        .http_only(true);
+    cookies::set(r.headers_mut(), c.build());
     r
 }
 

@@ -5,12 +5,14 @@
 use super::assumed;
 use super::model::random_token;
 use super::{lock, Shared};
+use crate::cookies;
 use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
+use cookie::{Cookie, SameSite};
 use std::collections::HashMap;
 use url::Url;
 
@@ -136,18 +138,8 @@ fn with_state<'a>(
     p
 }
 
-fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
 fn browser_user(st: &Shared, h: &HeaderMap) -> Option<String> {
-    let sid = cookie(h, assumed::OBCID_SESSION_COOKIE)?;
+    let sid = cookies::get(h, assumed::OBCID_SESSION_COOKIE)?;
     lock(&st.sessions).get(&sid).cloned()
 }
 
@@ -235,13 +227,11 @@ async fn login(State(st): State<Shared>, Form(f): Form<HashMap<String, String>>)
         .read(|s| s.client(&client_id).map(|c| c.name.clone()))
         .unwrap_or_default();
     let mut r = consent_page(&request_id, &name, &obcid);
-    let cookie = format!(
-        "{}={sid}; Path=/; HttpOnly; SameSite=Lax",
-        assumed::OBCID_SESSION_COOKIE
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    let c = Cookie::build((assumed::OBCID_SESSION_COOKIE, sid))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax);
+    cookies::set(r.headers_mut(), c.build());
     r
 }
 

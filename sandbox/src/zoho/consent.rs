@@ -7,11 +7,13 @@ use super::assumed;
 use super::model::now;
 use super::tokens::random_token;
 use super::{lock, Shared};
+use crate::cookies;
 use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use cookie::{Cookie, SameSite};
 use std::collections::HashMap;
 use url::Url;
 
@@ -150,18 +152,8 @@ fn consent_page(
     html(StatusCode::OK, "アクセスの承認 / Authorize access", &body)
 }
 
-fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
 fn session_org(st: &Shared, h: &HeaderMap) -> Option<usize> {
-    let sid = cookie(h, SESSION_COOKIE)?;
+    let sid = cookies::get(h, SESSION_COOKIE)?;
     lock(&st.sessions).get(&sid).copied()
 }
 
@@ -315,10 +307,11 @@ async fn decide(
     let pairs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut r = redirect_back(&p.redirect_uri, &pairs);
     if let Some(sid) = new_session {
-        let c = format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax");
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            r.headers_mut().insert(header::SET_COOKIE, v);
-        }
+        let c = Cookie::build((SESSION_COOKIE, sid))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax);
+        cookies::set(r.headers_mut(), c.build());
     }
     r
 }

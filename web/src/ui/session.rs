@@ -13,6 +13,8 @@ use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use cookie::time::Duration;
+use cookie::{Cookie, CookieBuilder, SameSite};
 use hub_domain::Millis;
 use hub_store::users::Session;
 use serde_json::{Map, Value};
@@ -64,32 +66,55 @@ impl Ctx {
     }
 }
 
-pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+/// The request's cookies, parsed by the `cookie` crate (RFC 6265 pairs; unparsable ones are
+/// left out).
+pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
 }
 
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    cookies(headers).find(|(k, _)| *k == name).map(|(_, v)| v)
+    cookies(headers)
+        .find(|c| c.name() == name)
+        .and_then(|c| c.value_raw())
+}
+
+/// What every cookie of ours says: the whole site, never sent cross-site on a POST, and
+/// Secure when the page was reached over https.
+fn ours(name: &'static str, value: &str, secure: bool) -> CookieBuilder<'static> {
+    Cookie::build((name, value.to_string()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .secure(secure)
 }
 
 /// The session cookie as sent to the browser.
 pub fn session_cookie(id: &str, secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{}",
-        if secure { "; Secure" } else { "" }
-    )
+    ours(SESSION_COOKIE, id, secure)
+        .http_only(true)
+        .build()
+        .to_string()
 }
 
 pub fn clear_session_cookie(secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+    ours(SESSION_COOKIE, "", secure)
+        .http_only(true)
+        .max_age(Duration::ZERO)
+        .build()
+        .to_string()
+}
+
+/// The `lang` cookie that remembers `?lang=` for a year: no secret, so neither HttpOnly nor
+/// Secure (as it always was).
+fn lang_cookie(lang: Lang) -> String {
+    ours(LANG_COOKIE, lang.as_str(), false)
+        .max_age(Duration::days(365))
+        .build()
+        .to_string()
 }
 
 fn query_lang(query: Option<&str>) -> Option<Lang> {
@@ -193,10 +218,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     });
     let mut resp = next.run(Request::from_parts(parts, body)).await;
     if let Some(l) = asked {
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            l.as_str()
-        )) {
+        if let Ok(v) = HeaderValue::from_str(&lang_cookie(l)) {
             resp.headers_mut().append(SET_COOKIE, v);
         }
     }
@@ -233,4 +255,53 @@ pub async fn flash(s: &AppState, ctx: &Ctx, text: &str) {
         d.insert("flash".into(), Value::String(text.to_string()));
     })
     .await;
+}
+
+#[cfg(test)]
+mod cookie_tests {
+    use super::*;
+
+    fn attrs(set_cookie: &str) -> Vec<String> {
+        let mut a: Vec<String> = set_cookie.split("; ").skip(1).map(str::to_string).collect();
+        a.sort();
+        a
+    }
+
+    #[test]
+    fn our_cookies_carry_exactly_their_flags() {
+        let id = "a".repeat(64);
+        assert!(session_cookie(&id, false).starts_with(&format!("renkei_session={id}; ")));
+        assert_eq!(
+            attrs(&session_cookie(&id, false)),
+            ["HttpOnly", "Path=/", "SameSite=Lax"]
+        );
+        assert_eq!(
+            attrs(&session_cookie(&id, true)),
+            ["HttpOnly", "Path=/", "SameSite=Lax", "Secure"]
+        );
+        assert!(clear_session_cookie(true).starts_with("renkei_session=; "));
+        assert_eq!(
+            attrs(&clear_session_cookie(true)),
+            ["HttpOnly", "Max-Age=0", "Path=/", "SameSite=Lax", "Secure"]
+        );
+        assert!(lang_cookie(Lang::En).starts_with("lang=en; "));
+        assert_eq!(
+            attrs(&lang_cookie(Lang::En)),
+            ["Max-Age=31536000", "Path=/", "SameSite=Lax"]
+        );
+    }
+
+    #[test]
+    fn cookies_are_read_by_name_past_odd_pairs() {
+        let mut h = HeaderMap::new();
+        h.append(
+            COOKIE,
+            HeaderValue::from_static("theme=dark;  lang=en ;junk"),
+        );
+        h.append(COOKIE, HeaderValue::from_static("renkei_session=abc=="));
+        assert_eq!(cookie(&h, "lang"), Some("en"));
+        assert_eq!(cookie(&h, "renkei_session"), Some("abc=="));
+        assert_eq!(cookie(&h, "junk"), None);
+        assert_eq!(cookie(&h, "missing"), None);
+    }
 }
