@@ -149,7 +149,7 @@ enum AgentAction {
         /// One pass, then exit (1 if a file could not be sent)
         #[arg(long)]
         once: bool,
-        /// Seconds between passes
+        /// Seconds between passes when no file event comes first (network drives often send none)
         #[arg(long, default_value_t = 10)]
         interval_secs: u64,
         /// Milliseconds a file's size must stay the same before it is sent

@@ -3,8 +3,14 @@
 //! watched folder is an object id; a file is sent once its size and modified time stayed the
 //! same for the settle time, then moved to `<object>/sent/`. A failed upload leaves the file
 //! where it is and is tried again later. Nothing here knows a connector.
+//!
+//! A pass starts when the folder reports a change (`notify`, debounced) or when the interval
+//! has passed, whichever comes first: network drives (SMB shares) often report nothing, so
+//! the interval keeps polling, and the agent polls alone if the folder cannot be watched.
 
 use anyhow::{bail, Context, Result};
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{new_debouncer, DebounceEventResult, Debouncer};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -375,6 +381,7 @@ pub async fn watch(args: WatchArgs) -> Result<ExitCode> {
     tracing::info!(server = %args.server, dir = %args.dir.display(), connection = %args.connection, "watching: files in <dir>/<object id>/ are sent to the hub");
     let once = args.once;
     let interval = args.interval;
+    let mut events = if once { None } else { Events::start(&args.dir) };
     let mut agent = Agent {
         args,
         client,
@@ -398,12 +405,57 @@ pub async fn watch(args: WatchArgs) -> Result<ExitCode> {
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
+            _ = changed(&mut events) => {}
             _ = tokio::signal::ctrl_c() => {
                 tracing::info!("stopping");
                 return Ok(ExitCode::SUCCESS);
             }
         }
     }
+}
+
+/// Change events of the watched folder, coalesced; `None` when it cannot be watched.
+struct Events {
+    _debouncer: Debouncer<RecommendedWatcher>,
+    rx: tokio::sync::mpsc::UnboundedReceiver<()>,
+}
+
+impl Events {
+    fn start(dir: &Path) -> Option<Events> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let made = new_debouncer(Duration::from_millis(300), move |r: DebounceEventResult| {
+            if r.is_ok() {
+                let _ = tx.send(());
+            }
+        });
+        let mut debouncer = match made {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch for file events; polling only");
+                return None;
+            }
+        };
+        if let Err(e) = debouncer.watcher().watch(dir, RecursiveMode::Recursive) {
+            tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the folder for file events; polling only");
+            return None;
+        }
+        Some(Events {
+            _debouncer: debouncer,
+            rx,
+        })
+    }
+}
+
+/// Returns at the next change event (all waiting ones taken); never, without events.
+async fn changed(events: &mut Option<Events>) {
+    let Some(e) = events.as_mut() else {
+        return std::future::pending().await;
+    };
+    if e.rx.recv().await.is_none() {
+        *events = None;
+        return std::future::pending().await;
+    }
+    while e.rx.try_recv().is_ok() {}
 }
 
 #[cfg(test)]

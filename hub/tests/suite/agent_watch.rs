@@ -125,22 +125,25 @@ fn the_agent_uploads_stable_files_and_retries_what_failed() {
     assert!(unknown.join("a.csv").exists());
     std::fs::remove_dir_all(&unknown).unwrap();
 
-    // Watching: a file of the same name dropped later is sent and queued behind the first.
+    // Watching: a file of the same name dropped later is sent and queued behind the first,
+    // at once on its file event (long before the next interval).
     let mut child = agent(
         &hub.url,
         pc.path(),
         &hub.token,
         &conn,
-        &["--interval-secs", "1"],
+        &["--interval-secs", "600"],
     )
     .stdout(Stdio::null())
     .stderr(Stdio::null())
     .spawn()
     .expect("spawn hub agent watch");
+    // Its first pass (at start) is over before the file comes, so only an event can send it.
+    std::thread::sleep(Duration::from_secs(2));
     let second = cp932("取引先コード,取引先名\r\n000002,ｶﾌﾞｼｷｶﾞｲｼｬ①\r\n");
     std::fs::write(folder.join("取引先.csv"), &second).unwrap();
     let sent_again = folder.join("sent").join("取引先 (2).csv");
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(20);
     while !sent_again.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
