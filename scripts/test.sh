@@ -5,6 +5,7 @@
 # HUB_TEST_POSTGRES_URL is set (e.g. postgres://postgres@127.0.0.1:5432/postgres) and say
 # they were skipped otherwise. The browser tests need Debian's chromium and chromium-driver
 # (installed here through .ci/install-browser when missing; HUB_SKIP_BROWSER_TESTS=1 skips them).
+# The OpenAPI document's validator comes from PyPI (.ci/openapi-check --install, cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,13 @@ fi
 if [ -z "${HUB_SKIP_BROWSER_TESTS:-}" ] && { [ ! -x /usr/bin/chromedriver ] || ! fc-list 2>/dev/null | grep -i "ipagothic\|noto sans cjk" >/dev/null; }; then
   echo "== installing Chromium, its WebDriver and a Japanese font for the browser tests"
   .ci/install-browser
+fi
+
+if [ -z "${HUB_OPENAPI_TOOLS:-}" ]; then
+  echo "== installing openapi-spec-validator and schemathesis for the OpenAPI tests (.ci/openapi-check --install)"
+  # Without them the openapi_doc test says SKIPPED (and CI fails on skips).
+  HUB_OPENAPI_TOOLS="$(.ci/openapi-check --install)" || HUB_OPENAPI_TOOLS=
+  export HUB_OPENAPI_TOOLS
 fi
 
 echo "== building the workspace"

@@ -116,9 +116,18 @@ impl From<HubError> for ApiError {
     }
 }
 
+/// A connector's error as HTTP. What a person can fix (settings, data, credentials refused or
+/// missing, a sign-in to repeat, something the connector cannot do) is 4xx; only the connected
+/// system failing (network, its 5xx, a connector crash) is 502.
 fn connector_error(c: &ConnectorError) -> ApiError {
     let status = match c.kind {
-        ErrorKind::InvalidSettings | ErrorKind::InvalidData => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::InvalidSettings
+        | ErrorKind::InvalidData
+        | ErrorKind::AuthFailed
+        | ErrorKind::AuthExpired
+        | ErrorKind::PermissionDenied
+        | ErrorKind::Unsupported => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::RateLimited | ErrorKind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_GATEWAY,
@@ -137,3 +146,35 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_of(kind: ErrorKind) -> StatusCode {
+        ApiError::from(HubError::Connector(ConnectorError::new(kind, "x"))).status
+    }
+
+    /// A connection without a refresh token (`token/refresh`) or with refused credentials is the
+    /// caller's to fix: 422, not a server error; the connected system failing stays 502.
+    #[test]
+    fn connector_errors_a_person_can_fix_are_4xx() {
+        for kind in [
+            ErrorKind::AuthFailed,
+            ErrorKind::AuthExpired,
+            ErrorKind::PermissionDenied,
+            ErrorKind::InvalidSettings,
+            ErrorKind::InvalidData,
+            ErrorKind::Unsupported,
+        ] {
+            assert_eq!(
+                status_of(kind),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{kind:?}"
+            );
+        }
+        assert_eq!(status_of(ErrorKind::Conflict), StatusCode::CONFLICT);
+        assert_eq!(status_of(ErrorKind::Transient), StatusCode::BAD_GATEWAY);
+        assert_eq!(status_of(ErrorKind::Internal), StatusCode::BAD_GATEWAY);
+    }
+}

@@ -1,5 +1,7 @@
 //! Renkei Hub's HTTP layer: `/healthz`, the JSON API under `/api` (API.md), and the web UI.
 //! The only crate of the hub that depends on axum.
+// The OpenAPI schemas are one `json!` literal, deeper than the default limit allows.
+#![recursion_limit = "512"]
 
 mod api;
 pub mod edge;

@@ -26,6 +26,7 @@ mod oauth_zoho;
 mod obc_csv_e2e;
 mod obc_csv_gaiji;
 mod obc_zoho_e2e;
+mod openapi_doc;
 mod plugin_boundary;
 mod retry_failed;
 mod run_undo;
