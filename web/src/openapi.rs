@@ -412,6 +412,11 @@ fn operation(route: &Route) -> Value {
         Resp::Document => json!({"description": "this OpenAPI 3.1 document",
             "content": {"application/json": {"schema": {"type": "object", "required": ["openapi", "paths"]}}}}),
     };
+    let mut success = success;
+    let links = links(route);
+    if !links.is_empty() {
+        success["links"] = Value::Object(links);
+    }
     let mut responses = Map::new();
     responses.insert(route.success.into(), success);
     responses.insert(
@@ -466,6 +471,30 @@ fn operation(route: &Route) -> Value {
         op["requestBody"] = json!({"required": required, "content": content});
     }
     op
+}
+
+/// Where an answer's id leads (OpenAPI links, so clients and stateful testers can follow
+/// them): a created connection, flow or inquiry to its own routes, a queued run to the run's.
+fn links(route: &Route) -> Map<String, Value> {
+    let (prefix, pointer) = match route.response {
+        Resp::Json("Created") => (format!("{}/{{id}}", route.path), "id"),
+        Resp::Json("RunQueued") => ("/api/runs/{id}".to_string(), "run_id"),
+        _ => return Map::new(),
+    };
+    ROUTES
+        .iter()
+        .filter(|r| {
+            (r.path == prefix || r.path.starts_with(&format!("{prefix}/")))
+                && r.path.matches('{').count() == 1
+        })
+        .map(|r| {
+            let id = operation_id(r);
+            (
+                id.clone(),
+                json!({"operationId": id, "parameters": {"id": format!("$response.body#/{pointer}")}}),
+            )
+        })
+        .collect()
 }
 
 /// A stable id from method and path: `post_api_flows_id_run`.

@@ -10,6 +10,8 @@ pub fn components() -> Value {
     let time = json!({"type": ["string", "null"], "format": "date-time",
         "description": "RFC 3339 in Japan time; null when not (yet) known"});
     let strings = json!({"type": "array", "items": {"type": "string"}});
+    // 1–100 characters once invisible characters and surrounding spaces are dropped.
+    let text100 = json!({"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"});
     json!({
         "Error": {
             "type": "object",
@@ -47,10 +49,12 @@ pub fn components() -> Value {
             "type": "object",
             "required": ["connector", "name", "registration_number", "phone"],
             "properties": {
-                "connector": {"type": "string", "description": "a loaded connector's id"},
-                "name": {"type": "string"},
-                "registration_number": {"type": "string", "description": "適格請求書発行事業者登録番号 (T + 13 digits)"},
-                "phone": {"type": "string"},
+                "connector": {"type": "string", "description": "a loaded connector's id (GET /api/connectors)"},
+                "name": {"type": "string", "minLength": 1},
+                "registration_number": {"type": "string", "maxLength": 32,
+                    "description": "the connector's registration_number_pattern, else 4–32 letters, digits and hyphens"},
+                "phone": {"type": "string", "maxLength": 20,
+                    "description": "a Japanese number: 10 or 11 digits starting with 0, or +81"},
                 "settings": {"type": "object"},
                 "credentials": {"type": "object", "additionalProperties": {"type": "string"}}
             }
@@ -343,11 +347,11 @@ pub fn components() -> Value {
             "type": "object",
             "required": ["company", "name", "email", "registration_number", "connector_name"],
             "properties": {
-                "company": {"type": "string"},
-                "name": {"type": "string"},
-                "email": {"type": "string"},
-                "registration_number": {"type": "string"},
-                "connector_name": {"type": "string"}
+                "company": text100,
+                "name": text100,
+                "email": {"type": "string", "format": "email", "maxLength": 100},
+                "registration_number": text100,
+                "connector_name": text100
             }
         },
         "Inquiry": {
