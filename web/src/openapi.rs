@@ -1,6 +1,8 @@
 //! `GET /api/openapi.json`: the API's OpenAPI 3.1 document, built from one route table that a
-//! test checks against the router, so the two cannot drift apart. The same table says which
-//! role a token needs for each route (`Route::role`, enforced in `api::require_token`).
+//! test checks against the router, so the two cannot drift apart. Each route names its request
+//! and answer schema (`schemas.rs`); every path and query parameter is described, and every
+//! error answer is the `Error` schema. The same table says which role a token needs for each
+//! route (`Route::role`, enforced in `api::require_token`).
 
 use axum::Json;
 use hub_core::accounts::Role;
@@ -345,7 +347,8 @@ pub const ROUTES: &[Route] = &[
     ).needs(Role::Admin),
     r(
         "get",
-        "/api/openapi.json", "This document",
+        "/api/openapi.json",
+        "This document",
         "200",
         Req::None,
         Resp::Document,
