@@ -11,6 +11,8 @@ mod runs;
 #[cfg(test)]
 mod delete_tests;
 #[cfg(test)]
+mod error_shape_tests;
+#[cfg(test)]
 mod role_tests;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -90,6 +92,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/inquiries/{id}/retry", post(inquiries::retry))
         .route("/api/openapi.json", get(crate::openapi::serve))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .layer(middleware::map_response(json_errors))
         .with_state(state)
 }
 
@@ -127,4 +130,48 @@ async fn require_token(
         return Err(ApiError::forbidden(role.as_str(), needs.as_str()));
     }
     Ok(next.run(req).await)
+}
+
+/// Errors axum answers itself (a query string or path it cannot read, a method the route does
+/// not have) come as plain text; the API answers every error in its one JSON shape, as the
+/// OpenAPI document's `Error` schema says.
+async fn json_errors(resp: Response) -> Response {
+    use axum::http::header::CONTENT_TYPE;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "invalid_input",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        _ => "error",
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    // Keep what else axum said, e.g. `Allow` with a 405.
+    for (name, value) in &parts.headers {
+        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
