@@ -15,10 +15,11 @@ WORKDIR /src
 COPY . .
 # The registry and target folders are build caches; the results are copied out of the cached
 # target folder in the same step. The hub finds its connectors beside its executable by the
-# `renkei_connector_*` library names (README: HUB_PLUGINS).
+# `renkei_connector_*` library names (README: HUB_PLUGINS). A production image leaves the
+# sandbox's emulators out (`--no-default-features`: `hub sandbox` then says how to get them).
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p hub \
+    cargo build --release --locked --no-default-features -p hub \
         -p connector-kintone -p connector-zoho-crm -p connector-notes -p connector-obc \
     && mkdir -p /out \
     && cp target/release/hub \
