@@ -14,6 +14,7 @@ use tokio::sync::{watch, Notify};
 use crate::error::HubResult;
 use crate::schedule::{display_time, CompiledSchedule};
 use crate::Hub;
+use hub_messages::Message;
 
 const TICK: Duration = Duration::from_millis(500);
 /// An occurrence older than this when it is taken was missed (no hub was running then).
@@ -34,10 +35,14 @@ fn occurrence(due: &DueFlow, now: i64) -> Occurrence {
         old: due.next_fire_at,
         new: next,
         skip: (missed && policy == MissedPolicy::Skip).then(|| {
-            format!("missed: no hub was running at {when}; skipped as the flow's schedule says")
+            Message::new("run.missed_skipped")
+                .with("when", &when)
+                .to_stored()
         }),
         message: missed.then(|| {
-            format!("caught up: the occurrence at {when} was missed while no hub was running")
+            Message::new("run.caught_up")
+                .with("when", &when)
+                .to_stored()
         }),
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::{get, Result, Store};
 use hub_domain::*;
+use hub_messages::Message;
 
 #[derive(Debug, Clone)]
 pub struct DueFlow {
@@ -41,7 +42,7 @@ impl Store {
             "status = 'running' AND lease_until IS NOT NULL AND lease_until < $1",
             None,
             now,
-            "interrupted: the process running it stopped; a new run resumes from the last checkpoint",
+            &Message::new("run.interrupted_abandoned").to_stored(),
         )
         .await
     }
@@ -55,7 +56,7 @@ impl Store {
                 "status = 'running' AND id = $3 AND claimed_by = $4",
                 Some((run_id, owner)),
                 now,
-                "interrupted: the hub was stopped; a new run resumes from the last checkpoint",
+                &Message::new("run.interrupted").to_stored(),
             )
             .await?;
         Ok(n > 0)
@@ -121,8 +122,6 @@ pub struct Occurrence {
     pub message: Option<String>,
 }
 
-const OVERLAP: &str = "skipped: another run of this flow was still queued or running (overlap)";
-
 impl Store {
     /// Takes one occurrence in one transaction (see [`Store::take_occurrences`]).
     pub async fn take_occurrence(
@@ -175,7 +174,8 @@ impl Store {
                     .await?,
                 "n",
             )?;
-            let skip = o.skip.as_deref().or((active > 0).then_some(OVERLAP));
+            let overlap = (active > 0).then(|| Message::new("run.skipped_overlap").to_stored());
+            let skip = o.skip.as_deref().or(overlap.as_deref());
             let id = new_id();
             match skip {
                 Some(reason) => {

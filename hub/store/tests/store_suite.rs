@@ -7,6 +7,7 @@ mod connection_status;
 mod master_key;
 
 use connector_sdk::Secret;
+use hub_messages::Message;
 use hub_store::runs::{Finished, RunFilter};
 use hub_store::*;
 use serde_json::json;
@@ -682,7 +683,7 @@ async fn each_occurrence_is_taken_once() {
             Taken::Skipped(id) => {
                 let r = s.get_run(&id).await.unwrap();
                 assert_eq!(r.status, RunStatus::Skipped);
-                assert!(r.message.unwrap().contains("overlap"));
+                assert!(Message::stored_both(&r.message.unwrap()).contains("overlap"));
             }
             other => panic!("{other:?}"),
         }
