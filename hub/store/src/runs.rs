@@ -557,6 +557,23 @@ impl Store {
     }
 }
 
+/// The last `seq` of the run's rows in `table` (`run_errors`, `run_warnings`), 0 when none.
+async fn last_seq(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &'static str,
+    run_id: &str,
+) -> Result<i64> {
+    get(
+        &sqlx::query(&format!(
+            "SELECT COALESCE(MAX(seq), 0) AS n FROM {table} WHERE run_id = $1"
+        ))
+        .bind(run_id)
+        .fetch_one(&mut **tx)
+        .await?,
+        "n",
+    )
+}
+
 /// Appends errors after those the run already has (a resumed run keeps its earlier ones).
 async fn insert_run_errors(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -566,13 +583,7 @@ async fn insert_run_errors(
     if errors.is_empty() {
         return Ok(());
     }
-    let next: i64 = get(
-        &sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM run_errors WHERE run_id = $1")
-            .bind(run_id)
-            .fetch_one(&mut **tx)
-            .await?,
-        "n",
-    )?;
+    let next = last_seq(tx, "run_errors", run_id).await?;
     for (i, e) in errors.iter().enumerate() {
         sqlx::query("INSERT INTO run_errors (run_id, seq, record, side, code, message) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(run_id)
@@ -596,13 +607,7 @@ async fn insert_run_warnings(
     if warnings.is_empty() {
         return Ok(());
     }
-    let next: i64 = get(
-        &sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM run_warnings WHERE run_id = $1")
-            .bind(run_id)
-            .fetch_one(&mut **tx)
-            .await?,
-        "n",
-    )?;
+    let next = last_seq(tx, "run_warnings", run_id).await?;
     for (i, w) in warnings.iter().enumerate() {
         let params = crate::to_json(&w.params)?;
         sqlx::query("INSERT INTO run_warnings (run_id, seq, record, side, code, params, message) VALUES ($1, $2, $3, $4, $5, $6, $7)")
