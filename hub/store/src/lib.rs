@@ -23,7 +23,6 @@ pub mod secrets;
 pub mod user_map;
 pub mod users;
 
-pub use hub_domain::*;
 pub use secrets::{Cipher, SecretError};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -7,6 +7,7 @@ mod connection_status;
 mod master_key;
 
 use connector_sdk::Secret;
+use hub_domain::*;
 use hub_messages::Message;
 use hub_store::runs::{Finished, RunFilter};
 use hub_store::*;

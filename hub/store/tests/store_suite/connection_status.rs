@@ -4,6 +4,7 @@
 use super::common;
 use super::new_connection;
 use connector_sdk::Secret;
+use hub_domain::*;
 use hub_store::*;
 use std::collections::BTreeMap;
 
