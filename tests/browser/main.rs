@@ -4,6 +4,8 @@
 //! words: setup → login → 新しい接続 → a flow → 今すぐ実行 → 処理履歴 → 連携トークンの更新 →
 //! お問い合わせ → English. A screenshot of each page goes to tests/artifacts/.
 
+mod a11y;
+mod audit;
 mod connection_status;
 mod flow_filters;
 mod inquiries;

@@ -50,7 +50,7 @@ impl Records {
     }
 
     /// Changes a record by hand (a new version, a later modified stamp).
-    fn change(&mut self, id: &str, f: impl FnOnce(&mut Map<String, Value>)) {
+    pub(crate) fn change(&mut self, id: &str, f: impl FnOnce(&mut Map<String, Value>)) {
         let m = self.tick();
         let r = &mut self.data["records"][id];
         let v = r["version"].as_u64().unwrap_or(1);
@@ -61,7 +61,7 @@ impl Records {
         }
     }
 
-    fn id_of(&self, name: &str) -> R<String> {
+    pub(crate) fn id_of(&self, name: &str) -> R<String> {
         self.data["records"]
             .as_object()
             .and_then(|m| {
@@ -79,7 +79,7 @@ impl Records {
     }
 }
 
-async fn run_and_wait(hub: &Hub, flow: &str) -> R<Value> {
+pub(crate) async fn run_and_wait(hub: &Hub, flow: &str) -> R<Value> {
     let queued = hub
         .api("POST", &format!("/api/flows/{flow}/run"), None)
         .await?;

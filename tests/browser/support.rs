@@ -408,6 +408,19 @@ impl Browser {
             .map_err(|e| format!("select {value} in {css}: {e}"))
     }
 
+    /// Presses Tab as a keyboard user does (focus moves to the next control).
+    pub async fn tab(&self) -> R {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let tab = char::from(fantoccini::key::Key::Tab);
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: tab })
+            .then(KeyAction::Up { value: tab });
+        self.c
+            .perform_actions(keys)
+            .await
+            .map_err(|e| format!("pressing Tab: {e}"))
+    }
+
     pub async fn path(&self) -> R<String> {
         let u = self.c.current_url().await.map_err(|e| e.to_string())?;
         Ok(u.path().to_string())
