@@ -168,6 +168,11 @@ impl Audit {
         Ok(())
     }
 
+    /// Something else found wrong on the page now shown (e.g. by the keyboard checks).
+    pub fn finding(&mut self, what: String) {
+        self.findings.push(format!("({}) {what}", self.lang));
+    }
+
     /// Fails naming every finding.
     pub fn verdict(self) -> R {
         if self.findings.is_empty() {
