@@ -35,6 +35,8 @@ struct World {
     ok_run: String,
     partial_run: String,
     kintone: Option<String>,
+    /// Whether the OAuth connector zoho-crm is loaded (its wizard runs against the sandbox).
+    zoho: bool,
     /// The sandbox emulators' announcement (kintone's address and apps).
     sandbox: Value,
     _sandbox: Option<crate::support::Proc>,
@@ -107,8 +109,13 @@ async fn world(hub: &Hub) -> R<World> {
     }
 
     let (mut kintone, mut sandbox, mut announced) = (None, None, Value::Null);
-    if has("kintone") {
+    if has("kintone") || has("zoho-crm") {
         let (proc, ann) = hub.sandbox()?;
+        sandbox = Some(proc);
+        announced = ann;
+    }
+    if has("kintone") {
+        let ann = &announced;
         let app: &Value = &ann["credentials"]["kintone"]["apps"][0];
         let app_id = app["id"].to_string().trim_matches('"').to_string();
         let c = hub
@@ -121,13 +128,12 @@ async fn world(hub: &Hub) -> R<World> {
             )
             .await?;
         kintone = c["id"].as_str().map(str::to_string);
-        sandbox = Some(proc);
-        announced = ann;
     }
     Ok(World {
         flow,
         ok_run: first["id"].as_str().unwrap_or("").to_string(),
         partial_run: partial["id"].as_str().unwrap_or("").to_string(),
+        zoho: has("zoho-crm") && !announced.is_null(),
         kintone,
         sandbox: announced,
         _sandbox: sandbox,
@@ -180,6 +186,9 @@ async fn scenario(hub: &Hub, b: &mut Browser, lang: &'static str) -> R {
         b.find(".field-error").await?;
         audit.page(b, "connection-errors").await?;
         wizard(b, &hub.url, &mut audit, &w.sandbox).await?;
+    }
+    if w.zoho {
+        oauth(b, &hub.url, &mut audit, &w.sandbox).await?;
     }
 
     // ---- the flow editor, the flow's page ------------------------------------------------------
@@ -318,6 +327,61 @@ async fn wizard(b: &mut Browser, hub_url: &str, audit: &mut Audit, ann: &Value) 
     b.click("#wizard-save").await?;
     b.find("#wizard-done").await?;
     audit.page(b, "wizard-5-done").await
+}
+
+/// 新しい接続 with Zoho CRM (OAuth): the client step, the settings before and after signing in
+/// at the sandbox's accounts server; then the connection's page with its token.
+async fn oauth(b: &mut Browser, hub_url: &str, audit: &mut Audit, ann: &Value) -> R {
+    let org = &ann["credentials"]["zoho"]["orgs"][0];
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    b.goto(&format!("{hub_url}/connections/new")).await?;
+    b.click("input[name='connector'][value='zoho-crm']").await?;
+    b.click("#wizard-next").await?;
+    b.find("[name='c.client_id']").await?;
+    audit.page(b, "oauth-1-client").await?;
+    b.type_into("[name='c.client_id']", &text(&org["client_id"]))
+        .await?;
+    b.type_into("[name='c.client_secret']", &text(&org["client_secret"]))
+        .await?;
+    b.type_into("[name='s.accounts_url']", &text(&ann["zoho_accounts"]))
+        .await?;
+    b.click("#wizard-next").await?;
+    b.click("#registered").await?;
+    b.type_into("#registration_number", "ZOHO-0001").await?;
+    b.type_into("#phone", "03-5555-0000").await?;
+    b.click("#wizard-next").await?;
+    b.find("#oauth-signin").await?;
+    audit.page(b, "oauth-2-settings").await?;
+    b.type_into("#name", "Zoho CRM 本番").await?;
+    b.type_into("[name='s.api_domain']", &text(&ann["zoho_crm"]))
+        .await?;
+    b.click("#oauth-signin").await?;
+    // The provider's own page (not the hub's): sign in there and accept.
+    b.find("button[value='allow']").await?;
+    if let Ok(e) =
+        b.c.find(fantoccini::Locator::Css("input[name='email']"))
+            .await
+    {
+        e.send_keys(&text(&org["user"]["email"]))
+            .await
+            .map_err(|e| e.to_string())?;
+        b.type_into("input[name='password']", &text(&org["user"]["password"]))
+            .await?;
+    }
+    b.click("button[value='allow']").await?;
+    b.find("#wizard-save").await?;
+    audit.page(b, "oauth-3-signed-in").await?;
+    b.click("#wizard-save").await?;
+    b.find("#wizard-done").await?;
+    b.click("#wizard-to-list").await?;
+    b.find("#connections").await?;
+    let link = b
+        .js("var a = Array.from(document.querySelectorAll('#connections a')).find(function (a) { return a.textContent.indexOf('Zoho CRM 本番') >= 0; }); return a ? a.getAttribute('href') : null;")
+        .await?;
+    let link = link.as_str().ok_or("the Zoho connection is not listed")?;
+    b.goto(&format!("{hub_url}{link}")).await?;
+    b.find("#connection-save").await?;
+    audit.page(b, "oauth-connection").await
 }
 
 /// A keyboard user: the first Tab reaches a skip link that leads to the content; the next
