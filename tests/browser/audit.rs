@@ -87,6 +87,19 @@ impl Audit {
         Ok(())
     }
 
+    /// The page now shown, as it is (no resizing): e.g. a run's progress bar while it moves.
+    pub async fn as_shown(&mut self, b: &Browser) -> R {
+        self.pages += 1;
+        let path = b.path().await?;
+        let width = b
+            .js("return window.innerWidth")
+            .await?
+            .as_u64()
+            .unwrap_or(0) as u32;
+        self.errors_are_tied_to_fields(b, &path).await?;
+        self.axe(b, &path, width).await
+    }
+
     /// Runs axe-core on the page now shown; serious and critical violations become findings.
     async fn axe(&mut self, b: &Browser, path: &str, width: u32) -> R {
         let Some(source) = &self.axe else {

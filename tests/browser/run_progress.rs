@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 use std::path::Path;
 
+use crate::audit::Audit;
 use crate::run_actions::Records;
 use crate::support::{run_in_browser, set_up_admin, Browser, Hub, R};
 
@@ -177,6 +178,10 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
     .await?;
     b.shot("run-progress-dashboard-375").await?;
     b.fits_width().await?;
+    // The moving bar is as accessible as the rest of the page (axe-core, tests/browser/audit.rs).
+    let mut audit = Audit::new("ja");
+    audit.as_shown(b).await?;
+    audit.verdict()?;
     b.until(
         "the dashboard row's run to finish",
         &format!("document.querySelector('{box_}').getAttribute('data-status') === 'success'"),
