@@ -269,6 +269,21 @@ async fn scenario(hub: &Hub, b: &mut Browser, lang: &'static str) -> R {
     b.click("#contact-submit").await?;
     b.find("[data-error-for='email']").await?;
     audit.page(b, "contact-errors").await?;
+    for (field, value) in [
+        ("company", "株式会社テスト商事"),
+        ("name", "山田 太郎"),
+        ("email", "taro@example.co.jp"),
+        ("registration_number", "1234-5678-9012"),
+        ("connector_name", "kintone"),
+    ] {
+        b.type_into(&format!("#contact-{field}"), value).await?;
+    }
+    b.click("#contact-submit").await?;
+    b.find("#inquiries tbody tr td.mono").await?;
+    audit.page(b, "contact-sent").await?;
+    b.goto(&url("/settings/inquiries")).await?;
+    b.find("[data-inquiry-id]").await?;
+    audit.page(b, "inquiries-one").await?;
     for (path, name) in [("/help", "help"), ("/help/start", "help-start")] {
         b.goto(&url(path)).await?;
         b.find("main h1").await?;
