@@ -15,6 +15,8 @@ pub fn ts(ms: Option<Millis>) -> Value {
 }
 
 pub fn connection(c: &Connection) -> Value {
+    // The API has no page language: a coded reason in both, Japanese first.
+    let status_message = c.status_message.as_deref().map(Message::stored_both);
     json!({
         "id": c.id,
         "connector": c.connector_id,
@@ -24,13 +26,13 @@ pub fn connection(c: &Connection) -> Value {
         "settings": c.settings,
         "credentials_set": c.credential_keys,
         "status": c.status,
-        "status_message": c.status_message,
+        "status_message": status_message,
         // The one status (from the last check or run that used it) with its time; `status`
         // above is its state, kept as it was.
         "status_detail": {
             "state": c.status,
             "checked_at": ts(c.checked_at),
-            "message": c.status_message,
+            "message": status_message,
         },
         "token": {
             "status": c.token.status,

@@ -136,10 +136,11 @@ impl Hub {
                 p.endpoint_changed = true;
                 if oauth {
                     p.drop_tokens = true;
-                    p.tokens_dropped_message = Some(format!(
-                        "接続先({0})が変わったため再認証が必要です / {0} changed: sign in again",
-                        moved.join(", ")
-                    ));
+                    p.tokens_dropped_message = Some(
+                        Message::new("conn.tokens_dropped")
+                            .with("endpoints", moved.join(", "))
+                            .to_stored(),
+                    );
                 }
                 tracing::info!(connection = %id, endpoints = %moved.join(", "), "connection endpoint changed");
             }
@@ -360,16 +361,22 @@ pub fn is_connection_level(e: &ConnectorError) -> bool {
         || (e.kind == ErrorKind::Transient && e.code == "network")
 }
 
-/// The reason kept with an `error` status: Japanese first, then the connector's own words, as
-/// plain excerpts (remote text is never repeated whole, as in a 接続テスト answer).
+/// The reason kept with an `error` status, as a stored message: the connector's words in the
+/// page's language (connectors give both), its code as the detail, each as a plain excerpt
+/// (remote text is never repeated whole, as in a 接続テスト answer).
 pub fn status_message(e: &ConnectorError) -> String {
     let e = egress::sanitize_error(e.clone());
-    let en = format!("{} ({})", e.message, e.code);
-    let text = match e.message_ja.as_deref().filter(|ja| !ja.is_empty()) {
-        Some(ja) => format!("{ja} / {en}"),
-        None => en,
-    };
-    text.chars().take(400).collect()
+    let excerpt = |s: &str| s.chars().take(300).collect::<String>();
+    let en = excerpt(&e.message);
+    let ja = e
+        .message_ja
+        .as_deref()
+        .filter(|ja| !ja.is_empty())
+        .map_or_else(|| en.clone(), excerpt);
+    Message::new("conn.status_reason")
+        .with_local("reason", ja, en)
+        .with("detail", &e.code)
+        .to_stored()
 }
 
 pub(crate) fn unexpected(call: &str, reply: &Reply) -> ConnectorError {

@@ -416,7 +416,7 @@ impl Hub {
                         .set_connection_status(
                             connection_id,
                             ConnectionStatus::Reauthorize,
-                            Some(&err.message),
+                            Some(&crate::connections::status_message(&err)),
                         )
                         .await?;
                     tracing::warn!(connection = %connection_id, code = %err.code, "refresh refused: connection needs re-authorization");

@@ -164,7 +164,7 @@ pub(super) async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -
             status_label => status_label,
             status_class => status_class,
             status_checked => connection_checked(lang, &c),
-            status_message => c.status_message.clone(),
+            status_message => c.status_message.as_deref().map(|m| hub_messages::Message::stored_in(m, lang)),
             token_expires => labels::datetime(c.token.expires_at),
             token_refreshed => labels::datetime(c.token.refreshed_at),
             created => labels::datetime(Some(c.created_at)),

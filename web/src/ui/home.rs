@@ -60,7 +60,7 @@ pub fn connection_row(s: &AppState, lang: Lang, c: &Connection) -> Value {
         registration_number => c.registration_number.clone(),
         status_label => label,
         status_class => class,
-        status_message => c.status_message.clone(),
+        status_message => c.status_message.as_deref().map(|m| hub_messages::Message::stored_in(m, lang)),
         status_checked => connection_checked(lang, c),
         needs_reauth => c.status == ConnectionStatus::Reauthorize,
     }

@@ -10,6 +10,8 @@ mod api_tokens_tests;
 mod assets;
 pub mod auth;
 mod chart;
+#[cfg(test)]
+mod connection_status_tests;
 mod connections;
 mod contact;
 mod error_list;

@@ -50,7 +50,7 @@ pub async fn tokens_page(State(s): State<AppState>, v: Viewer) -> PageResult {
                 refreshed => labels::datetime(c.token.refreshed_at),
                 status_label => status_label,
                 status_class => status_class,
-                status_message => c.status_message.clone(),
+                status_message => c.status_message.as_deref().map(|m| hub_messages::Message::stored_in(m, lang)),
                 status_checked => connection_checked(lang, c),
             }
         })

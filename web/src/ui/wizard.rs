@@ -704,7 +704,10 @@ pub async fn done_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult
         Some((ok, text)) if tested => (Some(ok), text),
         _ if tested => (
             Some(c.status == hub_domain::ConnectionStatus::Ok),
-            c.status_message.clone().unwrap_or_default(),
+            c.status_message
+                .as_deref()
+                .map(|m| hub_messages::Message::stored_in(m, lang))
+                .unwrap_or_default(),
         ),
         _ => (None, t(lang, "wizard.done_not_tested")),
     };
