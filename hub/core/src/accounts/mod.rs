@@ -4,9 +4,12 @@
 //! threads because a good password hash is deliberately slow.
 //!
 //! For `hub admin create NAME`: read the password (twice, without echo) and call
-//! [`create_user`] with `Role::Admin` and `web::ui::password_hasher()`.
+//! [`create_user`] with `Role::Admin` and `web::ui::password_hasher()`. The web calls the same
+//! rules through [`Hub`](crate::Hub)'s methods (`service.rs`): users, sessions and API tokens.
 
-use hub_store::users::User;
+mod service;
+
+use hub_domain::User;
 use hub_store::{Store, StoreError};
 use std::sync::Arc;
 
