@@ -1,5 +1,6 @@
 //! システム設定 → ユーザー: admins add users (admin or operator), set a new password, and
-//! remove users. The last admin cannot be removed, so the hub is never left without one.
+//! remove users. The last admin cannot be removed, so the hub is never left without one (the
+//! rule is core's: `Hub::delete_user`).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
