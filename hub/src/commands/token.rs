@@ -34,7 +34,8 @@ pub async fn create(
     expires: Option<&str>,
 ) -> Result<ExitCode> {
     // Everything the user typed is checked before the database is opened.
-    let name = hub_core::validate::text("NAME", name, 100).map_err(|e| anyhow!("{e}"))?;
+    let name = hub_core::validate::text("NAME", name, hub_core::accounts::MAX_TOKEN_NAME_CHARS)
+        .map_err(|e| anyhow!("{e}"))?;
     let role = parse_role(role)?;
     let expires_at = parse_expires(expires)?;
     let store = super::open_store(cfg).await?;

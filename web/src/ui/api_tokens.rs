@@ -127,13 +127,14 @@ pub async fn list(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
 pub async fn create(State(s): State<AppState>, Admin(v): Admin, form: Form) -> PageResult {
     let lang = v.ctx.lang;
     let mut errors = FieldErrors::new();
-    let name = match hub_core::validate::text("name", form.get("name"), 100) {
-        Ok(n) => Some(n),
-        Err(e) => {
-            messages::put(&mut errors, lang, &e, &|f| f.to_string());
-            None
-        }
-    };
+    let name =
+        match hub_core::validate::text("name", form.get("name"), accounts::MAX_TOKEN_NAME_CHARS) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                messages::put(&mut errors, lang, &e, &|f| f.to_string());
+                None
+            }
+        };
     let role = Role::parse(form.get("role"));
     if role.is_none() {
         errors.insert("role".into(), t(lang, "err.choose"));

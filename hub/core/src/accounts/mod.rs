@@ -9,6 +9,8 @@
 
 mod service;
 
+pub use service::MAX_TOKEN_NAME_CHARS;
+
 use hub_domain::User;
 use hub_store::{Store, StoreError};
 use std::sync::Arc;

@@ -11,6 +11,9 @@ use crate::error::{HubError, HubResult};
 use crate::Hub;
 use hub_messages::Message;
 
+/// The longest name an API token may have.
+pub const MAX_TOKEN_NAME_CHARS: usize = 100;
+
 impl Hub {
     /// How many users exist (none: the one-time setup is still open).
     pub async fn count_users(&self) -> HubResult<i64> {
@@ -137,16 +140,18 @@ impl Hub {
         Ok(self.store.list_api_tokens().await?)
     }
 
-    /// A new API token (its value is in the answer only).
+    /// A new API token (its value is in the answer only); its name is required, at most 100
+    /// characters (the same rule as `hub token create`).
     pub async fn create_api_token(
         &self,
         name: &str,
         role: Role,
         expires_at: Option<Millis>,
     ) -> HubResult<NewApiToken> {
+        let name = crate::validate::text("name", name, MAX_TOKEN_NAME_CHARS)?;
         Ok(self
             .store
-            .create_api_token_with(name, role.as_str(), expires_at)
+            .create_api_token_with(&name, role.as_str(), expires_at)
             .await?)
     }
 
