@@ -1,5 +1,7 @@
 //! The one place errors become HTTP: `{"error": {"code", "message", "field"?}}` with a fitting
-//! status. Internal details are logged, never sent.
+//! status for the API, and the status of a UI page that went wrong ([`PageFault`]: the pages
+//! name what went wrong, this file alone says which status that is). Internal details are
+//! logged, never sent.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -42,6 +44,16 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "send 'Authorization: Bearer TOKEN' with a token that is neither expired nor revoked; create one with `hub token create NAME`",
+        )
+    }
+
+    /// A UI endpoint answering JSON (a run's progress) asked without a signed-in session: in
+    /// the page's language, since the page shows it.
+    pub fn sign_in_first(lang: Lang) -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            hub_messages::t(lang, "err.sign_in_first"),
         )
     }
 
@@ -146,6 +158,56 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// What went wrong on a UI page, as the page names it; its words are a catalogue key carried
+/// beside it (`ui::render::PageError`, or the errors shown next to a form's fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageFault {
+    /// A form came back with errors next to its fields.
+    InvalidForm,
+    /// Signing in was refused (wrong name or password), or the request needs a signed-in user.
+    SignInRefused,
+    /// The user's role may not do this, or the form's CSRF token is missing or stale.
+    Forbidden,
+    /// The thing asked for does not exist (or is not offered, like a hidden action).
+    NotFound,
+    /// The state forbids it now (a connection its manifest no longer describes).
+    Conflict,
+    /// The request body is larger than the page accepts.
+    TooLarge,
+    /// Too many failed sign-ins: wait and try again.
+    TooManyAttempts,
+    /// The hub failed (a page that cannot be rendered, a request without its context).
+    Internal,
+    /// The database does not answer.
+    Unavailable,
+}
+
+impl PageFault {
+    pub fn status(self) -> StatusCode {
+        match self {
+            PageFault::InvalidForm => StatusCode::BAD_REQUEST,
+            PageFault::SignInRefused => StatusCode::UNAUTHORIZED,
+            PageFault::Forbidden => StatusCode::FORBIDDEN,
+            PageFault::NotFound => StatusCode::NOT_FOUND,
+            PageFault::Conflict => StatusCode::CONFLICT,
+            PageFault::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            PageFault::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            PageFault::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            PageFault::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// A page's status: 200 unless something went wrong.
+    pub fn status_of(fault: Option<PageFault>) -> StatusCode {
+        fault.map_or(StatusCode::OK, PageFault::status)
+    }
+
+    /// A form page's fault: `InvalidForm` when it shows errors, else none.
+    pub fn form(has_errors: bool) -> Option<PageFault> {
+        has_errors.then_some(PageFault::InvalidForm)
+    }
+}
 
 #[cfg(test)]
 mod tests {

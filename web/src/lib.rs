@@ -51,7 +51,7 @@ pub fn router(state: AppState) -> Router {
 
 /// 200 while the database answers; 503 otherwise (for load balancers and the crash tests).
 async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
-    match s.hub.store.ping().await {
+    match s.hub.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");

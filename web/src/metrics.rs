@@ -24,7 +24,7 @@ pub async fn serve(State(s): State<AppState>) -> impl IntoResponse {
             format!("{what}\n"),
         )
     };
-    let stats = match s.hub.store.run_stats().await {
+    let stats = match s.hub.run_stats().await {
         Ok(st) => st,
         Err(e) => {
             tracing::warn!(error = %e, "metrics: database unreachable");

@@ -55,7 +55,7 @@ pub fn flow(f: &Flow) -> Value {
     v
 }
 
-pub fn pending_record(p: &hub_store::pending::PendingRecord) -> Value {
+pub fn pending_record(p: &hub_domain::PendingRecord) -> Value {
     json!({
         "record": p.record,
         "side": p.side,

@@ -257,10 +257,7 @@ impl Hub {
 
 impl Hub {
     /// The records the flow's runs failed on and no run has written since (oldest first).
-    pub async fn pending_records(
-        &self,
-        id: &str,
-    ) -> HubResult<Vec<hub_store::pending::PendingRecord>> {
+    pub async fn pending_records(&self, id: &str) -> HubResult<Vec<hub_domain::PendingRecord>> {
         self.store.get_flow(id).await?;
         Ok(self.store.pending_records(id).await?)
     }

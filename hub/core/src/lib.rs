@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod notify;
 pub mod oauth;
 pub mod plugins;
+pub mod reads;
 pub mod runner;
 pub mod schedule;
 pub mod scheduler;
@@ -33,7 +34,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// The hub's services over one store and one plugin host. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
-    pub store: Store,
+    /// The store, for core's services only: the web and the CLI go through `Hub`'s methods.
+    pub(crate) store: Store,
     pub plugins: Arc<PluginHost>,
     oauth: Arc<oauth::OAuth>,
     pub metrics: Arc<metrics::Metrics>,

@@ -37,6 +37,15 @@ impl Runner {
         now_ms() + self.hub.run_lease.as_millis() as i64
     }
 
+    /// Claims a queued run for this runner (`hub run`); false if another runner took it.
+    pub async fn claim(&self, run_id: &str) -> crate::HubResult<bool> {
+        Ok(self
+            .hub
+            .store
+            .claim_run(run_id, &self.owner, self.lease_until())
+            .await?)
+    }
+
     /// Executes a run this runner has claimed, renewing the lease, saving progress, and
     /// recording counts and per-record errors.
     pub async fn execute(&self, run: &Run) -> RunReport {

@@ -2,7 +2,7 @@
 //! connection page or through `PUT /api/connections/{id}/user-map`, and used by write-back flows
 //! through the `{"user_map": CONNECTION_ID}` transform (`engine/lookup.rs`).
 
-use hub_store::user_map::UserPair;
+use hub_domain::UserPair;
 use std::collections::HashSet;
 
 use crate::error::{HubError, HubResult};

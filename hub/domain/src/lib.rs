@@ -9,6 +9,12 @@ use std::collections::BTreeMap;
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
+mod accounts;
+mod history;
+
+pub use accounts::{Session, User};
+pub use history::{DayCount, PendingRecord, RunFilter, RunKind, RunRequest, RunStats};
+
 pub fn now_ms() -> Millis {
     chrono::Utc::now().timestamp_millis()
 }
@@ -118,6 +124,16 @@ pub struct ConnectionPatch {
     /// Where the connection points changed (an endpoint setting): its status goes back to
     /// `unchecked` (as it does with any new credential).
     pub endpoint_changed: bool,
+}
+
+/// One pair of a connection's user map: a user as that system names it, and the login name to
+/// write in the other system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPair {
+    /// The user as this connection's system names it (id or email).
+    pub from: String,
+    /// The login name to write in the other system.
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -1,5 +1,5 @@
 use anyhow::{bail, Context, Result};
-use hub_core::accounts::{create_user, Role};
+use hub_core::accounts::Role;
 use std::io::BufRead;
 use std::process::ExitCode;
 
@@ -19,8 +19,11 @@ pub async fn create(cfg: &Config, name: &str, role: &str) -> Result<ExitCode> {
         .read_line(&mut password)
         .context("cannot read the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let store = super::open_store(cfg).await?;
-    let id = create_user(&store, &web::ui::password_hasher(), name, password, role).await?;
+    let hub = super::accounts_hub(cfg).await?;
+    let id = hub
+        .create_user(&web::ui::password_hasher(), name, password, role)
+        .await?;
+    hub.close().await;
     println!("user {name} created ({id})");
     Ok(ExitCode::SUCCESS)
 }

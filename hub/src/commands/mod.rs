@@ -32,16 +32,29 @@ pub async fn open_store(cfg: &Config) -> Result<Store> {
         .with_context(|| format!("cannot open the database {}", redact_url(&cfg.database_url)))
 }
 
-pub async fn discover_plugins(cfg: &Config) -> Result<PluginHost> {
+fn host_config(cfg: &Config) -> Result<HostConfig> {
     let worker_exe =
         std::env::current_exe().context("cannot find the hub executable to start workers")?;
-    let config = HostConfig {
+    Ok(HostConfig {
         worker_exe,
         plugin_dirs: cfg.plugin_dirs.clone(),
         call_timeout: cfg.call_timeout,
         memory_limit: cfg.worker_memory,
-    };
-    Ok(PluginHost::discover_marked(config, &cfg.marked_plugin_dirs).await)
+    })
+}
+
+pub async fn discover_plugins(cfg: &Config) -> Result<PluginHost> {
+    Ok(PluginHost::discover_marked(host_config(cfg)?, &cfg.marked_plugin_dirs).await)
+}
+
+/// The hub's services without connector plugins, for `hub admin` and `hub token`: accounts and
+/// API tokens need no connector, and nothing is probed.
+pub async fn accounts_hub(cfg: &Config) -> Result<hub_core::Hub> {
+    let store = open_store(cfg).await?;
+    Ok(hub_core::Hub::new(
+        store,
+        PluginHost::without_plugins(host_config(cfg)?),
+    ))
 }
 
 /// The hub's services, configured.

@@ -1,7 +1,7 @@
 use anyhow::{bail, Result};
 use hub_core::runner::Runner;
 use hub_core::HubError;
-use hub_domain::{now_ms, RunStatus, Trigger};
+use hub_domain::{RunStatus, Trigger};
 use hub_messages::Message;
 use std::process::ExitCode;
 
@@ -12,14 +12,14 @@ use crate::config::Config;
 pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
     let hub = super::hub(cfg).await?;
     let owner = format!("cli:{}", std::process::id());
-    let runner = Runner::new(hub.clone(), owner.clone());
-    hub.store.requeue_expired_runs(now_ms()).await?;
+    let runner = Runner::new(hub.clone(), owner);
+    hub.requeue_expired_runs().await?;
     let run_id = match hub.run_flow_now(flow_id, Trigger::Manual).await {
         Ok(id) => id,
         Err(HubError::Conflict {
             code: "already_running",
             message,
-        }) => match hub.store.active_run(flow_id).await? {
+        }) => match hub.active_run(flow_id).await? {
             Some(r) if r.status == RunStatus::Queued => {
                 println!(
                     "resuming run {} ({})",
@@ -35,14 +35,10 @@ pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
         },
         Err(e) => bail!("{e}"),
     };
-    if !hub
-        .store
-        .claim_run(&run_id, &owner, runner.lease_until())
-        .await?
-    {
+    if !runner.claim(&run_id).await? {
         bail!("run {run_id} was taken by a serving hub; follow it with GET /api/runs/{run_id}");
     }
-    let run = hub.store.get_run(&run_id).await?;
+    let run = hub.get_run(&run_id).await?;
     let report = runner.execute(&run).await;
     let c = report.counts;
     println!("run {run_id}: {}", report.status.as_str());
@@ -78,7 +74,7 @@ pub async fn run(cfg: &Config, flow_id: &str) -> Result<ExitCode> {
     if let Some(m) = &report.message {
         println!("  {}", Message::stored_both(m));
     }
-    hub.store.close().await;
+    hub.close().await;
     Ok(if report.status == RunStatus::Success {
         ExitCode::SUCCESS
     } else {

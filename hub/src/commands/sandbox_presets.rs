@@ -34,7 +34,7 @@ fn fill(template: &str, announcement: &Value) -> Option<String> {
 /// many. One that exists but points elsewhere (an emulator's port of the last start was taken)
 /// is pointed at the emulator again.
 pub async fn register(hub: &Hub, announcement: &Value) -> usize {
-    let existing = hub.store.list_connections().await.unwrap_or_default();
+    let existing = hub.list_connections().await.unwrap_or_default();
     let mut created = 0;
     for plugin in hub.plugins.loaded() {
         for preset in &plugin.manifest.sandbox {

@@ -15,19 +15,7 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
     for r in hub.plugins.refused() {
         tracing::warn!(file = %r.file.display(), reason = %r.reason, "connector plugin refused");
     }
-    let seen: Vec<_> = hub
-        .plugins
-        .loaded()
-        .iter()
-        .map(|p| hub_store::connectors::SeenConnector {
-            id: p.id.clone(),
-            version: p.version.clone(),
-            sdk_version: p.sdk_version.clone(),
-            file: p.file.display().to_string(),
-            manifest: p.manifest.clone(),
-        })
-        .collect();
-    hub.store.record_connectors(&seen).await?;
+    hub.record_loaded_plugins().await?;
 
     let sandbox = if with_sandbox {
         Some(super::sandbox::start_beside(&cfg, &hub).await?)
@@ -111,7 +99,7 @@ pub async fn serve(cfg: Config, with_sandbox: bool) -> Result<ExitCode> {
             tokio::time::sleep(SANDBOX_SAVE).await;
             super::sandbox::stop(sb);
         }
-        hub.store.close().await;
+        hub.close().await;
         served
     })
     .await;

@@ -34,13 +34,12 @@ pub async fn create(
     expires: Option<&str>,
 ) -> Result<ExitCode> {
     // Everything the user typed is checked before the database is opened.
-    let name = hub_core::validate::text("NAME", name, 100).map_err(|e| anyhow!("{e}"))?;
+    let name = hub_core::validate::text("NAME", name, hub_core::accounts::MAX_TOKEN_NAME_CHARS)
+        .map_err(|e| anyhow!("{e}"))?;
     let role = parse_role(role)?;
     let expires_at = parse_expires(expires)?;
-    let store = super::open_store(cfg).await?;
-    let made = store
-        .create_api_token_with(&name, role.as_str(), expires_at)
-        .await?;
+    let hub = super::accounts_hub(cfg).await?;
+    let made = hub.create_api_token(&name, role, expires_at).await?;
     println!("{}", made.token);
     let until = expires_at.map_or("never expires".to_string(), |t| {
         format!("expires {}", time(Some(t)))
@@ -70,8 +69,8 @@ fn state(t: &ApiTokenInfo, now: Millis) -> &'static str {
 }
 
 pub async fn list(cfg: &Config, as_json: bool) -> Result<ExitCode> {
-    let store = super::open_store(cfg).await?;
-    let tokens = store.list_api_tokens().await?;
+    let hub = super::accounts_hub(cfg).await?;
+    let tokens = hub.list_api_tokens().await?;
     let now = now_ms();
     if as_json {
         let v: Vec<_> = tokens
@@ -120,9 +119,9 @@ pub async fn list(cfg: &Config, as_json: bool) -> Result<ExitCode> {
 }
 
 pub async fn revoke(cfg: &Config, name_or_id: &str) -> Result<ExitCode> {
-    let store = super::open_store(cfg).await?;
+    let hub = super::accounts_hub(cfg).await?;
     let started = now_ms();
-    let t = store.revoke_api_token(name_or_id.trim()).await?;
+    let t = hub.revoke_api_token(name_or_id.trim()).await?;
     if t.revoked_at.is_some_and(|at| at < started) {
         println!("API token '{}' ({}) was already revoked", t.name, t.id);
     } else {

@@ -10,6 +10,10 @@ use crate::links::Link;
 use crate::{get, is_unique_violation, Result, Store, StoreError};
 use hub_domain::*;
 
+/// Kept at its old path only for `hub-core`'s engine (`engine/{mod,undo,retry}.rs`, edited on
+/// another branch); its home is `hub_domain::RunKind`. Drop once the engine imports it from there.
+pub use hub_domain::RunKind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeAction {
@@ -71,40 +75,6 @@ pub struct Undone {
     pub run_id: String,
     pub seq: i64,
     pub by: String,
-}
-
-/// What a run was queued to do besides an ordinary sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunKind {
-    /// 元に戻す: restore what another run changed.
-    Undo,
-    /// 失敗分のみ再実行: sync again only the records another run failed on.
-    RetryFailed,
-}
-
-impl RunKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunKind::Undo => "undo",
-            RunKind::RetryFailed => "retry_failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "undo" => RunKind::Undo,
-            "retry_failed" => RunKind::RetryFailed,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunRequest {
-    pub run_id: String,
-    pub kind: RunKind,
-    pub of_run: String,
 }
 
 fn change_from_row(r: &AnyRow) -> Result<StoredChange> {

@@ -11,6 +11,10 @@ use std::collections::HashMap;
 use crate::{get, Result, Store};
 use hub_domain::*;
 
+/// Kept at its old path only for `hub-core`'s engine (`engine/pending.rs`, edited on another
+/// branch); its home is `hub_domain::PendingRecord`. Drop once the engine imports it from there.
+pub use hub_domain::PendingRecord;
+
 /// What a finished run does to its flow's pending records.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingUpdate {
@@ -18,28 +22,6 @@ pub enum PendingUpdate {
     Keep,
     /// Take `tried` off, then put the run's failed records on.
     Settle { tried: Vec<String> },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PendingRecord {
-    pub record: String,
-    pub side: String,
-    pub code: String,
-    pub message: String,
-    pub first_run_id: String,
-    pub last_run_id: String,
-    pub since: Millis,
-}
-
-impl PendingRecord {
-    pub fn as_error(&self) -> RunError {
-        RunError {
-            record: self.record.clone(),
-            side: self.side.clone(),
-            code: self.code.clone(),
-            message: self.message.clone(),
-        }
-    }
 }
 
 impl Store {

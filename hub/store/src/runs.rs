@@ -19,27 +19,6 @@ pub struct Finished<'a> {
     pub warnings: &'a [RunWarning],
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct RunFilter {
-    pub flow: Option<String>,
-    pub status: Option<RunStatus>,
-    pub trigger: Option<Trigger>,
-    /// Runs queued at or after this time.
-    pub since: Option<Millis>,
-    /// Runs queued before this time.
-    pub until: Option<Millis>,
-    pub limit: i64,
-}
-
-/// Runs of one day and status, for the history's chart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DayCount {
-    /// Days since 1970-01-01 in the zone of the asked offset.
-    pub day: i64,
-    pub status: RunStatus,
-    pub runs: i64,
-}
-
 impl Store {
     /// Queues a run; `AlreadyRunning` if the flow has one queued or running.
     pub async fn enqueue_run(
@@ -509,14 +488,6 @@ fn run_from_row(row: &AnyRow) -> Result<Run> {
         message: get(row, "message")?,
         expected_read: get(row, "expected_read")?,
     })
-}
-
-/// Totals over the whole history, for `/metrics`.
-#[derive(Debug, Clone, Default)]
-pub struct RunStats {
-    pub by_status: Vec<(String, i64)>,
-    pub records: RunCounts,
-    pub queued: i64,
 }
 
 impl Store {

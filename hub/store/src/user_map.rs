@@ -3,17 +3,8 @@
 //! name. Write-back flows read it through the `{"user_map": CONNECTION_ID}` transform; a user
 //! without a pair is a per-record error, never replaced by anyone else.
 
-use serde::{Deserialize, Serialize};
-
 use crate::{get, Result, Store, StoreError};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserPair {
-    /// The user as this connection's system names it (id or email).
-    pub from: String,
-    /// The login name to write in the other system.
-    pub to: String,
-}
+use hub_domain::UserPair;
 
 impl Store {
     /// The connection's pairs, in the order they were saved. 404 for an unknown connection.

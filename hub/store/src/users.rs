@@ -11,27 +11,6 @@ use sqlx::any::AnyRow;
 use crate::{get, is_unique_violation, to_json, Result, Store, StoreError};
 use hub_domain::*;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub id: String,
-    pub username: String,
-    /// `admin` or `operator` (see `hub_core::accounts::Role`).
-    pub role: String,
-    pub created_at: Millis,
-    pub last_login_at: Option<Millis>,
-}
-
-/// A browser session: anonymous (login and setup forms) or signed in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Session {
-    pub user: Option<User>,
-    pub csrf_token: String,
-    pub data: Map<String, Value>,
-    pub created_at: Millis,
-    pub last_seen_at: Millis,
-    pub expires_at: Millis,
-}
-
 const USER_COLUMNS: &str = "id, username, role, created_at, last_login_at";
 
 fn random_hex() -> String {

@@ -9,7 +9,7 @@ mod master_key;
 use connector_sdk::Secret;
 use hub_domain::*;
 use hub_messages::Message;
-use hub_store::runs::{Finished, RunFilter};
+use hub_store::runs::Finished;
 use hub_store::*;
 use serde_json::json;
 use std::collections::BTreeMap;

@@ -17,24 +17,14 @@ pub async fn create(
 }
 
 pub async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    let all = s
-        .hub
-        .store
-        .list_connections()
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let all = s.hub.list_connections().await?;
     Ok(Json(Value::Array(
         all.iter().map(views::connection).collect(),
     )))
 }
 
 pub async fn get_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let c = s
-        .hub
-        .store
-        .get_connection(&id)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let c = s.hub.get_connection(&id).await?;
     Ok(Json(views::connection(&c)))
 }
 
@@ -68,12 +58,7 @@ pub async fn refresh_token(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     s.hub.refresh_token_now(&id).await?;
-    let c = s
-        .hub
-        .store
-        .get_connection(&id)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let c = s.hub.get_connection(&id).await?;
     Ok(Json(views::connection(&c)["token"].clone()))
 }
 
@@ -124,12 +109,7 @@ pub async fn complete_authorization(
         .hub
         .complete_authorization(&input.state, &input.code)
         .await?;
-    let c = s
-        .hub
-        .store
-        .get_connection(&id)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let c = s.hub.get_connection(&id).await?;
     Ok(Json(
         json!({ "connection": id, "token": views::connection(&c)["token"].clone() }),
     ))
@@ -137,7 +117,7 @@ pub async fn complete_authorization(
 
 #[derive(serde::Deserialize)]
 pub struct UserMapBody {
-    pub pairs: Vec<hub_store::user_map::UserPair>,
+    pub pairs: Vec<hub_domain::UserPair>,
 }
 
 /// The connection's user mapping (ユーザー連携): `{"pairs": [{"from", "to"}]}`.

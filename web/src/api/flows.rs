@@ -23,18 +23,8 @@ pub async fn create(
 }
 
 pub async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    let all = s
-        .hub
-        .store
-        .list_flows()
-        .await
-        .map_err(hub_core::HubError::from)?;
-    let pending = s
-        .hub
-        .store
-        .pending_counts()
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let all = s.hub.list_flows().await?;
+    let pending = s.hub.pending_counts().await?;
     Ok(Json(Value::Array(
         all.iter()
             .map(|f| {
@@ -47,12 +37,7 @@ pub async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
 }
 
 pub async fn get_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let f = s
-        .hub
-        .store
-        .get_flow(&id)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let f = s.hub.get_flow(&id).await?;
     let mut v = views::flow(&f);
     v["next_runs"] = json!(Hub::upcoming_fires(&f.spec, 5).unwrap_or_default());
     let pending = s.hub.pending_records(&id).await?;

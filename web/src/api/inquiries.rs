@@ -18,12 +18,7 @@ pub async fn create(
 }
 
 pub async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    let all = s
-        .hub
-        .store
-        .list_inquiries(200)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let all = s.hub.list_inquiries(200).await?;
     Ok(Json(Value::Array(all.iter().map(inquiry_json).collect())))
 }
 

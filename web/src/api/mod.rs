@@ -111,10 +111,10 @@ async fn require_token(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(ApiError::unauthorized)?;
-    let info = match state.hub.store.authenticate_api_token(token).await {
+    let info = match state.hub.authenticate_api_token(token).await {
         Ok(Some(info)) => info,
         Ok(None) => return Err(ApiError::unauthorized()),
-        Err(e) => return Err(hub_core::HubError::from(e).into()),
+        Err(e) => return Err(e.into()),
     };
     let role = Role::from_stored(&info.role);
     let method = req.method().as_str().to_ascii_lowercase();

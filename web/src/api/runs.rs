@@ -1,10 +1,10 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use hub_domain::RunFilter;
+use hub_domain::RunKind;
 use hub_domain::{RunStatus, Trigger};
 use hub_messages::Message;
-use hub_store::changes::RunKind;
-use hub_store::runs::RunFilter;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -53,56 +53,29 @@ pub async fn list(State(s): State<AppState>, Query(q): Query<RunQuery>) -> ApiRe
         limit,
         ..Default::default()
     };
-    let runs = s
-        .hub
-        .store
-        .list_runs(&filter)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let runs = s.hub.list_runs(&filter).await?;
     Ok(Json(Value::Array(
         runs.iter().map(|r| views::run(r, None)).collect(),
     )))
 }
 
 pub async fn get_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let run = s
-        .hub
-        .store
-        .get_run(&id)
-        .await
-        .map_err(hub_core::HubError::from)?;
-    let errors = s
-        .hub
-        .store
-        .run_errors(&id, 1000)
-        .await
-        .map_err(hub_core::HubError::from)?;
-    let warnings = s
-        .hub
-        .store
-        .run_warnings(&id, 1000)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let run = s.hub.get_run(&id).await?;
+    let errors = s.hub.run_errors(&id, 1000).await?;
+    let warnings = s.hub.run_warnings(&id, 1000).await?;
     let mut v = views::run(&run, Some(&errors));
     // Each with `params` (a 外字: file, line, column, header, char_code) and the connector's text.
     v["warnings"] = json!(warnings);
     // Runs acting on another run say which (`undo_of`, `retry_of`); an undone run says by which.
-    let store = &s.hub.store;
-    if let Some(req) = store
-        .run_request(&id)
-        .await
-        .map_err(hub_core::HubError::from)?
-    {
+    let hub = &s.hub;
+    if let Some(req) = hub.run_request(&id).await? {
         let key = match req.kind {
             RunKind::Undo => "undo_of",
             RunKind::RetryFailed => "retry_of",
         };
         v[key] = json!(req.of_run);
     }
-    let later = store
-        .requests_of(&id)
-        .await
-        .map_err(hub_core::HubError::from)?;
+    let later = hub.requests_of(&id).await?;
     v["undone_by"] = json!(later
         .iter()
         .filter(|r| r.kind == RunKind::Undo)

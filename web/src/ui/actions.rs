@@ -4,7 +4,6 @@
 //! connection, so only admins may run them; actions without inputs only look.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use connector_sdk::{ActionSpec, Manifest, SettingKind};
 use minijinja::{context, Value};
 use serde_json::Map;
@@ -16,7 +15,9 @@ use super::form::Form;
 use super::i18n::{t, Lang};
 use super::messages::{self, FieldErrors};
 use super::render::{OrPage, PageError, PageResult};
+use crate::error::PageFault;
 use crate::AppState;
+use hub_messages::Message;
 
 /// The forms for the page; `for_action` gets `errors` shown on its inputs.
 pub fn forms(
@@ -56,7 +57,7 @@ pub async fn run(
     form: Form,
 ) -> PageResult {
     let lang = v.ctx.lang;
-    let c = s.hub.store.get_connection(&id).await.or_page(lang)?;
+    let c = s.hub.get_connection(&id).await.or_page(lang)?;
     let Some(spec) = s.hub.plugins.plugin(&c.connector_id).and_then(|p| {
         p.manifest
             .actions
@@ -66,15 +67,15 @@ pub async fn run(
     }) else {
         return Err(PageError::new(
             lang,
-            StatusCode::NOT_FOUND,
-            "conn.action_unknown",
+            PageFault::NotFound,
+            Message::new("conn.action_unknown"),
         ));
     };
     if !spec.inputs.is_empty() && !v.is_admin() {
         return Err(PageError::new(
             lang,
-            StatusCode::FORBIDDEN,
-            "err.admin_only",
+            PageFault::Forbidden,
+            Message::new("err.admin_only"),
         ));
     }
     let mut errors = FieldErrors::new();

@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::header::CACHE_CONTROL;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::response::Response;
 use hub_core::accounts::{self, Role};
 use hub_domain::now_ms;
@@ -16,9 +16,10 @@ use super::form::Form;
 use super::i18n::{t, tf, Lang};
 use super::labels;
 use super::messages::{self, FieldErrors};
-use super::render::{page_with_status, see_other, OrPage, PageResult};
+use super::render::{page_with, see_other, OrPage, PageResult};
 use super::session;
 use super::users::role_label;
+use crate::error::PageFault;
 use crate::AppState;
 
 const PATH: &str = "/settings/api-tokens";
@@ -46,7 +47,6 @@ async fn render(s: &AppState, v: &Viewer, shown: Shown<'_>) -> PageResult {
     let now = now_ms();
     let tokens: Vec<Value> = s
         .hub
-        .store
         .list_api_tokens()
         .await
         .or_page(lang)?
@@ -75,11 +75,7 @@ async fn render(s: &AppState, v: &Viewer, shown: Shown<'_>) -> PageResult {
             }
         })
         .collect();
-    let status = if shown.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let fault = PageFault::form(!shown.errors.is_empty());
     let field = |k: &str, default: &str| {
         shown
             .form
@@ -87,12 +83,12 @@ async fn render(s: &AppState, v: &Viewer, shown: Shown<'_>) -> PageResult {
             .unwrap_or_else(|| default.to_string())
     };
     let (created_name, created_token) = shown.created.unzip();
-    let mut resp = page_with_status(
+    let mut resp = page_with(
         s,
         &v.ctx,
         Some(&v.user),
         "api_tokens.html",
-        status,
+        fault,
         context! {
             nav => "settings",
             tokens => tokens,
@@ -131,13 +127,14 @@ pub async fn list(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
 pub async fn create(State(s): State<AppState>, Admin(v): Admin, form: Form) -> PageResult {
     let lang = v.ctx.lang;
     let mut errors = FieldErrors::new();
-    let name = match hub_core::validate::text("name", form.get("name"), 100) {
-        Ok(n) => Some(n),
-        Err(e) => {
-            messages::put(&mut errors, lang, &e, &|f| f.to_string());
-            None
-        }
-    };
+    let name =
+        match hub_core::validate::text("name", form.get("name"), accounts::MAX_TOKEN_NAME_CHARS) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                messages::put(&mut errors, lang, &e, &|f| f.to_string());
+                None
+            }
+        };
     let role = Role::parse(form.get("role"));
     if role.is_none() {
         errors.insert("role".into(), t(lang, "err.choose"));
@@ -156,8 +153,7 @@ pub async fn create(State(s): State<AppState>, Admin(v): Admin, form: Form) -> P
         let expires_at = lifetime.map(|ms| now_ms() + ms);
         let made = s
             .hub
-            .store
-            .create_api_token_with(&name, role.as_str(), expires_at)
+            .create_api_token(&name, role, expires_at)
             .await
             .or_page(lang)?;
         tracing::info!(token = %name, id = %made.id, role = role.as_str(), by = %v.user.username, "API token created");
@@ -190,12 +186,12 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Response {
     let lang = v.ctx.lang;
-    let text = match s.hub.store.revoke_api_token(&id).await {
+    let text = match s.hub.revoke_api_token(&id).await {
         Ok(tok) => {
             tracing::info!(token = %tok.name, id = %tok.id, by = %v.user.username, "API token revoked");
             tf(lang, "api_tokens.revoked_done", &[("name", &tok.name)])
         }
-        Err(e) => messages::hub_error(lang, &e.into()),
+        Err(e) => messages::hub_error(lang, &e),
     };
     session::flash(&s, &v.ctx, &text).await;
     see_other(PATH)

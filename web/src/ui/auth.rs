@@ -4,10 +4,9 @@
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hub_core::accounts::{self, Role};
-use hub_store::users::User;
+use hub_domain::User;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -15,19 +14,23 @@ use super::form::Form;
 use super::i18n::{t, tf};
 use super::messages::{self, FieldErrors};
 use super::passwords::password_hasher;
-use super::render::{page, page_with_status, see_other, OrPage, PageError, PageResult};
+use super::render::{page, page_with, plain_error, see_other, OrPage, PageError, PageResult};
 use super::session::{self, Ctx, ANON_SESSION_MS, SESSION_IDLE_MS};
+use crate::error::PageFault;
 use crate::AppState;
+use hub_messages::Message;
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Ctx>()
-            .cloned()
-            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| {
+            plain_error(
+                super::i18n::Lang::default(),
+                PageFault::Internal,
+                "err.internal",
+            )
+        })
     }
 }
 
@@ -54,7 +57,7 @@ impl FromRequestParts<AppState> for Viewer {
             let role = Role::of(&user);
             return Ok(Viewer { ctx, user, role });
         }
-        match s.hub.store.count_users().await {
+        match s.hub.count_users().await {
             Ok(0) => Err(see_other("/setup")),
             Ok(_) => {
                 // Back to this page after signing in; a form post cannot be repeated, so home.
@@ -66,7 +69,7 @@ impl FromRequestParts<AppState> for Viewer {
                 let next = form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>();
                 Err(see_other(&format!("/login?next={next}")))
             }
-            Err(e) => Err(PageError::hub(ctx.lang, e.into()).into_response()),
+            Err(e) => Err(PageError::hub(ctx.lang, e).into_response()),
         }
     }
 }
@@ -81,9 +84,12 @@ impl FromRequestParts<AppState> for Admin {
         let v = Viewer::from_request_parts(parts, s).await?;
         if !v.is_admin() {
             tracing::info!(user = %v.user.username, path = %v.ctx.path, "refused: admin only");
-            return Err(
-                PageError::new(v.ctx.lang, StatusCode::FORBIDDEN, "err.admin_only").into_response(),
-            );
+            return Err(PageError::new(
+                v.ctx.lang,
+                PageFault::Forbidden,
+                Message::new("err.admin_only"),
+            )
+            .into_response());
         }
         Ok(Admin(v))
     }
@@ -100,10 +106,12 @@ impl FromRequestParts<AppState> for Operator {
         let v = Viewer::from_request_parts(parts, s).await?;
         if !v.role.allows(Role::Operator) {
             tracing::info!(user = %v.user.username, path = %v.ctx.path, "refused: operator or admin only");
-            return Err(
-                PageError::new(v.ctx.lang, StatusCode::FORBIDDEN, "err.operator_only")
-                    .into_response(),
-            );
+            return Err(PageError::new(
+                v.ctx.lang,
+                PageFault::Forbidden,
+                Message::new("err.operator_only"),
+            )
+            .into_response());
         }
         Ok(Operator(v))
     }
@@ -117,8 +125,7 @@ async fn ensure_session(s: &AppState, ctx: &Ctx) -> Result<(Ctx, Option<String>)
     }
     let (id, sess) = s
         .hub
-        .store
-        .create_session(None, ANON_SESSION_MS)
+        .open_session(ANON_SESSION_MS)
         .await
         .or_page(ctx.lang)?;
     let cookie = session::session_cookie(&id, ctx.secure);
@@ -136,14 +143,10 @@ fn with_cookie(mut resp: Response, cookie: Option<String>) -> Response {
 
 /// Replaces the visitor's session with a new signed-in one (no session fixation).
 async fn sign_in(s: &AppState, ctx: &Ctx, user: &User, to: &str) -> PageResult {
-    if let Some((old, _)) = &ctx.session {
-        let _ = s.hub.store.delete_session(old).await;
-    }
-    let _ = s.hub.store.delete_expired_sessions().await;
-    let (id, _) = s
+    let old = ctx.session.as_ref().map(|(old, _)| old.as_str());
+    let id = s
         .hub
-        .store
-        .create_session(Some(&user.id), SESSION_IDLE_MS)
+        .sign_in_session(old, &user.id, SESSION_IDLE_MS)
         .await
         .or_page(ctx.lang)?;
     tracing::info!(user = %user.username, "signed in");
@@ -200,7 +203,7 @@ pub async fn login_page(
     ctx: Ctx,
     Query(q): Query<NextQuery>,
 ) -> PageResult {
-    if s.hub.store.count_users().await.or_page(ctx.lang)? == 0 {
+    if s.hub.count_users().await.or_page(ctx.lang)? == 0 {
         return Ok(see_other("/setup"));
     }
     if ctx.session.as_ref().is_some_and(|(_, s)| s.user.is_some()) {
@@ -223,15 +226,15 @@ pub async fn login_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> Pa
     let password = form.get("password");
     let next = safe_next(form.get("next"));
     let now = std::time::Instant::now();
-    let refused = |key: &str, status: StatusCode| {
+    let refused = |key: &str, fault: PageFault| {
         let mut errors = FieldErrors::new();
         errors.insert("_form".into(), t(ctx.lang, key));
-        page_with_status(
+        page_with(
             &s,
             &ctx,
             None,
             "login.html",
-            status,
+            Some(fault),
             context! { next => next, username => username, errors => errors },
         )
     };
@@ -243,12 +246,12 @@ pub async fn login_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> Pa
             "_form".into(),
             tf(ctx.lang, "login.locked", &[("secs", secs.as_str())]),
         );
-        let mut resp = page_with_status(
+        let mut resp = page_with(
             &s,
             &ctx,
             None,
             "login.html",
-            StatusCode::TOO_MANY_REQUESTS,
+            Some(PageFault::TooManyAttempts),
             context! { next => next, username => username, errors => errors },
         )
         .await;
@@ -259,7 +262,9 @@ pub async fn login_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> Pa
         return Ok(resp);
     }
     let hasher = password_hasher();
-    match accounts::authenticate(&s.hub.store, &hasher, &username, password)
+    match s
+        .hub
+        .authenticate(&hasher, &username, password)
         .await
         .or_page(ctx.lang)?
     {
@@ -270,14 +275,14 @@ pub async fn login_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> Pa
         None => {
             tracing::info!(user = %username, "sign-in refused");
             s.login_limit.failed(&username, ctx.client, now);
-            Ok(refused("login.failed", StatusCode::UNAUTHORIZED).await)
+            Ok(refused("login.failed", PageFault::SignInRefused).await)
         }
     }
 }
 
 pub async fn logout(State(s): State<AppState>, ctx: Ctx) -> Response {
     if let Some((id, _)) = &ctx.session {
-        let _ = s.hub.store.delete_session(id).await;
+        let _ = s.hub.delete_session(id).await;
     }
     with_cookie(
         see_other("/login"),
@@ -286,7 +291,7 @@ pub async fn logout(State(s): State<AppState>, ctx: Ctx) -> Response {
 }
 
 pub async fn setup_page(State(s): State<AppState>, ctx: Ctx) -> PageResult {
-    if s.hub.store.count_users().await.or_page(ctx.lang)? > 0 {
+    if s.hub.count_users().await.or_page(ctx.lang)? > 0 {
         return Ok(see_other("/login"));
     }
     let (ctx, cookie) = ensure_session(&s, &ctx).await?;
@@ -318,11 +323,13 @@ pub async fn setup_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> Pa
             .or_insert_with(|| t(lang, "setup.mismatch"));
     }
     if errors.is_empty() {
-        match accounts::create_first_admin(&s.hub.store, &password_hasher(), &username, password)
+        match s
+            .hub
+            .create_first_admin(&password_hasher(), &username, password)
             .await
         {
             Ok(id) => {
-                let user = s.hub.store.get_user(&id).await.or_page(lang)?;
+                let user = s.hub.get_user(&id).await.or_page(lang)?;
                 tracing::info!(user = %username, "first administrator created");
                 return sign_in(&s, &ctx, &user, "/").await;
             }
@@ -330,24 +337,18 @@ pub async fn setup_submit(State(s): State<AppState>, ctx: Ctx, form: Form) -> Pa
             Err(e) => messages::put(&mut errors, lang, &e, &|f| f.to_string()),
         }
     }
-    Ok(page_with_status(
+    Ok(page_with(
         &s,
         &ctx,
         None,
         "setup.html",
-        StatusCode::BAD_REQUEST,
+        Some(PageFault::InvalidForm),
         context! { username => username, errors => errors },
     )
     .await)
 }
 
 /// Rejects an unusable context early (used by JSON endpoints that must not redirect).
-pub fn json_unauthorized() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        axum::Json(
-            serde_json::json!({"error": {"code": "unauthorized", "message": "sign in first"}}),
-        ),
-    )
-        .into_response()
+pub fn json_unauthorized(lang: super::i18n::Lang) -> Response {
+    crate::error::ApiError::sign_in_first(lang).into_response()
 }

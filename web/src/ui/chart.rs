@@ -3,8 +3,8 @@
 
 use chrono::{Offset, TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
+use hub_domain::DayCount;
 use hub_domain::{Millis, RunStatus};
-use hub_store::runs::DayCount;
 use minijinja::{context, Value};
 use std::fmt::Write;
 

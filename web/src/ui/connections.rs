@@ -3,7 +3,7 @@
 //! read-only and may run 接続テスト.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use connector_sdk::{AuthSpec, Manifest, Secret};
 use hub_core::connections::ConnectionUpdate;
@@ -18,9 +18,11 @@ use super::home::{connection_checked, connection_status, connector_name};
 use super::i18n::{tf, Lang};
 use super::labels;
 use super::messages::{self, FieldErrors};
-use super::render::{page_with_status, see_other, OrPage, PageError, PageResult};
+use super::render::{page_with, see_other, OrPage, PageError, PageResult};
 use super::session;
+use crate::error::PageFault;
 use crate::AppState;
+use hub_messages::Message;
 
 /// 登録番号 and 電話番号 checked by the hub's own rules; the normalized values when both pass.
 pub fn check_identity(
@@ -96,7 +98,7 @@ pub(super) struct View<'a> {
 
 pub(super) async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -> PageResult {
     let lang = v.ctx.lang;
-    let c = s.hub.store.get_connection(id).await.or_page(lang)?;
+    let c = s.hub.get_connection(id).await.or_page(lang)?;
     let manifest = s
         .hub
         .plugins
@@ -139,17 +141,13 @@ pub(super) async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -
         .map(|m| super::actions::forms(lang, m, acted, action_errors.unwrap_or(&no_errors)))
         .unwrap_or_default();
     let user_map = user_map_rows(s, id, view.typed).await;
-    let status = if view.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok(page_with_status(
+    let fault = PageFault::form(!view.errors.is_empty());
+    Ok(page_with(
         s,
         &v.ctx,
         Some(&v.user),
         "connection_edit.html",
-        status,
+        fault,
         context! {
             nav => "home",
             id => c.id.clone(),
@@ -209,8 +207,8 @@ pub async fn edit_submit(
         if action != "test" {
             return Err(PageError::new(
                 lang,
-                StatusCode::FORBIDDEN,
-                "err.admin_only",
+                PageFault::Forbidden,
+                Message::new("err.admin_only"),
             ));
         }
         let errors = FieldErrors::new();
@@ -232,7 +230,7 @@ pub async fn edit_submit(
     if action == "user_map" {
         return user_map_submit(&s, &v, &id, &form).await;
     }
-    let c = s.hub.store.get_connection(&id).await.or_page(lang)?;
+    let c = s.hub.get_connection(&id).await.or_page(lang)?;
     let Some(m) = s
         .hub
         .plugins
@@ -241,8 +239,8 @@ pub async fn edit_submit(
     else {
         return Err(PageError::new(
             lang,
-            StatusCode::CONFLICT,
-            "conn.not_loaded_long",
+            PageFault::Conflict,
+            Message::new("conn.not_loaded_long"),
         ));
     };
     let mut errors = FieldErrors::new();
@@ -377,7 +375,7 @@ async fn user_map_submit(s: &AppState, v: &Viewer, id: &str, form: &Form) -> Pag
         .all("um_from")
         .iter()
         .enumerate()
-        .map(|(i, from)| hub_store::user_map::UserPair {
+        .map(|(i, from)| hub_domain::UserPair {
             from: from.to_string(),
             to: to.get(i).map(|t| t.to_string()).unwrap_or_default(),
         })
@@ -423,7 +421,6 @@ pub async fn delete(
     let lang = v.ctx.lang;
     let name = s
         .hub
-        .store
         .get_connection(&id)
         .await
         .map(|c| c.name)

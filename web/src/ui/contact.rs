@@ -3,7 +3,6 @@
 //! `hub.submit_inquiry`. Admins also see the received inquiries.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use hub_core::inquiries::MAX_LEN;
 use hub_core::validate;
 use hub_domain::NewInquiry;
@@ -14,8 +13,9 @@ use super::form::Form;
 use super::i18n::t;
 use super::labels;
 use super::messages::{self, FieldErrors};
-use super::render::{page_with_status, see_other, OrPage, PageResult};
+use super::render::{page_with, see_other, OrPage, PageResult};
 use super::session;
+use crate::error::PageFault;
 use crate::AppState;
 
 /// Form field, catalogue key of its label.
@@ -50,7 +50,6 @@ async fn render(s: &AppState, v: &Viewer, values: &NewInquiry, errors: &FieldErr
         .collect();
     let inquiries: Vec<Value> = if v.is_admin() {
         s.hub
-            .store
             .list_inquiries(100)
             .await
             .or_page(lang)?
@@ -69,17 +68,13 @@ async fn render(s: &AppState, v: &Viewer, values: &NewInquiry, errors: &FieldErr
     } else {
         vec![]
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok(page_with_status(
+    let fault = PageFault::form(!errors.is_empty());
+    Ok(page_with(
         s,
         &v.ctx,
         Some(&v.user),
         "contact.html",
-        status,
+        fault,
         context! {
             nav => "contact",
             fields => fields,

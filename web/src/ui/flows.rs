@@ -4,14 +4,13 @@
 //! from both schemas, and saving shows the flow's page with its next five run times.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Datelike;
 use connector_sdk::{ObjectSchema, SettingKind};
 use hub_core::Hub;
+use hub_domain::RunFilter;
 use hub_domain::{Flow, FlowSpec};
 use hub_messages::Message;
-use hub_store::runs::RunFilter;
 use minijinja::{context, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,8 +21,9 @@ use super::home::flow_row;
 use super::i18n::{t, tf, Lang};
 use super::labels;
 use super::messages::{self, FieldErrors};
-use super::render::{page, page_with_status, see_other, OrPage, PageResult};
+use super::render::{page, page_with, see_other, OrPage, PageResult};
 use super::session;
+use crate::error::PageFault;
 use crate::AppState;
 
 pub const DIRECTIONS: [(&str, &str); 2] = [
@@ -232,7 +232,7 @@ async fn render_form(
     mut errors: FieldErrors,
 ) -> PageResult {
     let lang = v.ctx.lang;
-    let conns = s.hub.store.list_connections().await.or_page(lang)?;
+    let conns = s.hub.list_connections().await.or_page(lang)?;
     let mut cache = HashMap::new();
     let src = objects_of(s, lang, &d.src_conn, "src_conn", &mut errors, &mut cache).await;
     let dst = objects_of(s, lang, &d.dst_conn, "dst_conn", &mut errors, &mut cache).await;
@@ -243,11 +243,7 @@ async fn render_form(
         norm: "nfkc".into(),
         ..Default::default()
     });
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let fault = PageFault::form(!errors.is_empty());
     let mut read_options = read_option_inputs(
         lang,
         &src,
@@ -270,12 +266,12 @@ async fn render_form(
         .iter()
         .map(|c| context! { value => c.id.clone(), label => c.name.clone() })
         .collect();
-    Ok(page_with_status(
+    Ok(page_with(
         s,
         &v.ctx,
         Some(&v.user),
         "flow_form.html",
-        status,
+        fault,
         context! {
             nav => "home",
             id => id,
@@ -313,7 +309,7 @@ pub async fn new_page(
 ) -> PageResult {
     let mut d = Draft::default();
     if let Some(id) = q.source.filter(|i| !i.is_empty()) {
-        if s.hub.store.get_connection(&id).await.is_ok() {
+        if s.hub.get_connection(&id).await.is_ok() {
             d.src_conn = id;
         }
     }
@@ -325,7 +321,7 @@ pub async fn edit_page(
     Admin(v): Admin,
     Path(id): Path<String>,
 ) -> PageResult {
-    let f = s.hub.store.get_flow(&id).await.or_page(v.ctx.lang)?;
+    let f = s.hub.get_flow(&id).await.or_page(v.ctx.lang)?;
     render_form(
         &s,
         &v,
@@ -365,7 +361,7 @@ async fn submit(s: &AppState, v: &Viewer, id: Option<&str>, form: &Form) -> Page
         _ => {}
     }
     let base: Option<FlowSpec> = match id {
-        Some(i) => Some(s.hub.store.get_flow(i).await.or_page(lang)?.spec),
+        Some(i) => Some(s.hub.get_flow(i).await.or_page(lang)?.spec),
         None => None,
     };
     let mut errors = FieldErrors::new();
@@ -520,8 +516,8 @@ async fn render_detail(
 ) -> PageResult {
     let id = id.to_string();
     let lang = v.ctx.lang;
-    let f: Flow = s.hub.store.get_flow(&id).await.or_page(lang)?;
-    let conns = s.hub.store.list_connections().await.or_page(lang)?;
+    let f: Flow = s.hub.get_flow(&id).await.or_page(lang)?;
+    let conns = s.hub.list_connections().await.or_page(lang)?;
     let names: HashMap<String, String> = conns
         .iter()
         .map(|c| (c.id.clone(), c.name.clone()))
@@ -533,7 +529,6 @@ async fn render_detail(
         .collect();
     let runs = s
         .hub
-        .store
         .list_runs(&RunFilter {
             flow: Some(id.clone()),
             limit: 10,
@@ -541,8 +536,8 @@ async fn render_detail(
         })
         .await
         .or_page(lang)?;
-    let pending = s.hub.store.pending_records(&id).await.or_page(lang)?;
-    let active = s.hub.store.active_run(&id).await.or_page(lang)?;
+    let pending = s.hub.pending_records(&id).await.or_page(lang)?;
+    let active = s.hub.active_run(&id).await.or_page(lang)?;
     let pending_rows: Vec<Value> = pending
         .iter()
         .map(|p| {
@@ -593,7 +588,6 @@ pub async fn delete(
     let lang = v.ctx.lang;
     let name = s
         .hub
-        .store
         .get_flow(&id)
         .await
         .map(|f| f.spec.name)

@@ -6,9 +6,8 @@ use axum::http::header::ACCEPT;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hub_core::HubError;
+use hub_domain::RunFilter;
 use hub_domain::{Connection, ConnectionStatus, Flow, Trigger};
-use hub_store::runs::RunFilter;
 use minijinja::{context, Value};
 use serde_json::json;
 use std::collections::HashMap;
@@ -101,18 +100,18 @@ pub fn flow_row(
 
 pub async fn home(State(s): State<AppState>, v: Viewer) -> PageResult {
     let lang = v.ctx.lang;
-    let store = &s.hub.store;
-    let connections = store.list_connections().await.or_page(lang)?;
-    let flows = store.list_flows().await.or_page(lang)?;
-    let pending = store.pending_counts().await.or_page(lang)?;
-    let active: HashMap<String, String> = store
+    let hub = &s.hub;
+    let connections = hub.list_connections().await.or_page(lang)?;
+    let flows = hub.list_flows().await.or_page(lang)?;
+    let pending = hub.pending_counts().await.or_page(lang)?;
+    let active: HashMap<String, String> = hub
         .active_runs()
         .await
         .or_page(lang)?
         .into_iter()
         .map(|r| (r.flow_id, r.id))
         .collect();
-    let runs = store
+    let runs = hub
         .list_runs(&RunFilter {
             limit: 5,
             ..Default::default()
@@ -200,13 +199,12 @@ pub async fn run_now(
 /// A run's progress for the progress bar (`progress.rs`): session-authenticated, never redirects.
 pub async fn run_status(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
     if ctx.session.as_ref().is_none_or(|(_, s)| s.user.is_none()) {
-        return json_unauthorized();
+        return json_unauthorized(ctx.lang);
     }
     let lang = ctx.lang;
-    match s.hub.store.get_run(&id).await {
+    match s.hub.get_run(&id).await {
         Ok(r) => Json(progress::status_json(lang, &r, hub_domain::now_ms())).into_response(),
         Err(e) => {
-            let e = HubError::from(e);
             let message = messages::hub_error(lang, &e);
             let status = crate::error::ApiError::from(e).status;
             (status, Json(json!({"error": {"message": message}}))).into_response()

@@ -29,7 +29,6 @@ pub async fn list(State(s): State<AppState>, Admin(v): Admin) -> PageResult {
     let lang = v.ctx.lang;
     let inquiries: Vec<Value> = s
         .hub
-        .store
         .list_inquiries(200)
         .await
         .or_page(lang)?

@@ -44,6 +44,8 @@ pub mod session;
 mod tests;
 mod tokens;
 mod users;
+#[cfg(test)]
+mod users_tests;
 mod wizard;
 
 pub use passwords::{password_hasher, Argon2Hasher};

@@ -1,11 +1,13 @@
 //! Pages: the embedded minijinja templates (autoescaped, so anything a user typed is shown as
 //! text), the context every page shares (language, CSRF token, signed-in user, server clock),
-//! and the error page. Maps errors to statuses through `crate::error` (the one mapping).
+//! and the error page. Every status other than 200 comes from `crate::error` (the one mapping):
+//! a page names a [`PageFault`] and a catalogue key, never a status.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use hub_core::HubError;
-use hub_store::users::User;
+use hub_domain::User;
+use hub_messages::Message;
 use minijinja::value::Kwargs;
 use minijinja::{context, Environment, State, Value};
 use std::sync::OnceLock;
@@ -13,6 +15,7 @@ use std::sync::OnceLock;
 use super::i18n::{self, Lang};
 use super::messages;
 use super::session::{self, Ctx};
+use crate::error::PageFault;
 use crate::AppState;
 
 macro_rules! templates {
@@ -97,7 +100,7 @@ fn html(lang: Lang, status: StatusCode, name: &str, ctx: Value) -> Response {
         Err(e) => {
             tracing::error!(template = name, error = %e, "page could not be rendered");
             (
-                StatusCode::INTERNAL_SERVER_ERROR,
+                PageFault::Internal.status(),
                 Html(format!(
                     "<!doctype html><meta charset=utf-8><p>{}</p>",
                     i18n::t(lang, "err.internal")
@@ -132,17 +135,20 @@ pub async fn page(
     name: &str,
     extra: Value,
 ) -> Response {
-    page_with_status(s, ctx, user, name, StatusCode::OK, extra).await
+    page_with(s, ctx, user, name, None, extra).await
 }
 
-pub async fn page_with_status(
+/// Renders a page that may show what went wrong (`fault`: the status comes from
+/// `crate::error`; none: 200), e.g. a form with errors next to its fields.
+pub async fn page_with(
     s: &AppState,
     ctx: &Ctx,
     user: Option<&User>,
     name: &str,
-    status: StatusCode,
+    fault: Option<PageFault>,
     extra: Value,
 ) -> Response {
+    let status = PageFault::status_of(fault);
     // A flash set earlier in this request (the snapshot lacks it) waits for the next page.
     let flash = ctx
         .data()
@@ -159,15 +165,8 @@ pub async fn page_with_status(
 }
 
 /// An error page that needs nothing but the language (used before a session is known).
-pub fn plain_error(lang: Lang, status: u16, key: &str) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let ctx = context! {
-        lang => lang.as_str(),
-        status => status.as_u16(),
-        message => i18n::t(lang, key),
-        user => Value::UNDEFINED,
-    };
-    html(lang, status, "error.html", ctx)
+pub fn plain_error(lang: Lang, fault: PageFault, key: &'static str) -> Response {
+    PageError::new(lang, fault, Message::new(key)).into_response()
 }
 
 /// A failed UI request: rendered as the error page with the status `crate::error` gives.
@@ -179,11 +178,13 @@ pub struct PageError {
 }
 
 impl PageError {
-    pub fn new(lang: Lang, status: StatusCode, key: &str) -> Self {
+    /// What went wrong (`fault`, its status from `crate::error`) and the catalogue's words
+    /// for it.
+    pub fn new(lang: Lang, fault: PageFault, message: Message) -> Self {
         PageError {
             lang,
-            status,
-            message: i18n::t(lang, key),
+            status: fault.status(),
+            message: messages::field_message(lang, &message),
         }
     }
 
@@ -212,7 +213,7 @@ impl IntoResponse for PageError {
 
 pub type PageResult = Result<Response, PageError>;
 
-/// `?` for hub and store results inside page handlers.
+/// `?` for hub results inside page handlers.
 pub trait OrPage<T> {
     fn or_page(self, lang: Lang) -> Result<T, PageError>;
 }
@@ -220,12 +221,6 @@ pub trait OrPage<T> {
 impl<T> OrPage<T> for Result<T, HubError> {
     fn or_page(self, lang: Lang) -> Result<T, PageError> {
         self.map_err(|e| PageError::hub(lang, e))
-    }
-}
-
-impl<T> OrPage<T> for Result<T, hub_store::StoreError> {
-    fn or_page(self, lang: Lang) -> Result<T, PageError> {
-        self.map_err(|e| PageError::hub(lang, HubError::from(e)))
     }
 }
 

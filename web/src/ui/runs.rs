@@ -7,10 +7,9 @@ use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Asia::Tokyo;
 use hub_core::HubError;
+use hub_domain::RunFilter;
 use hub_domain::{Millis, Run, RunStatus, RunWarning, Trigger};
 use hub_messages::Message;
-use hub_store::changes::RunKind;
-use hub_store::runs::RunFilter;
 use minijinja::{context, Value};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -49,8 +48,8 @@ fn day_start(d: NaiveDate) -> Option<Millis> {
 
 pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<RunsQuery>) -> PageResult {
     let lang = v.ctx.lang;
-    let store = &s.hub.store;
-    let flows = store.list_flows().await.or_page(lang)?;
+    let hub = &s.hub;
+    let flows = hub.list_flows().await.or_page(lang)?;
     let names: HashMap<&str, &str> = flows
         .iter()
         .map(|f| (f.id.as_str(), f.spec.name.as_str()))
@@ -60,7 +59,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<RunsQuer
     let date = NaiveDate::parse_from_str(&q.date, "%Y-%m-%d").ok();
     let since = date.and_then(day_start);
     let flow = (!q.flow.is_empty()).then(|| q.flow.clone());
-    let runs = store
+    let runs = hub
         .list_runs(&RunFilter {
             flow: flow.clone(),
             status,
@@ -72,7 +71,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<RunsQuer
         .await
         .or_page(lang)?;
     let today = hub_domain::now_ms();
-    let per_day = store
+    let per_day = hub
         .runs_per_day(
             flow.as_deref(),
             chart::window_start(today, CHART_DAYS),
@@ -253,17 +252,15 @@ pub async fn detail(
     Query(q): Query<DetailQuery>,
 ) -> PageResult {
     let lang = v.ctx.lang;
-    let run: Run = s.hub.store.get_run(&id).await.or_page(lang)?;
+    let run: Run = s.hub.get_run(&id).await.or_page(lang)?;
     let flow_name = s
         .hub
-        .store
         .get_flow(&run.flow_id)
         .await
         .map(|f| f.spec.name)
         .unwrap_or_else(|_| "—".into());
     let mut errors = s
         .hub
-        .store
         .run_errors(&id, MAX_LISTED_ERRORS)
         .await
         .or_page(lang)?;
@@ -282,7 +279,7 @@ pub async fn detail(
             }
         })
         .collect();
-    let warnings = s.hub.store.run_warnings(&id, 1000).await.or_page(lang)?;
+    let warnings = s.hub.run_warnings(&id, 1000).await.or_page(lang)?;
     let warning_rows: Vec<Value> = warnings
         .iter()
         .map(|w| {
@@ -320,37 +317,18 @@ pub async fn detail(
     .await)
 }
 
-/// What the run's page offers and tells about 元に戻す and 失敗分のみ再実行.
+/// What the run's page offers and tells about 元に戻す and 失敗分のみ再実行 (the rules are core's).
 async fn actions(s: &AppState, run: &Run, errors: usize) -> Result<Value, HubError> {
-    let store = &s.hub.store;
-    let request = store.run_request(&run.id).await?;
-    let later = store.requests_of(&run.id).await?;
-    let (_, open) = store.count_run_changes(&run.id).await?;
-    let mut undone_by = Vec::new();
-    for r in later.iter().filter(|r| r.kind == RunKind::Undo) {
-        if matches!(
-            store.get_run(&r.run_id).await?.status,
-            RunStatus::Success | RunStatus::Partial
-        ) {
-            undone_by.push(r.run_id.clone());
-        }
-    }
-    let retried_by: Vec<String> = later
-        .iter()
-        .filter(|r| r.kind == RunKind::RetryFailed)
-        .map(|r| r.run_id.clone())
-        .collect();
-    let is_undo = request.as_ref().is_some_and(|r| r.kind == RunKind::Undo);
-    let finished = run.status.is_finished();
+    let a = s.hub.run_actions(run, errors).await?;
     Ok(context! {
-        can_retry => finished && errors > 0 && !is_undo,
+        can_retry => a.can_retry,
         failed => errors,
-        can_undo => finished && open > 0 && undone_by.is_empty(),
-        changes => open,
-        undo_of => request.as_ref().filter(|r| r.kind == RunKind::Undo).map(|r| r.of_run.clone()),
-        retry_of => request.as_ref().filter(|r| r.kind == RunKind::RetryFailed).map(|r| r.of_run.clone()),
-        undone_by => undone_by,
-        retried_by => retried_by,
+        can_undo => a.can_undo,
+        changes => a.open_changes,
+        undo_of => a.undo_of,
+        retry_of => a.retry_of,
+        undone_by => a.undone_by,
+        retried_by => a.retried_by,
     })
 }
 

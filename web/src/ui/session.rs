@@ -16,11 +16,12 @@ use axum::response::{IntoResponse, Response};
 use cookie::time::Duration;
 use cookie::{Cookie, CookieBuilder, SameSite};
 use hub_domain::Millis;
-use hub_store::users::Session;
+use hub_domain::Session;
 use serde_json::{Map, Value};
 
 use super::i18n::Lang;
 use super::render;
+use crate::error::PageFault;
 use crate::AppState;
 
 pub const SESSION_COOKIE: &str = "renkei_session";
@@ -151,12 +152,13 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
 
     let mut session = None;
     if let Some(id) = cookie(&parts.headers, SESSION_COOKIE).filter(|v| v.len() == 64) {
-        match s.hub.store.get_session(id).await {
+        match s.hub.get_session(id).await {
             Ok(Some(sess)) => session = Some((id.to_string(), sess)),
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the session");
-                return render::plain_error(lang, 503, "err.database").into_response();
+                return render::plain_error(lang, PageFault::Unavailable, "err.database")
+                    .into_response();
             }
         }
     }
@@ -168,7 +170,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
             } else {
                 ANON_SESSION_MS
             };
-            if let Err(e) = s.hub.store.touch_session(id, now + ttl).await {
+            if let Err(e) = s.hub.touch_session(id, now + ttl).await {
                 tracing::warn!(error = %e, "cannot extend the session");
             }
         }
@@ -179,7 +181,10 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     } else {
         let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
             Ok(b) => b,
-            Err(_) => return render::plain_error(lang, 413, "err.too_large").into_response(),
+            Err(_) => {
+                return render::plain_error(lang, PageFault::TooLarge, "err.too_large")
+                    .into_response()
+            }
         };
         let is_form = parts
             .headers
@@ -204,7 +209,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         };
         if !ok {
             tracing::info!(path = %parts.uri.path(), "form refused: missing or wrong CSRF token");
-            return render::plain_error(lang, 403, "err.csrf").into_response();
+            return render::plain_error(lang, PageFault::Forbidden, "err.csrf").into_response();
         }
         Body::from(bytes)
     };
@@ -235,7 +240,7 @@ pub async fn update(s: &AppState, ctx: &Ctx, change: impl FnOnce(&mut Map<String
     let Some((id, snapshot)) = &ctx.session else {
         return;
     };
-    let mut data = match s.hub.store.get_session(id).await {
+    let mut data = match s.hub.get_session(id).await {
         Ok(Some(fresh)) => fresh.data,
         Ok(None) => return,
         Err(e) => {
@@ -244,7 +249,7 @@ pub async fn update(s: &AppState, ctx: &Ctx, change: impl FnOnce(&mut Map<String
         }
     };
     change(&mut data);
-    if let Err(e) = s.hub.store.save_session_data(id, &data).await {
+    if let Err(e) = s.hub.save_session_data(id, &data).await {
         tracing::error!(error = %e, "cannot save the session data");
     }
 }

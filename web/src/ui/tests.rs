@@ -358,7 +358,8 @@ async fn login_form(app: &Router) -> (String, String) {
 async fn a_guesser_gets_nowhere_and_cannot_lock_the_real_user_out() {
     let h = hub().await;
     let hasher = super::passwords::password_hasher();
-    hub_core::accounts::create_first_admin(&h.store, &hasher, "yamada", "long enough pw")
+    h.hub
+        .create_first_admin(&hasher, "yamada", "long enough pw")
         .await
         .unwrap();
     let (anon, csrf) = login_form(&h.app).await;

@@ -22,7 +22,7 @@ use crate::AppState;
 
 pub async fn tokens_page(State(s): State<AppState>, v: Viewer) -> PageResult {
     let lang = v.ctx.lang;
-    let conns = s.hub.store.list_connections().await.or_page(lang)?;
+    let conns = s.hub.list_connections().await.or_page(lang)?;
     let rows: Vec<Value> = conns
         .iter()
         .map(|c| {
@@ -75,7 +75,6 @@ pub async fn refresh(
     let lang = v.ctx.lang;
     let name = s
         .hub
-        .store
         .get_connection(&id)
         .await
         .map(|c| c.name)

@@ -1,10 +1,10 @@
 //! システム設定 → ユーザー: admins add users (admin or operator), set a new password, and
-//! remove users. The last admin cannot be removed, so the hub is never left without one.
+//! remove users. The last admin cannot be removed, so the hub is never left without one (the
+//! rule is core's: `Hub::delete_user`).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
-use hub_core::accounts::{self, Role};
+use hub_core::accounts::Role;
 use minijinja::{context, Value};
 
 use super::auth::Admin;
@@ -13,8 +13,9 @@ use super::i18n::{t, tf};
 use super::labels;
 use super::messages::{self, FieldErrors};
 use super::passwords::password_hasher;
-use super::render::{page_with_status, see_other, OrPage, PageResult};
+use super::render::{page_with, see_other, OrPage, PageResult};
 use super::session;
+use crate::error::PageFault;
 use crate::AppState;
 
 pub fn role_label(lang: super::i18n::Lang, role: Role) -> String {
@@ -37,7 +38,6 @@ async fn render(
     let lang = v.ctx.lang;
     let users: Vec<Value> = s
         .hub
-        .store
         .list_users()
         .await
         .or_page(lang)?
@@ -52,17 +52,13 @@ async fn render(
             }
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok(page_with_status(
+    let fault = PageFault::form(!errors.is_empty());
+    Ok(page_with(
         s,
         &v.ctx,
         Some(&v.user),
         "users.html",
-        status,
+        fault,
         context! {
             nav => "settings",
             users => users,
@@ -86,14 +82,15 @@ pub async fn create(State(s): State<AppState>, Admin(v): Admin, form: Form) -> P
     let lang = v.ctx.lang;
     let role = Role::parse(form.get("role")).unwrap_or(Role::Operator);
     let mut errors = FieldErrors::new();
-    match accounts::create_user(
-        &s.hub.store,
-        &password_hasher(),
-        form.get("username"),
-        form.get("password"),
-        role,
-    )
-    .await
+    match s
+        .hub
+        .create_user(
+            &password_hasher(),
+            form.get("username"),
+            form.get("password"),
+            role,
+        )
+        .await
     {
         Ok(_) => {
             tracing::info!(user = %form.get("username").trim(), role = role.as_str(), by = %v.user.username, "user created");
@@ -124,13 +121,14 @@ pub async fn set_password(
     form: Form,
 ) -> Response {
     let lang = v.ctx.lang;
-    let text =
-        match accounts::set_password(&s.hub.store, &password_hasher(), &id, form.get("password"))
-            .await
-        {
-            Ok(()) => t(lang, "users.password_set"),
-            Err(e) => messages::hub_error(lang, &e),
-        };
+    let text = match s
+        .hub
+        .set_password(&password_hasher(), &id, form.get("password"))
+        .await
+    {
+        Ok(()) => t(lang, "users.password_set"),
+        Err(e) => messages::hub_error(lang, &e),
+    };
     session::flash(&s, &v.ctx, &text).await;
     see_other(if id == v.user.id {
         "/login"
@@ -145,21 +143,12 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Response {
     let lang = v.ctx.lang;
-    let users = s.hub.store.list_users().await.unwrap_or_default();
-    let admins = users.iter().filter(|u| Role::of(u) == Role::Admin).count();
-    let target_is_admin = users
-        .iter()
-        .any(|u| u.id == id && Role::of(u) == Role::Admin);
-    let text = if id == v.user.id || (target_is_admin && admins <= 1) {
-        t(lang, "users.cannot_delete")
-    } else {
-        match s.hub.store.delete_user(&id).await {
-            Ok(()) => {
-                tracing::info!(user = %id, by = %v.user.username, "user deleted");
-                t(lang, "users.deleted")
-            }
-            Err(e) => messages::hub_error(lang, &e.into()),
+    let text = match s.hub.delete_user(&id, &v.user.id).await {
+        Ok(()) => {
+            tracing::info!(user = %id, by = %v.user.username, "user deleted");
+            t(lang, "users.deleted")
         }
+        Err(e) => messages::hub_error(lang, &e),
     };
     session::flash(&s, &v.ctx, &text).await;
     see_other("/settings/users")

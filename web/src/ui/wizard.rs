@@ -16,7 +16,7 @@
 //! every step) forgets the answers, so the next 新しい接続 starts empty.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use connector_sdk::{AuthSpec, Manifest, Secret, SettingField};
 use hub_core::connections::{ConnectionInput, ConnectionUpdate};
@@ -31,8 +31,9 @@ use super::fields::{self, text};
 use super::form::Form;
 use super::i18n::{t, tf, Lang};
 use super::messages::{self, FieldErrors};
-use super::render::{page_with_status, see_other, PageResult};
+use super::render::{page_with, see_other, PageResult};
 use super::session::{self, Ctx};
+use crate::error::PageFault;
 use crate::AppState;
 
 const KEY: &str = "wizard";
@@ -141,7 +142,7 @@ fn current(s: &AppState, ctx: &Ctx) -> Option<(Wizard, Manifest)> {
 async fn stored_keys(s: &AppState, w: &Wizard) -> Vec<String> {
     let mut keys: Vec<String> = w.credentials.keys().cloned().collect();
     if let Some(id) = &w.connection_id {
-        if let Ok(c) = s.hub.store.get_connection(id).await {
+        if let Ok(c) = s.hub.get_connection(id).await {
             keys.extend(c.credential_keys);
         }
     }
@@ -157,7 +158,7 @@ pub async fn connector_page(State(s): State<AppState>, Admin(v): Admin) -> PageR
 async fn render_connector(
     s: &AppState,
     ctx: &Ctx,
-    user: &hub_store::users::User,
+    user: &hub_domain::User,
     error: Option<String>,
 ) -> PageResult {
     let lang = ctx.lang;
@@ -178,17 +179,13 @@ async fn render_connector(
             }
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    Ok(page_with_status(
+    let fault = PageFault::form(error.is_some());
+    Ok(page_with(
         s,
         ctx,
         Some(user),
         "wizard_connector.html",
-        status,
+        fault,
         context! { nav => "new", steps => steps(lang, 1), connectors => connectors, error => error },
     )
     .await)
@@ -243,7 +240,7 @@ pub async fn cancel(State(s): State<AppState>, Admin(v): Admin) -> Response {
 async fn render_signin(
     s: &AppState,
     ctx: &Ctx,
-    user: &hub_store::users::User,
+    user: &hub_domain::User,
     w: &Wizard,
     m: &Manifest,
     errors: &FieldErrors,
@@ -252,17 +249,13 @@ async fn render_signin(
     let stored = stored_keys(s, w).await;
     let has = |k: &str| stored.iter().any(|x| x == k);
     let url_settings = fields::signin_settings(m);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    page_with_status(
+    let fault = PageFault::form(!errors.is_empty());
+    page_with(
         s,
         ctx,
         Some(user),
         "wizard_signin.html",
-        status,
+        fault,
         context! {
             nav => "new",
             steps => steps(lang, 2),
@@ -366,22 +359,18 @@ fn missing_choice(
 async fn render_registration(
     s: &AppState,
     ctx: &Ctx,
-    user: &hub_store::users::User,
+    user: &hub_domain::User,
     w: &Wizard,
     m: &Manifest,
     errors: &FieldErrors,
 ) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    page_with_status(
+    let fault = PageFault::form(!errors.is_empty());
+    page_with(
         s,
         ctx,
         Some(user),
         "wizard_registration.html",
-        status,
+        fault,
         context! {
             nav => "new",
             steps => steps(ctx.lang, 3),
@@ -454,24 +443,24 @@ fn step4_fields(m: &Manifest) -> Vec<&SettingField> {
 struct Step4<'a> {
     errors: &'a FieldErrors,
     check: Option<Value>,
-    status: StatusCode,
+    fault: Option<PageFault>,
 }
 
 async fn render_settings(
     s: &AppState,
     ctx: &Ctx,
-    user: &hub_store::users::User,
+    user: &hub_domain::User,
     w: &Wizard,
     m: &Manifest,
     st: Step4<'_>,
 ) -> Response {
     let lang = ctx.lang;
-    page_with_status(
+    page_with(
         s,
         ctx,
         Some(user),
         "wizard_settings.html",
-        st.status,
+        st.fault,
         context! {
             nav => "new",
             steps => steps(lang, 4),
@@ -499,7 +488,7 @@ pub async fn settings_page(State(s): State<AppState>, Admin(v): Admin) -> PageRe
     let st = Step4 {
         errors: &errors,
         check: None,
-        status: StatusCode::OK,
+        fault: None,
     };
     Ok(render_settings(&s, &v.ctx, &v.user, &w, &m, st).await)
 }
@@ -652,15 +641,11 @@ pub async fn settings_submit(
         }
     }
     save(&s, &v.ctx, Some(&w), None).await;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let fault = PageFault::form(!errors.is_empty());
     let st = Step4 {
         errors: &errors,
         check,
-        status,
+        fault,
     };
     Ok(render_settings(&s, &v.ctx, &v.user, &w, &m, st).await)
 }
@@ -693,7 +678,7 @@ pub async fn done_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult
     else {
         return Ok(see_other("/connections/new"));
     };
-    let Ok(c) = s.hub.store.get_connection(&done.connection_id).await else {
+    let Ok(c) = s.hub.get_connection(&done.connection_id).await else {
         return Ok(see_other("/"));
     };
     let row = super::home::connection_row(&s, lang, &c);
@@ -711,12 +696,12 @@ pub async fn done_page(State(s): State<AppState>, Admin(v): Admin) -> PageResult
         ),
         _ => (None, t(lang, "wizard.done_not_tested")),
     };
-    Ok(page_with_status(
+    Ok(page_with(
         &s,
         &v.ctx,
         Some(&v.user),
         "wizard_done.html",
-        StatusCode::OK,
+        None,
         context! {
             nav => "new",
             steps => steps(lang, 5),

@@ -82,6 +82,17 @@ impl PluginHost {
         }
     }
 
+    /// A host that loads no plugin: for commands that only touch accounts and API tokens
+    /// (`hub admin create`, `hub token`), so they start no worker.
+    pub fn without_plugins(config: HostConfig) -> PluginHost {
+        PluginHost {
+            config,
+            loaded: vec![],
+            refused: vec![],
+            load_timeout: LOAD_TIMEOUT,
+        }
+    }
+
     /// [`discover`](Self::discover) with another limit on how long a library may take to load.
     pub async fn discover_with_load_timeout(
         config: HostConfig,

@@ -3,10 +3,15 @@
 //! the web crate), so this crate carries no hashing dependency; hashing runs off the async
 //! threads because a good password hash is deliberately slow.
 //!
-//! For `hub admin create NAME`: read the password (twice, without echo) and call
-//! [`create_user`] with `Role::Admin` and `web::ui::password_hasher()`.
+//! The web and the CLI (`hub admin create`, `hub token`) call these rules through
+//! [`Hub`](crate::Hub)'s methods (`service.rs`): users, sessions and API tokens; the functions
+//! over the store below are core's own.
 
-use hub_store::users::User;
+mod service;
+
+pub use service::MAX_TOKEN_NAME_CHARS;
+
+use hub_domain::User;
 use hub_store::{Store, StoreError};
 use std::sync::Arc;
 
@@ -163,7 +168,7 @@ async fn verify(hasher: &Arc<dyn PasswordHasher>, password: &str, stored: &str) 
 }
 
 /// Creates a user; `Conflict` if the name is taken.
-pub async fn create_user(
+pub(crate) async fn create_user(
     store: &Store,
     hasher: &Arc<dyn PasswordHasher>,
     username: &str,
@@ -177,7 +182,7 @@ pub async fn create_user(
 }
 
 /// The one-time setup: the first user, an admin. `Conflict setup_done` once any user exists.
-pub async fn create_first_admin(
+pub(crate) async fn create_first_admin(
     store: &Store,
     hasher: &Arc<dyn PasswordHasher>,
     username: &str,
@@ -197,7 +202,7 @@ pub async fn create_first_admin(
 
 /// The user if the name and password match. An unknown name costs as much time as a wrong
 /// password, so the answer time does not tell which names exist.
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     store: &Store,
     hasher: &Arc<dyn PasswordHasher>,
     username: &str,
@@ -216,7 +221,7 @@ pub async fn authenticate(
 }
 
 /// Sets a new password (ends the user's sessions).
-pub async fn set_password(
+pub(crate) async fn set_password(
     store: &Store,
     hasher: &Arc<dyn PasswordHasher>,
     user_id: &str,
