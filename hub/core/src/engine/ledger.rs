@@ -9,7 +9,7 @@ use hub_store::links::{self, PageCommit};
 use std::collections::HashMap;
 
 use super::changelog::Written;
-use super::RunCtx;
+use super::{RunCtx, SOURCE_SINCE};
 use crate::Hub;
 
 pub(super) struct StoreLedger<'a> {
@@ -18,8 +18,12 @@ pub(super) struct StoreLedger<'a> {
     ctx: &'a RunCtx,
     /// Where each side's read starts (`[A, B]`), taken before the run.
     cursors: [Option<String>; 2],
-    /// The links as the store gave them, by source id: the rows undo puts back.
+    /// The links as the store gave them, by source id: the rows undo puts back (kept by a
+    /// recorded run until its next commit).
     loaded: HashMap<String, links::Link>,
+    /// A capped first run of a one-way flow: its source cursor is never saved; the last
+    /// page's (when the run began) is saved as [`SOURCE_SINCE`], the others (empty) not.
+    capped: bool,
 }
 
 fn ledger_failed(e: hub_store::StoreError) -> EngineError {
@@ -68,6 +72,21 @@ impl<'a> StoreLedger<'a> {
             ctx,
             cursors,
             loaded: HashMap::new(),
+            capped: false,
+        }
+    }
+
+    /// The ledger of a capped first run (see [`StoreLedger::capped`]'s field).
+    pub fn capped(mut self, capped: bool) -> Self {
+        self.capped = capped;
+        self
+    }
+
+    /// The name a cursor of `side` is saved under; `None`: not saved.
+    fn cursor_row(&self, side: SideId, cursor: &str) -> Option<String> {
+        match side {
+            SideId::A if self.capped => (!cursor.is_empty()).then(|| SOURCE_SINCE.to_string()),
+            _ => Some(side.name().to_string()),
         }
     }
 
@@ -99,9 +118,12 @@ impl Ledger for StoreLedger<'_> {
         }
         .map_err(ledger_failed)?;
         let mut out = HashMap::with_capacity(found.len());
+        let keep = self.ctx.run_id.is_some();
         for (id, l) in found {
             out.insert(id, from_store(&l));
-            self.loaded.insert(l.source_id.clone(), l);
+            if keep {
+                self.loaded.insert(l.source_id.clone(), l);
+            }
         }
         Ok(out)
     }
@@ -136,9 +158,10 @@ impl Ledger for StoreLedger<'_> {
         page.delete_links_by_source = commit.unlink;
         if self.ctx.scope.is_none() {
             page.cursors = (commit.cursors.into_iter())
-                .map(|(side, c)| (side.name().to_string(), c))
+                .filter_map(|(side, c)| Some((self.cursor_row(side, &c)?, c)))
                 .collect();
         }
+        self.loaded.clear();
         self.hub
             .store
             .commit_page(&self.flow.id, &page)

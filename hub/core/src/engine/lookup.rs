@@ -386,7 +386,7 @@ impl Lookups {
             if !state.clients.contains_key(&endpoint.connection) {
                 let client = ConnectorClient::open(hub, &endpoint.connection)
                     .await
-                    .map_err(|e| super::oneway::open_failed("parent", e))?;
+                    .map_err(|e| super::reads::open_failed("parent", e))?;
                 state.clients.insert(endpoint.connection.clone(), client);
             }
             // A parent already there under its key is linked, not created again.
@@ -397,7 +397,7 @@ impl Lookups {
             } else {
                 if !state.indexes.contains_key(&parent.id) {
                     let client = state.clients.get_mut(&endpoint.connection).expect("opened");
-                    let index = super::oneway::load_index(
+                    let index = super::reads::load_index(
                         client,
                         &endpoint.object,
                         &spec.match_keys,

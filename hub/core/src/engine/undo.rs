@@ -19,7 +19,7 @@ use std::time::Duration;
 use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::Side;
-use super::oneway::{open_failed, read_fields};
+use super::reads::{open_failed, read_fields};
 use super::{record_error, Fatal, Progress, RunReport};
 use crate::error::{HubError, HubResult};
 use crate::runner::Runner;
