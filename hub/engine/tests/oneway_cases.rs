@@ -78,13 +78,22 @@ impl Hooks for Refusing {
 
 impl Setup {
     fn run_with<H: Hooks>(&mut self, hooks: &mut H, faults: Faults, mode: Mode) -> Report {
+        self.run_opts(hooks, faults, (&opts(), mode))
+    }
+
+    fn run_opts<H: Hooks>(
+        &mut self,
+        hooks: &mut H,
+        faults: Faults,
+        how: (&Options, Mode),
+    ) -> Report {
         self.a.world.lock().unwrap().start_run(faults);
         let mut report = Report::default();
         let outcome = futures::executor::block_on(run(
             (&mut self.a, &mut self.b),
             &mut self.ledger,
             hooks,
-            (&opts(), mode),
+            how,
             &mut report,
         ));
         assert!(outcome.is_ok(), "{outcome:?}");
@@ -255,4 +264,39 @@ fn a_deleted_source_record_deletes_its_target_and_its_link() {
     assert_eq!(report.counts.updated, 1, "{report:?}");
     assert_eq!(s.b.live(), 0);
     assert!(s.ledger.links.is_empty());
+}
+
+#[test]
+fn a_run_stops_at_a_failure_that_may_pass_and_a_retry_reads_on_without_moving_the_cursor() {
+    let mut s = setup();
+    for i in 0..5 {
+        s.a.create_by_hand(&person(&format!("k{i}"), "x"), "n");
+    }
+    let refuse_all = Faults {
+        refuse_pct: 100,
+        ..Faults::default()
+    };
+    // Pages of 3, batches of 2: the ordinary run stops after the first page it wrote.
+    let report = s.run(refuse_all);
+    assert_eq!(
+        (report.counts.read, report.counts.failed),
+        (3, 3),
+        "{report:?}"
+    );
+    let retry = Options {
+        retry: true,
+        ..opts()
+    };
+    let report = s.run_opts(&mut Plain, refuse_all, (&retry, Mode::Run));
+    assert_eq!(
+        (report.counts.read, report.counts.failed),
+        (5, 5),
+        "{report:?}"
+    );
+    assert_eq!(s.ledger.cursors[0], None);
+    // A retry moves no cursor even when everything passes.
+    let report = s.run_opts(&mut Plain, Faults::default(), (&retry, Mode::Run));
+    assert_eq!(report.counts.created, 5);
+    assert_eq!(s.ledger.cursors[0], None);
+    assert_eq!(s.run(Faults::default()).counts.unchanged, 5);
 }
