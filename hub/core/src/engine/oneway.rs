@@ -25,6 +25,7 @@ use super::render::{add_counts, run_errors};
 use super::sides::{PluginSide, Reading};
 use super::{client::ConnectorClient, Fatal, Plan, Progress, RunCtx, RunReport, SOURCE_SINCE};
 use crate::Hub;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// What a run gathers beside the engine's report.
 #[derive(Default)]
@@ -67,10 +68,15 @@ async fn start(hub: &Hub, flow: &Flow, ctx: &RunCtx) -> Result<Start, Fatal> {
     let (cursor, mark) = match &ctx.scope {
         Some(scope) => (scope.cursor("source"), scope.cursor(SOURCE_SINCE)),
         None => {
+            // The store: worth another attempt.
+            let store = |e: hub_store::StoreError| Fatal {
+                message: e.to_string(),
+                retryable: true,
+            };
             let get = |side| hub.store.get_cursor(&flow.id, side);
             (
-                get("source").await.map_err(|e| e.to_string())?,
-                get(SOURCE_SINCE).await.map_err(|e| e.to_string())?,
+                get("source").await.map_err(store)?,
+                get(SOURCE_SINCE).await.map_err(store)?,
             )
         }
     };
@@ -159,9 +165,11 @@ async fn sync(
     let side_a = PluginSide::new(SideId::A, client_a, reading(SideId::A), mappers, ctx);
     let mut b = PluginSide::new(SideId::B, client_b, reading(SideId::B), mappers, ctx);
     let capped = newest.is_some();
+    let warned = AtomicI64::new(0);
     let mut a = Source {
         side: side_a,
         newest,
+        warned: &warned,
     };
     let mut ledger = StoreLedger::new(hub, flow, ctx, [start.cursor, None]).capped(capped);
     let mut hooks = PageHooks {
@@ -171,6 +179,7 @@ async fn sync(
         skip_private: spec.filters.skip_private,
         run_id: ctx.run_id.as_deref(),
         progress,
+        warned: &warned,
         plan,
         extra: RunCounts::default(),
         registered: Registered::default(),
@@ -198,6 +207,8 @@ async fn sync(
 struct Source<'a> {
     side: PluginSide<'a>,
     newest: Option<Newest>,
+    /// The warnings read so far, for live progress.
+    warned: &'a AtomicI64,
 }
 
 impl Shape for Source<'_> {
@@ -235,6 +246,8 @@ impl RecordSide for Source<'_> {
             None => self.side.read_page(cursor).await?,
         };
         page.records.retain(|r| ctx.admits(&r.id));
+        let warned = i64::try_from(self.side.warnings.len()).unwrap_or(i64::MAX);
+        self.warned.store(warned, Ordering::Relaxed);
         Ok(page)
     }
 
@@ -259,6 +272,7 @@ struct PageHooks<'a> {
     skip_private: bool,
     run_id: Option<&'a str>,
     progress: Progress<'a>,
+    warned: &'a AtomicI64,
     plan: Option<&'a mut Plan>,
     extra: RunCounts,
     registered: Registered,
@@ -319,6 +333,7 @@ impl Hooks for PageHooks<'_> {
     fn progress(&mut self, counts: &Counts) {
         let mut c = self.extra;
         add_counts(&mut c, counts);
+        c.warnings = self.warned.load(Ordering::Relaxed);
         (self.progress)(&c);
     }
 }
