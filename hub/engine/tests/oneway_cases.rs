@@ -300,3 +300,21 @@ fn a_run_stops_at_a_failure_that_may_pass_and_a_retry_reads_on_without_moving_th
     assert_eq!(s.ledger.cursors[0], None);
     assert_eq!(s.run(Faults::default()).counts.unchanged, 5);
 }
+
+#[test]
+fn a_delete_whose_target_is_already_gone_drops_the_link_and_fails_nothing() {
+    let mut s = setup();
+    let a1 = s.a.create_by_hand(&person("k1", "Sato"), "n");
+    s.run(Faults::default());
+    let b1 = s.ledger.links[&a1].id(SideId::B).to_string();
+    // A run that deleted it and died before its commit, as far as B is concerned.
+    s.b.delete_by_hand(&b1);
+    s.a.delete_by_hand(&a1);
+    let report = s.run(Faults::default());
+    assert_eq!(
+        (report.counts.failed, report.counts.unchanged),
+        (0, 1),
+        "{report:?}"
+    );
+    assert!(s.ledger.links.is_empty());
+}

@@ -5,7 +5,9 @@
 //! A source record is a change only when its content (in the shared space) differs from the
 //! fingerprint the hub left on its link: a version alone never says "unchanged".
 
-use connector_sdk::{Fields, MatchKey, Record, WriteAction, WriteOp, WriteOutcome, WriteResult};
+use connector_sdk::{
+    ErrorKind, Fields, MatchKey, Record, WriteAction, WriteOp, WriteOutcome, WriteResult,
+};
 use std::collections::HashMap;
 
 use crate::content::fingerprint;
@@ -304,6 +306,12 @@ pub fn settle(
             prior: p.link.clone(),
         });
         let c = &mut report.counts;
+        if p.op.action == WriteAction::Delete && already_gone(r) {
+            // Deleted by a run that died before it committed: the goal is reached.
+            c.unchanged += 1;
+            commit.unlink.push(p.label.clone());
+            continue;
+        }
         match r.outcome {
             WriteOutcome::Created | WriteOutcome::Updated | WriteOutcome::Unchanged => {
                 match r.outcome {
@@ -329,6 +337,12 @@ pub fn settle(
         }
     }
     may_pass
+}
+
+/// The side answers that the record to delete is not there.
+fn already_gone(r: &WriteResult) -> bool {
+    r.outcome == WriteOutcome::Error
+        && (r.error.as_ref()).is_some_and(|e| e.kind == ErrorKind::NotFound)
 }
 
 /// The link of an acknowledged write: both sides hold the content written.
