@@ -153,6 +153,18 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The record the failure names (none for a row that could not be read).
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            Failure::Unreadable { .. } => None,
+            Failure::Ambiguous { label, .. }
+            | Failure::Refused { label, .. }
+            | Failure::NotDeleted { label, .. }
+            | Failure::NoResult { label, .. }
+            | Failure::Prepared { label, .. } => Some(label),
+        }
+    }
+
     /// Reading the record again later may sync it (then the run keeps its cursors).
     pub fn may_pass(&self) -> bool {
         match self {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use crate::error::EngineError;
-use crate::model::{Link, SideId};
+use crate::model::{Failure, Link, SideId};
 
 /// How a side's records look in the shared field space (B's fields), and back. Pure.
 pub trait Shape {
@@ -106,6 +106,10 @@ pub struct Commit {
     pub unlink: Vec<String>,
     pub cursors: Vec<(SideId, String)>,
     pub written: Vec<Written>,
+    /// The records of the committed pages that failed (one-way): the ledger keeps them as
+    /// failed in the same commit, since the cursor may move past them and a run killed later
+    /// reports nothing.
+    pub failed: Vec<Failure>,
 }
 
 /// Where a flow's runs keep what they know.

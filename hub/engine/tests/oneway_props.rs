@@ -67,9 +67,7 @@ fn faults() -> impl Strategy<Value = Faults> {
         crash_after: c,
         refuse_pct: r,
         fail_call_pct: f,
-        // A killed hub records no failure of its run: refusals for good only in runs that end
-        // (see the report's finding on pending records of killed runs).
-        reject_pct: if c.is_some() { 0 } else { j },
+        reject_pct: j,
     })
 }
 
@@ -121,6 +119,8 @@ struct Sim {
     keys: usize,
     /// The hub's pending records: source id → where the run it first failed in started.
     pending: BTreeMap<String, Option<String>>,
+    /// The ledger's kept failures before the run.
+    kept: usize,
 }
 
 /// The source as a retry pass sees it: only the pending records.
@@ -184,11 +184,7 @@ impl Ledger for From<'_> {
 }
 
 fn label(f: &Failure) -> Option<&str> {
-    match f {
-        Failure::Refused { label, .. } | Failure::NoResult { label, .. } => Some(label),
-        Failure::Ambiguous { label, .. } | Failure::NotDeleted { label, .. } => Some(label),
-        _ => None,
-    }
+    f.label()
 }
 
 /// The earlier of two start cursors (`None`: from the beginning).
@@ -213,6 +209,7 @@ impl Sim {
             ledger: MemLedger::new(world),
             keys: 0,
             pending: BTreeMap::new(),
+            kept: 0,
         }
     }
 
@@ -221,6 +218,7 @@ impl Sim {
     fn run(&mut self, faults: Faults) -> (Report, bool, usize) {
         self.a.world.lock().unwrap().start_run(faults);
         let start = self.ledger.cursors[0].clone();
+        self.kept = self.ledger.failed.len();
         let mut report = Report::default();
         let mut failed = Vec::new();
         if !self.pending.is_empty() {
@@ -247,8 +245,7 @@ impl Sim {
             .is_ok();
             if !ok {
                 // Stopped before every pending record was tried: all stay pending.
-                let calls = self.a.world.lock().unwrap().write_calls;
-                return (report, false, calls);
+                return self.end(report, false, None, start);
             }
             // What failed again goes back on, still read from where it first failed.
             for f in &report.failures {
@@ -267,23 +264,28 @@ impl Sim {
             &mut report,
         ))
         .is_ok();
-        self.end(report, ok, failed, start)
+        self.end(report, ok, Some(failed), start)
     }
 
-    /// Every pending record tried comes off and the run's failures become pending, unless
-    /// the hub died (nothing of the run is recorded: the pending records stay).
+    /// Every pending record tried comes off and the run's failures become pending (`failed`:
+    /// the retry pass's, `None` when it stopped: all stay). A killed hub settles nothing: only
+    /// the failures its commits kept become pending.
     fn end(
         &mut self,
         report: Report,
         ok: bool,
-        failed: Vec<(String, Option<String>)>,
+        failed: Option<Vec<(String, Option<String>)>>,
         start: Option<String>,
     ) -> (Report, bool, usize) {
         let (calls, died) = {
             let w = self.a.world.lock().unwrap();
             (w.write_calls, w.dead())
         };
-        if !died {
+        let kept: Vec<String> = self.ledger.failed[self.kept..].to_vec();
+        for id in kept {
+            self.pending.entry(id).or_insert(start.clone());
+        }
+        if let Some(failed) = failed.filter(|_| !died) {
             self.pending.clear();
             for (id, since) in failed {
                 self.pending.entry(id).or_insert(since);

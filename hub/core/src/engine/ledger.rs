@@ -1,6 +1,7 @@
 //! The hub's store as the engine's run ledger ([`hub_engine::Ledger`]): a flow's links and
 //! cursors, and the one transaction per commit (`links.rs::commit_page`) that saves links,
-//! cursors and the run's change rows (for 元に戻す) together. A retry of failed records
+//! cursors, the run's change rows (for 元に戻す) and the records its pages failed on (pending,
+//! so that a run killed later loses none) together. A retry of failed records
 //! (`ctx.scope`) reads from where the failed run started and never moves a cursor.
 
 use hub_domain::Flow;
@@ -9,6 +10,7 @@ use hub_store::links::{self, PageCommit};
 use std::collections::HashMap;
 
 use super::changelog::Written;
+use super::render::run_error;
 use super::{RunCtx, SOURCE_SINCE};
 use crate::Hub;
 
@@ -153,6 +155,10 @@ impl Ledger for StoreLedger<'_> {
             };
             page.changes
                 .extend(self.ctx.change(written, &w.op, &w.result));
+        }
+        if !commit.failed.is_empty() {
+            let errors = commit.failed.iter().map(run_error).collect();
+            page.failed = self.ctx.run_id.clone().map(|run| (run, errors));
         }
         page.upsert_links = commit.links.into_iter().map(to_store).collect();
         page.delete_links_by_source = commit.unlink;

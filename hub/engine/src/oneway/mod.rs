@@ -6,7 +6,9 @@
 //! Writes gather across pages up to the target's batch size (fewer calls, bounded memory): a
 //! flush writes every page read so far and commits their links and the last page's cursor.
 //! The cursor does not move when a record failed for a reason that may pass, and the run
-//! stops there: the next run reads that record again. A preview ([`Mode::Preview`]) is the
+//! stops there: the next run reads that record again. Every failure of the committed pages
+//! goes into the commit too ([`Commit::failed`]): the ledger keeps it, since the cursor may
+//! move past it and a run killed later reports nothing. A preview ([`Mode::Preview`]) is the
 //! same plan handed to [`Hooks::planned`] instead of written; it commits nothing.
 //!
 //! The caller's own enrichment of a page (lookups, registrations, progress, the expected
@@ -70,6 +72,8 @@ pub enum Mode {
 struct Gathered {
     writes: Vec<Planned>,
     cursor: Option<String>,
+    /// The report's failures from here on are the gathered pages'.
+    failures_from: usize,
 }
 
 /// One page read and planned.
@@ -181,6 +185,7 @@ async fn flush<T: RecordSide, L: Ledger>(
 ) -> Result<bool, EngineError> {
     let writes = std::mem::take(&mut gathered.writes);
     let cursor = gathered.cursor.take();
+    let from = std::mem::replace(&mut gathered.failures_from, usize::MAX);
     let mut commit = Commit::default();
     let mut may_pass = false;
     for batch in writes.chunks(target.batch_size().max(1)) {
@@ -188,6 +193,7 @@ async fn flush<T: RecordSide, L: Ledger>(
         match target.write_batch(ops).await {
             Ok(results) => may_pass |= plan::settle(batch, results, &mut commit, report),
             Err(e) => {
+                commit.failed = report.failures.get(from..).unwrap_or_default().to_vec();
                 ledger.commit(commit).await?;
                 return Err(e);
             }
@@ -196,6 +202,8 @@ async fn flush<T: RecordSide, L: Ledger>(
     if !may_pass && !opts.retry {
         commit.cursors.extend(cursor.map(|c| (SideId::A, c)));
     }
+    commit.failed = report.failures.get(from..).unwrap_or_default().to_vec();
+    gathered.failures_from = report.failures.len();
     ledger.commit(commit).await?;
     Ok(may_pass)
 }

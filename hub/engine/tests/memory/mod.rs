@@ -470,6 +470,8 @@ pub struct MemLedger {
     pub links: BTreeMap<String, Link>,
     pub cursors: [Option<String>; 2],
     pub commits: usize,
+    /// The failed records' labels each commit kept, in order.
+    pub failed: Vec<String>,
 }
 
 impl MemLedger {
@@ -479,6 +481,7 @@ impl MemLedger {
             links: BTreeMap::new(),
             cursors: [None, None],
             commits: 0,
+            failed: Vec::new(),
         }
     }
 }
@@ -525,6 +528,12 @@ impl Ledger for MemLedger {
         for (side, c) in commit.cursors {
             self.cursors[ix(side)] = Some(c);
         }
+        self.failed.extend(
+            commit
+                .failed
+                .iter()
+                .filter_map(|f| f.label().map(String::from)),
+        );
         self.commits += 1;
         lock(&self.world).leave()
     }
