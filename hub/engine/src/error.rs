@@ -16,6 +16,10 @@ pub enum EngineError {
     /// The run ledger (the hub's store) failed: worth another attempt.
     #[error("the run ledger failed: {0} (nothing after the last commit was saved; the run may be tried again)")]
     Ledger(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The caller's page hook failed (its own store, a flow it reads through); whether it may
+    /// pass is the hook's to say.
+    #[error("{message}")]
+    Hook { message: String, may_pass: bool },
 }
 
 impl EngineError {
@@ -34,6 +38,7 @@ impl EngineError {
                 error.is_retryable() || error.code == "timed_out"
             }
             EngineError::Ledger(_) => true,
+            EngineError::Hook { may_pass, .. } => *may_pass,
         }
     }
 }

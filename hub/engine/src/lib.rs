@@ -1,7 +1,8 @@
-//! Renkei Hub's sync engine, free of the hub: a two-way run over two record sides and a run
-//! ledger, all three traits ([`RecordSide`], [`Ledger`]). The decisions are plain code
-//! ([`plan`]: records and links in, a plan of writes and links out); [`run`] does the I/O
-//! around them. The hub adapts its plugin clients and store; the tests adapt in-memory maps.
+//! Renkei Hub's sync engine, free of the hub: two-way ([`run`]) and one-way ([`oneway`]) runs
+//! over record sides and a run ledger, all traits ([`RecordSide`], [`Ledger`]). The decisions
+//! are plain code ([`plan`], [`oneway::plan`]: records and links in, writes and links out); the
+//! runs do the I/O around them. The hub adapts its plugin clients and store (and hooks its
+//! own enrichment of one-way pages, [`oneway::Hooks`]); the tests adapt in-memory maps.
 //!
 //! Invariants kept here, once for every connector:
 //! - a record is the hub's own write only when its content matches what the hub wrote;
@@ -12,6 +13,7 @@
 pub mod content;
 pub mod error;
 pub mod model;
+pub mod oneway;
 pub mod plan;
 pub mod resolve;
 pub mod run;

@@ -109,6 +109,15 @@ pub struct Counts {
 pub enum Ambiguity {
     Taken(String),
     Several(Vec<String>),
+    /// One-way: the target record `target` is already the partner of source record `other`.
+    SharedTarget {
+        target: String,
+        other: String,
+    },
+    /// One-way: source record `other` already creates the target record of the same key.
+    SameKey {
+        other: String,
+    },
 }
 
 /// One record the run could not sync. The run goes on; the hub renders it for the history.
@@ -131,9 +140,31 @@ pub enum Failure {
     },
     /// The delete of a linked record (`label`: its source id) was not acknowledged.
     NotDeleted { label: String, side: SideId },
+    /// The side answered a batch without a result for this record's op.
+    NoResult { label: String, side: SideId },
+    /// The caller's preparation of the record refused it (a one-way page hook: a reference
+    /// no link resolves, a user without a pair): never written, never retried by itself.
+    Prepared {
+        label: String,
+        side: SideId,
+        code: String,
+        message: String,
+    },
 }
 
 impl Failure {
+    /// The record the failure names (none for a row that could not be read).
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            Failure::Unreadable { .. } => None,
+            Failure::Ambiguous { label, .. }
+            | Failure::Refused { label, .. }
+            | Failure::NotDeleted { label, .. }
+            | Failure::NoResult { label, .. }
+            | Failure::Prepared { label, .. } => Some(label),
+        }
+    }
+
     /// Reading the record again later may sync it (then the run keeps its cursors).
     pub fn may_pass(&self) -> bool {
         match self {

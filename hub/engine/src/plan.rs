@@ -244,8 +244,9 @@ fn partner(
         found,
     };
     match matches.remove(&c.rec.id).unwrap_or(Match::None) {
-        Match::None => Some((None, None)),
-        Match::NoKey | Match::Left => {
+        Match::None | Match::Free { .. } => Some((None, None)),
+        // Two-way pairs by id: a key only the connector compares pairs nothing here.
+        Match::NoKey | Match::Left | Match::OnWrite(_) => {
             p.report.counts.skipped += 1;
             None
         }

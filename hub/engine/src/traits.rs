@@ -3,12 +3,12 @@
 //! that makes a run's work durable). The hub adapts its plugin clients and store to these;
 //! the tests adapt in-memory maps.
 
-use connector_sdk::{Fields, ReadPage, Record, WriteOp, WriteResult};
+use connector_sdk::{Fields, MatchKey, ReadPage, Record, WriteOp, WriteResult};
 use std::collections::HashMap;
 use std::future::Future;
 
 use crate::error::EngineError;
-use crate::model::{Link, SideId};
+use crate::model::{Failure, Link, SideId};
 
 /// How a side's records look in the shared field space (B's fields), and back. Pure.
 pub trait Shape {
@@ -38,6 +38,14 @@ pub enum Match {
     NoKey,
     /// The partner is not this run's to touch (a retry of other records): skipped.
     Left,
+    /// No partner under this normalized key: of two records with the same key, only the first
+    /// creates one (one-way).
+    Free {
+        key: String,
+    },
+    /// The side pairs the record itself when it is written, by this key (a connector's own
+    /// upsert by an exactly compared field; one-way).
+    OnWrite(MatchKey),
 }
 
 /// One side of a two-way flow.
@@ -62,6 +70,17 @@ pub trait RecordSide: Shape + Send {
         &mut self,
         other: &Record,
     ) -> impl Future<Output = Result<Match, EngineError>> + Send;
+
+    /// The partner of a record of the other side written here by a one-way run, `common`
+    /// being its content in the shared space (the side may answer [`Match::Free`] or
+    /// [`Match::OnWrite`]). By default [`RecordSide::find_match`].
+    fn find_target(
+        &mut self,
+        other: &Record,
+        _common: &Fields,
+    ) -> impl Future<Output = Result<Match, EngineError>> + Send {
+        self.find_match(other)
+    }
 }
 
 /// One acknowledged write, kept for undo.
@@ -87,6 +106,10 @@ pub struct Commit {
     pub unlink: Vec<String>,
     pub cursors: Vec<(SideId, String)>,
     pub written: Vec<Written>,
+    /// The records of the committed pages that failed (one-way): the ledger keeps them as
+    /// failed in the same commit, since the cursor may move past them and a run killed later
+    /// reports nothing.
+    pub failed: Vec<Failure>,
 }
 
 /// Where a flow's runs keep what they know.

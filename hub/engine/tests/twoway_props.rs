@@ -72,6 +72,7 @@ fn faults() -> impl Strategy<Value = Faults> {
         crash_after: c,
         refuse_pct: r,
         fail_call_pct: f,
+        reject_pct: 0,
     })
 }
 

@@ -10,9 +10,6 @@ use crate::links::Link;
 use crate::{get, is_unique_violation, Result, Store, StoreError};
 use hub_domain::*;
 
-/// Kept at its old path only for `hub-core`'s engine (`engine/{mod,undo,retry}.rs`, edited on
-/// another branch); its home is `hub_domain::RunKind`. Drop once the engine imports it from there.
-pub use hub_domain::RunKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -47,6 +47,9 @@ pub struct PageCommit {
     pub changes: Vec<RunChange>,
     /// Change rows an undo restored.
     pub undone: Vec<Undone>,
+    /// Records the pages failed on, kept pending for run `.0` at once: the cursor may move
+    /// past them, and a run killed before it finishes settles nothing (`pending.rs`).
+    pub failed: Option<(String, Vec<RunError>)>,
 }
 
 impl Store {
@@ -183,6 +186,9 @@ impl Store {
         }
         insert_changes(&mut tx, &page.changes).await?;
         mark_undone(&mut tx, &page.undone).await?;
+        if let Some((run_id, errors)) = &page.failed {
+            crate::pending::put(&mut tx, flow_id, run_id, errors).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

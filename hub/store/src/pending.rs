@@ -11,9 +11,6 @@ use std::collections::HashMap;
 use crate::{get, Result, Store};
 use hub_domain::*;
 
-/// Kept at its old path only for `hub-core`'s engine (`engine/pending.rs`, edited on another
-/// branch); its home is `hub_domain::PendingRecord`. Drop once the engine imports it from there.
-pub use hub_domain::PendingRecord;
 
 /// What a finished run does to its flow's pending records.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +111,17 @@ pub(crate) async fn settle(
             .execute(&mut **tx)
             .await?;
     }
+    put(tx, &flow_id, run_id, errors).await
+}
+
+/// Puts records run `run_id` failed on (back) on its flow's pending set: a record already
+/// pending keeps its first run and time.
+pub(crate) async fn put(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    flow_id: &str,
+    run_id: &str,
+    errors: &[RunError],
+) -> Result<()> {
     let now = now_ms();
     for e in errors {
         sqlx::query(
@@ -122,7 +130,7 @@ pub(crate) async fn settle(
              ON CONFLICT (flow_id, record) DO UPDATE SET side = excluded.side, code = excluded.code, \
              message = excluded.message, last_run_id = excluded.last_run_id",
         )
-        .bind(&flow_id)
+        .bind(flow_id)
         .bind(&e.record)
         .bind(&e.side)
         .bind(&e.code)

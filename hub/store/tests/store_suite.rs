@@ -5,6 +5,8 @@ mod common;
 mod connection_status;
 #[path = "store_suite/master_key.rs"]
 mod master_key;
+#[path = "store_suite/pending_on_commit.rs"]
+mod pending_on_commit;
 
 use connector_sdk::Secret;
 use hub_domain::*;

@@ -1,7 +1,8 @@
 //! 失敗分のみ再実行 (`POST /api/runs/{id}/retry-failed`) with the file-backed test connector:
 //! a run fails on a few records (their target records are gone), an ordinary run does not take
 //! them up again (the cursor moved past them), the fault is removed, and the retry writes only
-//! those records, moves no cursor and ends in success.
+//! those records, moves no cursor and ends in success. Pending records (taken up first by an
+//! ordinary run) survive a run killed after the page that failed them was committed.
 
 use crate::support;
 
@@ -285,4 +286,112 @@ fn two_way_retry_touches_only_the_failed_pair() {
         );
         s.hub.stop();
     }
+}
+
+/// A record refused for good on a page whose commit moved the cursor past it, in a run then
+/// killed (SIGKILL) before it finished: it is pending all the same (kept with that page's
+/// commit), and a later run takes it up.
+#[test]
+fn a_record_refused_in_a_run_killed_later_is_still_pending() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let s = pair(&db, json!({}));
+    let n = 60;
+    let name = |i: usize| format!("株式会社途中停止{i:03}");
+    let ids = put(
+        &s.a,
+        "companies",
+        (0..n)
+            .map(|i| json!({"name": name(i), "phone": "03-0000-0000"}))
+            .collect(),
+    );
+    let (code, out) = s.run();
+    assert_eq!(code, 0, "{out}");
+    let first = all(&s.b, "companies")
+        .into_iter()
+        .find(|(_, r)| r.fields["name"] == json!(name(0)))
+        .map(|(id, _)| id)
+        .unwrap();
+    // The fault: the first record's target is gone, so its update is refused for good. Every
+    // source record changes, and the target becomes slow: two commits (50 records, then 10)
+    // with seconds between them.
+    set_deleted(&s, &[first], true);
+    for id in &ids {
+        edit(&s.a, "companies", *id, "phone", "03-1111-1111");
+    }
+    let (_, f) = s.hub.get(&format!("/api/flows/{}", s.flow));
+    let target = f["target"]["connection"].as_str().unwrap().to_string();
+    let settings =
+        json!({"settings": {"path": s.b.display().to_string(), "write_delay_ms": "2000"}});
+    let (status, body) = s.hub.send(
+        "PUT",
+        &format!("/api/connections/{target}"),
+        Some(&settings),
+    );
+    assert_eq!(status, 200, "{body}");
+    let mut child = s.hub.spawn_cli(
+        &["run", &s.flow],
+        &[s.plugins.path().to_path_buf()],
+        support::filestore::ENV,
+    );
+    let pending = || {
+        let (_, p) = s.hub.get(&format!("/api/flows/{}/pending", s.flow));
+        p["records"].as_array().cloned().unwrap_or_default()
+    };
+    // Killed while the second commit's batch is being written: the first page is written
+    // (49 records, the 50th refused) and committed a moment later.
+    let written = || {
+        all(&s.b, "companies")
+            .values()
+            .filter(|r| r.fields["phone"] == json!("03-1111-1111"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while written() < 49 {
+        assert!(
+            Instant::now() < deadline,
+            "the first page was never written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Its commit follows at once; the next batch waits 2 s in the target.
+    let committed = Instant::now() + Duration::from_millis(1500);
+    while pending().is_empty() && Instant::now() < committed {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run finished before it was killed"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(written(), 49, "the second page was written before the kill");
+    let p = pending();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0]["record"], json!(ids[0].to_string()), "{p:?}");
+
+    // The fault is removed and the target fast again: the next run (once the killed one's
+    // lease expired) writes the record the killed run was refused.
+    set_deleted(&s, &[first], false);
+    let fast = json!({"settings": {"path": s.b.display().to_string()}});
+    let (status, body) = s
+        .hub
+        .send("PUT", &format!("/api/connections/{target}"), Some(&fast));
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, out) = s.run();
+        if code == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline && !out.contains("failed 1"),
+            "{out}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let b = all(&s.b, "companies");
+    assert_eq!(b[&first].fields["phone"], json!("03-1111-1111"));
+    assert!(pending().is_empty());
 }

@@ -1,6 +1,7 @@
 //! The hub's store as the engine's run ledger ([`hub_engine::Ledger`]): a flow's links and
 //! cursors, and the one transaction per commit (`links.rs::commit_page`) that saves links,
-//! cursors and the run's change rows (for 元に戻す) together. A retry of failed records
+//! cursors, the run's change rows (for 元に戻す) and the records its pages failed on (pending,
+//! so that a run killed later loses none) together. A retry of failed records
 //! (`ctx.scope`) reads from where the failed run started and never moves a cursor.
 
 use hub_domain::Flow;
@@ -9,7 +10,8 @@ use hub_store::links::{self, PageCommit};
 use std::collections::HashMap;
 
 use super::changelog::Written;
-use super::RunCtx;
+use super::render::run_error;
+use super::{RunCtx, SOURCE_SINCE};
 use crate::Hub;
 
 pub(super) struct StoreLedger<'a> {
@@ -18,8 +20,12 @@ pub(super) struct StoreLedger<'a> {
     ctx: &'a RunCtx,
     /// Where each side's read starts (`[A, B]`), taken before the run.
     cursors: [Option<String>; 2],
-    /// The links as the store gave them, by source id: the rows undo puts back.
+    /// The links as the store gave them, by source id: the rows undo puts back (kept by a
+    /// recorded run until its next commit).
     loaded: HashMap<String, links::Link>,
+    /// A capped first run of a one-way flow: its source cursor is never saved; the last
+    /// page's (when the run began) is saved as [`SOURCE_SINCE`], the others (empty) not.
+    capped: bool,
 }
 
 fn ledger_failed(e: hub_store::StoreError) -> EngineError {
@@ -68,6 +74,21 @@ impl<'a> StoreLedger<'a> {
             ctx,
             cursors,
             loaded: HashMap::new(),
+            capped: false,
+        }
+    }
+
+    /// The ledger of a capped first run (see [`StoreLedger::capped`]'s field).
+    pub fn capped(mut self, capped: bool) -> Self {
+        self.capped = capped;
+        self
+    }
+
+    /// The name a cursor of `side` is saved under; `None`: not saved.
+    fn cursor_row(&self, side: SideId, cursor: &str) -> Option<String> {
+        match side {
+            SideId::A if self.capped => (!cursor.is_empty()).then(|| SOURCE_SINCE.to_string()),
+            _ => Some(side.name().to_string()),
         }
     }
 
@@ -99,9 +120,12 @@ impl Ledger for StoreLedger<'_> {
         }
         .map_err(ledger_failed)?;
         let mut out = HashMap::with_capacity(found.len());
+        let keep = self.ctx.run_id.is_some();
         for (id, l) in found {
             out.insert(id, from_store(&l));
-            self.loaded.insert(l.source_id.clone(), l);
+            if keep {
+                self.loaded.insert(l.source_id.clone(), l);
+            }
         }
         Ok(out)
     }
@@ -132,13 +156,18 @@ impl Ledger for StoreLedger<'_> {
             page.changes
                 .extend(self.ctx.change(written, &w.op, &w.result));
         }
+        if !commit.failed.is_empty() {
+            let errors = commit.failed.iter().map(run_error).collect();
+            page.failed = self.ctx.run_id.clone().map(|run| (run, errors));
+        }
         page.upsert_links = commit.links.into_iter().map(to_store).collect();
         page.delete_links_by_source = commit.unlink;
         if self.ctx.scope.is_none() {
             page.cursors = (commit.cursors.into_iter())
-                .map(|(side, c)| (side.name().to_string(), c))
+                .filter_map(|(side, c)| Some((self.cursor_row(side, &c)?, c)))
                 .collect();
         }
+        self.loaded.clear();
         self.hub
             .store
             .commit_page(&self.flow.id, &page)

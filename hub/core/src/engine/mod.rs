@@ -7,8 +7,11 @@ mod ledger;
 pub mod lookup;
 pub mod mapping;
 pub mod matching;
+mod newest;
 mod oneway;
 mod pending;
+mod reads;
+mod render;
 pub mod retry;
 mod sides;
 pub mod transforms;
@@ -17,7 +20,7 @@ pub mod undo;
 
 use connector_sdk::ConnectorError;
 use hub_domain::{Direction, Run, RunCounts, RunError, RunStatus, RunWarning};
-use hub_store::changes::RunKind;
+use hub_domain::RunKind;
 use hub_store::pending::PendingUpdate;
 
 pub(crate) use changelog::RunCtx;

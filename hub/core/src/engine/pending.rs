@@ -9,7 +9,8 @@
 //! only when nothing is left pending.
 
 use hub_domain::{Flow, Run, RunCounts, RunError, RunStatus};
-use hub_store::pending::{PendingRecord, PendingUpdate};
+use hub_domain::PendingRecord;
+use hub_store::pending::PendingUpdate;
 use std::collections::HashMap;
 
 use super::retry::Scope;

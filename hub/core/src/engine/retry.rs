@@ -10,7 +10,7 @@
 //! and has nothing to replay for rows the source could not read.
 
 use hub_domain::{Flow, Run, RunCounts, RunError, RunStatus, Trigger};
-use hub_store::changes::RunKind;
+use hub_domain::RunKind;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 

@@ -5,15 +5,18 @@
 //! object, read once and only when an unlinked record needs it.
 
 use connector_sdk::protocol::{Call, Reply};
-use connector_sdk::{Fields, ReadPage, ReadRequest, Record, WriteOp, WriteRequest, WriteResult};
+use connector_sdk::{
+    Fields, MatchKey, ReadPage, ReadRequest, Record, WriteOp, WriteRequest, WriteResult,
+};
 use hub_domain::{BlankKeyParts, MatchKeySpec, RunWarning};
 use hub_engine::{EngineError, Match, RecordSide, Shape, SideId};
 use std::collections::BTreeMap;
 
 use super::client::ConnectorClient;
 use super::mapping::Mapper;
-use super::matching::{key_of, Match as Found, Side, TargetIndex};
+use super::matching::{key_of, native_match, Match as Found, Side, TargetIndex};
 use super::RunCtx;
+use serde_json::Value;
 
 /// What a side reads and how it matches.
 pub(super) struct Reading<'a> {
@@ -26,6 +29,8 @@ pub(super) struct Reading<'a> {
     pub blank: BlankKeyParts,
     /// Keep the index's records as images (a recorded run, for undo).
     pub images: bool,
+    /// Ask the next read how many records there are to read (live progress).
+    pub count: bool,
 }
 
 pub(super) struct PluginSide<'a> {
@@ -164,6 +169,7 @@ impl RecordSide for PluginSide<'_> {
             page_size: Some(self.client.limits.read_page_size),
             fields: self.reading.fields.clone(),
             options: self.reading.options.clone(),
+            count: std::mem::take(&mut self.reading.count),
             ..ReadRequest::default()
         };
         let mut page = self.read(req).await?;
@@ -205,14 +211,47 @@ impl RecordSide for PluginSide<'_> {
         let Some(key) = key_of(self.reading.keys, self.reading.blank, theirs, &other.fields) else {
             return Ok(Match::NoKey);
         };
+        self.found(key, Match::None).await
+    }
+
+    async fn find_target(&mut self, other: &Record, common: &Fields) -> Result<Match, EngineError> {
+        let keys = self.reading.keys;
+        if keys.is_empty() {
+            return Ok(Match::None);
+        }
+        if native_match(keys) {
+            // The connector matches by itself on write, by the written (or else the read) value.
+            let k = &keys[0];
+            let v = (common.get(&k.target).cloned())
+                .or_else(|| other.fields.get(&k.source).cloned())
+                .unwrap_or(Value::Null);
+            if v.is_null() || v == Value::String(String::new()) {
+                return Ok(Match::None);
+            }
+            return Ok(Match::OnWrite(MatchKey {
+                field: k.target.clone(),
+                value: v,
+            }));
+        }
+        let Some(key) = key_of(keys, self.reading.blank, Side::Source, &other.fields) else {
+            return Ok(Match::NoKey);
+        };
+        let free = Match::Free { key: key.clone() };
+        self.found(key, free).await
+    }
+}
+
+impl PluginSide<'_> {
+    /// What the index (read on first need) holds under `key`; `none` when nothing.
+    async fn found(&mut self, key: String, none: Match) -> Result<Match, EngineError> {
         if self.index.is_none() {
             self.index = Some(self.load_index().await?);
         }
         let Some(index) = &self.index else {
-            return Ok(Match::None);
+            return Ok(none);
         };
         Ok(match index.find(&key) {
-            Found::None => Match::None,
+            Found::None => none,
             // A retry leaves a pair whose other record changed outside it to a later run.
             Found::One(id) if self.ctx.leaves(self.id.name(), &id) => Match::Left,
             Found::One(id) => Match::One {

@@ -97,116 +97,117 @@ pub fn parse(t: &Option<Value>, field: &str) -> HubResult<Transform> {
             }
             other => return Err(unknown(field, &format!("'{other}'"))),
         },
-        Some(Value::Object(o)) => {
-            if let Some(c) = o.get("constant") {
-                Transform::Constant(c.clone())
-            } else if let Some(part) = o.get("split_name") {
-                match part.as_str() {
-                    Some("last") => Transform::SplitName { first: false },
-                    Some("first") => Transform::SplitName { first: true },
-                    _ => {
-                        return Err(HubError::unprocessable(
-                            field,
-                            Message::new("transform.split_name"),
-                        ))
-                    }
-                }
-            } else if let Some(list) = o.get("concat") {
-                let fields: Vec<String> = list
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if fields.is_empty() {
-                    return Err(HubError::unprocessable(
-                        field,
-                        Message::new("transform.concat"),
-                    ));
-                }
-                let separator = o
-                    .get("separator")
-                    .and_then(Value::as_str)
-                    .unwrap_or(" ")
-                    .to_string();
-                Transform::Concat { fields, separator }
-            } else if let Some(list) = o.get("coalesce") {
-                let fields: Option<Vec<String>> = list.as_array().and_then(|a| {
-                    a.iter()
-                        .map(|v| {
-                            v.as_str()
-                                .map(str::trim)
-                                .filter(|s| !s.is_empty())
-                                .map(String::from)
-                        })
-                        .collect()
-                });
-                match fields {
-                    Some(fields) if !fields.is_empty() => Transform::Coalesce { fields },
-                    _ => {
-                        return Err(HubError::unprocessable(
-                            field,
-                            Message::new("transform.coalesce"),
-                        ))
-                    }
-                }
-            } else if let Some(f) = o.get("date_format") {
-                let f = f.as_str().ok_or_else(|| {
-                    HubError::unprocessable(field, Message::new("transform.date_format"))
-                })?;
-                if chrono::format::StrftimeItems::new(f)
-                    .any(|i| matches!(i, chrono::format::Item::Error))
-                {
-                    return Err(HubError::unprocessable(
-                        field,
-                        Message::new("transform.date_pattern").with("pattern", f),
-                    ));
-                }
-                Transform::DateFormat(f.to_string())
-            } else if let Some((key, flow)) = ["lookup", "lookup_reverse"]
-                .iter()
-                .find_map(|k| o.get(*k).map(|v| (*k, v)))
-            {
-                match flow.as_str().map(str::trim) {
-                    Some(id) if !id.is_empty() => Transform::Lookup {
-                        flow: id.to_string(),
-                        reverse: key == "lookup_reverse",
-                    },
-                    _ => {
-                        return Err(HubError::unprocessable(
-                            field,
-                            Message::new("transform.flow_id").with("key", key),
-                        ))
-                    }
-                }
-            } else if let Some(c) = o.get("user_map") {
-                match c.as_str().map(str::trim) {
-                    Some(id) if !id.is_empty() => Transform::UserMap {
-                        connection: id.to_string(),
-                    },
-                    _ => {
-                        return Err(HubError::unprocessable(
-                            field,
-                            Message::new("transform.user_map"),
-                        ))
-                    }
-                }
-            } else if let Some(m) = o.get("map") {
-                let map = m
-                    .as_object()
-                    .cloned()
-                    .ok_or_else(|| HubError::unprocessable(field, Message::new("transform.map")))?;
-                Transform::Table {
-                    map,
-                    default: o.get("default").cloned(),
-                }
-            } else {
-                return Err(unknown(field, &Value::Object(o.clone()).to_string()));
+        Some(Value::Object(o)) => parse_object(o, field)?,
+        Some(other) => return Err(unknown(field, &other.to_string())),
+    })
+}
+
+/// A transform declared as an object (`{"constant": v}`, `{"concat": [...]}`, …).
+fn parse_object(o: &Map<String, Value>, field: &str) -> HubResult<Transform> {
+    Ok(if let Some(c) = o.get("constant") {
+        Transform::Constant(c.clone())
+    } else if let Some(part) = o.get("split_name") {
+        match part.as_str() {
+            Some("last") => Transform::SplitName { first: false },
+            Some("first") => Transform::SplitName { first: true },
+            _ => {
+                return Err(HubError::unprocessable(
+                    field,
+                    Message::new("transform.split_name"),
+                ))
             }
         }
-        Some(other) => return Err(unknown(field, &other.to_string())),
+    } else if let Some(list) = o.get("concat") {
+        let fields: Vec<String> = list
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if fields.is_empty() {
+            return Err(HubError::unprocessable(
+                field,
+                Message::new("transform.concat"),
+            ));
+        }
+        let separator = o
+            .get("separator")
+            .and_then(Value::as_str)
+            .unwrap_or(" ")
+            .to_string();
+        Transform::Concat { fields, separator }
+    } else if let Some(list) = o.get("coalesce") {
+        let fields: Option<Vec<String>> = list.as_array().and_then(|a| {
+            a.iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                })
+                .collect()
+        });
+        match fields {
+            Some(fields) if !fields.is_empty() => Transform::Coalesce { fields },
+            _ => {
+                return Err(HubError::unprocessable(
+                    field,
+                    Message::new("transform.coalesce"),
+                ))
+            }
+        }
+    } else if let Some(f) = o.get("date_format") {
+        let f = f
+            .as_str()
+            .ok_or_else(|| HubError::unprocessable(field, Message::new("transform.date_format")))?;
+        if chrono::format::StrftimeItems::new(f).any(|i| matches!(i, chrono::format::Item::Error)) {
+            return Err(HubError::unprocessable(
+                field,
+                Message::new("transform.date_pattern").with("pattern", f),
+            ));
+        }
+        Transform::DateFormat(f.to_string())
+    } else if let Some((key, flow)) = ["lookup", "lookup_reverse"]
+        .iter()
+        .find_map(|k| o.get(*k).map(|v| (*k, v)))
+    {
+        match flow.as_str().map(str::trim) {
+            Some(id) if !id.is_empty() => Transform::Lookup {
+                flow: id.to_string(),
+                reverse: key == "lookup_reverse",
+            },
+            _ => {
+                return Err(HubError::unprocessable(
+                    field,
+                    Message::new("transform.flow_id").with("key", key),
+                ))
+            }
+        }
+    } else if let Some(c) = o.get("user_map") {
+        match c.as_str().map(str::trim) {
+            Some(id) if !id.is_empty() => Transform::UserMap {
+                connection: id.to_string(),
+            },
+            _ => {
+                return Err(HubError::unprocessable(
+                    field,
+                    Message::new("transform.user_map"),
+                ))
+            }
+        }
+    } else if let Some(m) = o.get("map") {
+        let map = m
+            .as_object()
+            .cloned()
+            .ok_or_else(|| HubError::unprocessable(field, Message::new("transform.map")))?;
+        Transform::Table {
+            map,
+            default: o.get("default").cloned(),
+        }
+    } else {
+        return Err(unknown(field, &Value::Object(o.clone()).to_string()));
     })
 }
 

@@ -6,17 +6,18 @@
 //! both is settled by the flow's policy, the hub's own writes are recognised by their content,
 //! never by their version) live in `hub-engine`, once for every connector.
 
-use hub_domain::{now_ms, ConflictPolicy, Flow, RunCounts, RunError, RunWarning};
+use hub_domain::{now_ms, ConflictPolicy, Flow, RunCounts, RunWarning};
 use hub_engine::run::{execute, prepare};
-use hub_engine::{Ambiguity, Config, EngineError, Failure, Policy, Report, SideId};
+use hub_engine::{Config, EngineError, Policy, Report, SideId};
 
 use super::client::ConnectorClient;
 use super::ledger::StoreLedger;
 use super::mapping::Mapper;
 use super::matching::Side;
-use super::oneway::{ambiguous, open_failed, read_fields};
+use super::reads::{open_failed, read_fields};
+use super::render::{add_counts, run_errors};
 use super::sides::{PluginSide, Reading};
-use super::{read_issues, record_error, Fatal, Plan, Progress, RunCtx, RunReport};
+use super::{Fatal, Plan, Progress, RunCtx, RunReport};
 use crate::Hub;
 
 pub(super) async fn run(
@@ -39,8 +40,8 @@ pub(super) async fn run(
     )
     .await
     .err();
-    let errors = report.failures.iter().map(run_error).collect();
-    add_counts(&mut counts, &report);
+    let errors = run_errors(&report);
+    add_counts(&mut counts, &report.counts);
     counts.warnings = warnings.len() as i64;
     if fatal.is_none() {
         progress(&counts);
@@ -145,6 +146,7 @@ async fn sync(
             keys: &spec.match_keys,
             blank: spec.options.blank_key_parts,
             images,
+            count: false,
         }
     };
     let mappers = (&fwd, &rev);
@@ -155,7 +157,7 @@ async fn sync(
     let prepared = prepare(&mut a, &mut b, &mut ledger, &cfg, report).await?;
     if let Some(plan) = plan {
         // A preview: the same plan, recorded instead of written.
-        add_counts(counts, report);
+        add_counts(counts, &report.counts);
         report.counts = Default::default();
         for side in [SideId::B, SideId::A] {
             for w in prepared
@@ -177,45 +179,4 @@ async fn sync(
     warnings.append(&mut b.warnings);
     done?;
     Ok(())
-}
-
-fn add_counts(counts: &mut RunCounts, report: &Report) {
-    let c = &report.counts;
-    counts.read += c.read;
-    counts.created += c.created;
-    counts.updated += c.updated;
-    counts.unchanged += c.unchanged;
-    counts.skipped += c.skipped;
-    counts.failed += c.failed;
-}
-
-/// A record the engine could not sync, as the run's history shows it.
-fn run_error(f: &Failure) -> RunError {
-    match f {
-        Failure::Unreadable { side, issue } => {
-            let mut e = read_issues(side.name(), std::slice::from_ref(issue));
-            e.remove(0)
-        }
-        Failure::Ambiguous { label, from, found } => {
-            let (mine, theirs) = (from.name(), from.other().name());
-            let detail = match found {
-                Ambiguity::Taken(id) => format!("{theirs} record {id} matches two {mine} records"),
-                Ambiguity::Several(ids) => {
-                    format!("{} {theirs} records match: {}", ids.len(), ids.join(", "))
-                }
-            };
-            ambiguous(label, &detail)
-        }
-        Failure::Refused {
-            label,
-            side,
-            result,
-        } => record_error(label, side.name(), result).0,
-        Failure::NotDeleted { label, side } => RunError {
-            record: label.clone(),
-            side: side.name().into(),
-            code: "delete_failed".into(),
-            message: "the record could not be deleted".into(),
-        },
-    }
 }

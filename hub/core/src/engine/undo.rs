@@ -11,7 +11,8 @@
 
 use connector_sdk::{Fields, ReadRequest, WriteAction, WriteOp, WriteOutcome, WriteRequest};
 use hub_domain::{Endpoint, Flow, Run, RunCounts, RunError, RunStatus, Trigger};
-use hub_store::changes::{ChangeAction, RunChange, RunKind, StoredChange, Undone};
+use hub_domain::RunKind;
+use hub_store::changes::{ChangeAction, RunChange, StoredChange, Undone};
 use hub_store::links::{Link, PageCommit};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use super::client::ConnectorClient;
 use super::mapping::{fingerprint, Mapper};
 use super::matching::Side;
-use super::oneway::{open_failed, read_fields};
+use super::reads::{open_failed, read_fields};
 use super::{record_error, Fatal, Progress, RunReport};
 use crate::error::{HubError, HubResult};
 use crate::runner::Runner;

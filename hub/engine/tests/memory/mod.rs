@@ -38,6 +38,9 @@ pub struct Faults {
     pub refuse_pct: u32,
     /// Per cent of write calls that fail whole (a transient error, nothing written).
     pub fail_call_pct: u32,
+    /// Per cent of ops a side refuses for a reason that does not pass by itself (bad data, as
+    /// the side says today; nothing written).
+    pub reject_pct: u32,
 }
 
 #[derive(Debug, Default)]
@@ -73,6 +76,11 @@ impl World {
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
         (self.rng % 100) < u64::from(pct)
+    }
+
+    /// The world died during the run (a crash point was reached).
+    pub fn dead(&self) -> bool {
+        self.dead
     }
 
     /// Counts a call; refuses it when the world is dead.
@@ -386,12 +394,27 @@ impl RecordSide for MemSide {
         }
         let mut out = Vec::new();
         for op in &ops {
-            let refuse = {
+            let (refuse, reject) = {
                 let mut w = lock(&self.world);
                 let pct = w.faults.refuse_pct;
-                w.roll(pct)
+                let refuse = w.roll(pct);
+                // Rolled only when asked for, so that other tests' sequences stay as they were.
+                let reject = w.faults.reject_pct > 0 && {
+                    let pct = w.faults.reject_pct;
+                    w.roll(pct)
+                };
+                (refuse, reject)
             };
-            if refuse {
+            if reject && !refuse {
+                out.push(WriteResult {
+                    op_id: op.op_id.clone(),
+                    outcome: WriteOutcome::Error,
+                    id: None,
+                    version: None,
+                    modified_at: None,
+                    error: Some(ConnectorError::new(ErrorKind::InvalidData, "refused today")),
+                });
+            } else if refuse {
                 out.push(WriteResult {
                     op_id: op.op_id.clone(),
                     outcome: WriteOutcome::Error,
@@ -447,6 +470,8 @@ pub struct MemLedger {
     pub links: BTreeMap<String, Link>,
     pub cursors: [Option<String>; 2],
     pub commits: usize,
+    /// The failed records' labels each commit kept, in order.
+    pub failed: Vec<String>,
 }
 
 impl MemLedger {
@@ -456,6 +481,7 @@ impl MemLedger {
             links: BTreeMap::new(),
             cursors: [None, None],
             commits: 0,
+            failed: Vec::new(),
         }
     }
 }
@@ -502,6 +528,12 @@ impl Ledger for MemLedger {
         for (side, c) in commit.cursors {
             self.cursors[ix(side)] = Some(c);
         }
+        self.failed.extend(
+            commit
+                .failed
+                .iter()
+                .filter_map(|f| f.label().map(String::from)),
+        );
         self.commits += 1;
         lock(&self.world).leave()
     }
