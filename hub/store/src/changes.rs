@@ -10,7 +10,6 @@ use crate::links::Link;
 use crate::{get, is_unique_violation, Result, Store, StoreError};
 use hub_domain::*;
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeAction {

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use crate::{get, Result, Store};
 use hub_domain::*;
 
-
 /// What a finished run does to its flow's pending records.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingUpdate {

@@ -19,8 +19,8 @@ mod twoway;
 pub mod undo;
 
 use connector_sdk::ConnectorError;
-use hub_domain::{Direction, Run, RunCounts, RunError, RunStatus, RunWarning};
 use hub_domain::RunKind;
+use hub_domain::{Direction, Run, RunCounts, RunError, RunStatus, RunWarning};
 use hub_store::pending::PendingUpdate;
 
 pub(crate) use changelog::RunCtx;

@@ -8,8 +8,8 @@
 //! tried comes off, and whatever either pass failed on goes (back) on, so the run is a success
 //! only when nothing is left pending.
 
-use hub_domain::{Flow, Run, RunCounts, RunError, RunStatus};
 use hub_domain::PendingRecord;
+use hub_domain::{Flow, Run, RunCounts, RunError, RunStatus};
 use hub_store::pending::PendingUpdate;
 use std::collections::HashMap;
 

@@ -9,8 +9,8 @@
 //! older than the source holds now (and, two-way, overwrite a newer change on the other side),
 //! and has nothing to replay for rows the source could not read.
 
-use hub_domain::{Flow, Run, RunCounts, RunError, RunStatus, Trigger};
 use hub_domain::RunKind;
+use hub_domain::{Flow, Run, RunCounts, RunError, RunStatus, Trigger};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 

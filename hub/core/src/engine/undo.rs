@@ -10,8 +10,8 @@
 //! does not simply write the change again. A later change of the source record syncs as usual.
 
 use connector_sdk::{Fields, ReadRequest, WriteAction, WriteOp, WriteOutcome, WriteRequest};
-use hub_domain::{Endpoint, Flow, Run, RunCounts, RunError, RunStatus, Trigger};
 use hub_domain::RunKind;
+use hub_domain::{Endpoint, Flow, Run, RunCounts, RunError, RunStatus, Trigger};
 use hub_store::changes::{ChangeAction, RunChange, StoredChange, Undone};
 use hub_store::links::{Link, PageCommit};
 use std::collections::HashMap;
