@@ -26,7 +26,7 @@ use hub_store::pending::PendingUpdate;
 pub(crate) use changelog::RunCtx;
 
 use crate::Hub;
-use hub_messages::Message;
+use hub_messages::{Lang, Message};
 
 /// The flow's cursor row saying where reads start while it has no `source` cursor: an RFC 3339
 /// time (a capped first run began then: only what changed since is read), or empty (全件を取り込む:
@@ -64,9 +64,23 @@ impl Fatal {
         }
     }
 
+    /// Coded: the side, the connector's own words in the page's language, its code as detail.
     pub fn connector(side: &str, e: &ConnectorError) -> Self {
+        let side_key = if side == "source" {
+            "run.side_source"
+        } else {
+            "run.side_target"
+        };
         Fatal {
-            message: format!("{side}: {} ({})", e.message, e.code),
+            message: Message::new("run.connector_failed")
+                .with_text("side", side_key)
+                .with_local(
+                    "reason",
+                    remote_words(e, Lang::Ja),
+                    remote_words(e, Lang::En),
+                )
+                .with("detail", &e.code)
+                .to_stored(),
             retryable: e.is_retryable() || e.code == "timed_out",
         }
     }
@@ -200,14 +214,21 @@ fn read_warnings(side: &str, warnings: &[connector_sdk::RecordWarning]) -> Vec<R
         .collect()
 }
 
+/// A connector's own words in `lang`: its Japanese message when it gave one.
+fn remote_words(e: &ConnectorError, lang: Lang) -> String {
+    match (&e.message_ja, lang) {
+        (Some(ja), Lang::Ja) if !ja.is_empty() => ja.clone(),
+        _ => e.message.clone(),
+    }
+}
+
 fn record_error(record: &str, side: &str, r: &connector_sdk::WriteResult) -> (RunError, bool) {
     let (code, message, retryable) = match &r.error {
         Some(e) => (
             e.code.clone(),
-            e.message_ja
-                .clone()
-                .map(|ja| format!("{ja} / {}", e.message))
-                .unwrap_or_else(|| e.message.clone()),
+            Message::new("run_error.remote")
+                .with_local("text", remote_words(e, Lang::Ja), remote_words(e, Lang::En))
+                .to_stored(),
             e.is_retryable(),
         ),
         // A conflict: the record changed since it was read; the next run reads it again.
@@ -271,5 +292,50 @@ async fn sync(
     match flow.spec.direction {
         Direction::OneWay => oneway::run(hub, flow, ctx, progress, None).await,
         Direction::TwoWay => twoway::run(hub, flow, ctx, progress, None).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connector_sdk::{ErrorKind, WriteOutcome, WriteResult};
+
+    const JA: &str = "メールアドレスの形式が正しくありません";
+    const EN: &str = "invalid value for Email";
+
+    fn refused() -> ConnectorError {
+        ConnectorError::new(ErrorKind::InvalidData, EN)
+            .with_code("INVALID_DATA")
+            .with_ja(JA)
+    }
+
+    #[test]
+    fn a_refused_record_reads_in_one_language_at_a_time() {
+        let r = WriteResult {
+            op_id: "1".into(),
+            outcome: WriteOutcome::Error,
+            id: None,
+            version: None,
+            modified_at: None,
+            error: Some(refused()),
+        };
+        let (e, _) = record_error("10", "target", &r);
+        assert_eq!(e.code, "INVALID_DATA");
+        assert_eq!(Message::stored_in(&e.message, Lang::Ja), JA);
+        assert_eq!(Message::stored_in(&e.message, Lang::En), EN);
+    }
+
+    #[test]
+    fn a_connector_failure_names_the_side_in_the_reader_s_language() {
+        let f = Fatal::connector("target", &refused());
+        let ja = Message::stored_in(&f.message, Lang::Ja);
+        assert!(ja.starts_with("送信先: ") && ja.contains(JA), "{ja}");
+        assert!(!ja.contains(EN), "{ja}");
+        let en = Message::stored_in(&f.message, Lang::En);
+        assert!(
+            en.starts_with("Target: ") && en.contains(EN) && en.contains("INVALID_DATA"),
+            "{en}"
+        );
+        assert!(!en.contains(JA), "{en}");
     }
 }

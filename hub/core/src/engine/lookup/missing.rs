@@ -3,6 +3,7 @@
 
 use connector_sdk::{Fields, Record};
 use hub_domain::RunError;
+use hub_messages::{Lang, Message};
 use serde_json::Value;
 
 use super::{companion, key, Resolved, UserRule, NAME_SUFFIX};
@@ -39,31 +40,47 @@ impl Resolved<'_> {
                 .get(&r.index)
                 .is_some_and(|m| m.contains_key(&k));
             if !hit {
-                let (side_ja, side_en) = if r.reverse {
-                    ("送信先", "target")
-                } else {
-                    ("送信元", "source")
-                };
                 let why = match self.not_registered.get(&(r.index, k.clone())) {
-                    Some(why) => format!("自動登録できませんでした: {why}"),
-                    None if !lookups.register => "自動登録はオフです（この連携サービスの「参照先がなければ自動登録する」/ options.register_missing_parent） / \
-                                                  not registered: automatic registration is off (options.register_missing_parent)".to_string(),
-                    None => String::new(),
+                    Some(why) => Some(Message::new("lookup.why_failed").with_local(
+                        "why",
+                        why.render(Lang::Ja),
+                        why.render(Lang::En),
+                    )),
+                    None if !lookups.register => Some(Message::new("lookup.why_off")),
+                    None => None,
                 };
-                let name = companion(&rec.fields, &r.field, NAME_SUFFIX)
-                    .map(|n| format!("（{n}）"))
+                let (why_ja, why_en) = why
+                    .map(|w| {
+                        (
+                            format!("\n{}", w.render(Lang::Ja)),
+                            format!("\n{}", w.render(Lang::En)),
+                        )
+                    })
                     .unwrap_or_default();
+                let message = Message::new("lookup.missing")
+                    .with("field", &r.field)
+                    .with("value", &k)
+                    .with_local(
+                        "name",
+                        named(rec, &r.field, Lang::Ja),
+                        named(rec, &r.field, Lang::En),
+                    )
+                    .with("flow_name", &r.flow_name)
+                    .with("flow", &r.flow)
+                    .with_text(
+                        "side",
+                        if r.reverse {
+                            "lookup.side_target"
+                        } else {
+                            "lookup.side_source"
+                        },
+                    )
+                    .with_local("why", why_ja, why_en);
                 return Some(RunError {
                     record: rec.id.clone(),
                     side: "source".into(),
                     code: "lookup_missing".into(),
-                    message: format!(
-                        "項目「{}」の値「{k}」{name}は、連携サービス「{}」({}) で連携済みの{side_ja}レコードではありません（未登録）。\
-                         先にその連携サービスを実行するか、値を直してください / \
-                         '{}' = '{k}' is not a linked {side_en} record of flow '{}' ({}); run that flow first or fix the value{}{why}",
-                        r.field, r.flow_name, r.flow, r.field, r.flow_name, r.flow,
-                        if why.is_empty() { "" } else { "\n" }
-                    ),
+                    message: message.to_stored(),
                 });
             }
         }
@@ -71,19 +88,21 @@ impl Resolved<'_> {
             let v = source_value(rec, &u.field);
             let Some(k) = key(&v) else { continue };
             if u.login(&v, &u.field, &rec.fields).is_none() {
-                let name = companion(&rec.fields, &u.field, NAME_SUFFIX)
-                    .map(|n| format!("（{n}）"))
-                    .unwrap_or_default();
+                let message = Message::new("lookup.user_unmapped")
+                    .with("field", &u.field)
+                    .with("value", &k)
+                    .with_local(
+                        "name",
+                        named(rec, &u.field, Lang::Ja),
+                        named(rec, &u.field, Lang::En),
+                    )
+                    .with("connection_name", &u.connection_name)
+                    .with("connection", &u.connection);
                 return Some(RunError {
                     record: rec.id.clone(),
                     side: "source".into(),
                     code: "user_unmapped".into(),
-                    message: format!(
-                        "項目「{}」のユーザー「{k}」{name}は、接続「{}」のユーザー連携で対応付けられていません。\
-                         接続の画面で対応付けてください / \
-                         user '{k}'{name} of '{}' has no pair in the user mapping of connection '{}' ({}); map it on the connection page",
-                        u.field, u.connection_name, u.field, u.connection_name, u.connection
-                    ),
+                    message: message.to_stored(),
                 });
             }
         }
@@ -101,6 +120,15 @@ impl UserRule {
                 self.pairs.get(&email.to_lowercase())
             })
             .cloned()
+    }
+}
+
+/// The name beside a looked-up value (`FIELD.name`), in parentheses, for a message.
+fn named(rec: &Record, field: &str, lang: Lang) -> String {
+    match (companion(&rec.fields, field, NAME_SUFFIX), lang) {
+        (Some(n), Lang::Ja) => format!("（{n}）"),
+        (Some(n), Lang::En) => format!(" ({n})"),
+        (None, _) => String::new(),
     }
 }
 
@@ -157,13 +185,13 @@ mod tests {
             (e.record.as_str(), e.code.as_str()),
             ("c", "lookup_missing")
         );
+        let ja = Message::stored_in(&e.message, Lang::Ja);
         assert!(
-            e.message.contains("9999")
-                && e.message.contains("顧客 → 取引先")
-                && e.message.contains("f1"),
-            "{}",
-            e.message
+            ja.contains("9999") && ja.contains("顧客 → 取引先") && ja.contains("f1"),
+            "{ja}"
         );
+        let en = Message::stored_in(&e.message, Lang::En);
+        assert!(en.contains("9999") && !en.contains("未登録"), "{en}");
         // Without lookups nothing is missing and nothing resolves.
         assert!(Resolved::default()
             .missing(&rec("c", json!({"What_Id": "9999"})))

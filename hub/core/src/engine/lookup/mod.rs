@@ -30,6 +30,7 @@ mod register;
 
 use connector_sdk::{Fields, Record};
 use hub_domain::{Flow, FlowOptions};
+use hub_messages::Message;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use tokio::sync::Mutex;
@@ -93,13 +94,12 @@ impl Registered {
             return;
         }
         let n = self.count;
-        let names = self.flows.join("」「");
-        let note = format!(
-            "顧客など参照先のレコードを{n}件自動登録しました（連携サービス「{names}」） / \
-             registered {n} missing parent records (flow '{names}')"
-        );
+        let note = Message::new("lookup.registered")
+            .with("n", n)
+            .with("names", self.flows.join("」「"))
+            .to_stored();
         report.message = Some(match report.message.take() {
-            Some(m) => format!("{m}\n{note}"),
+            Some(m) => Message::join_stored(&m, &note),
             None => note,
         });
     }
@@ -111,7 +111,7 @@ pub struct Resolved<'a> {
     lookups: Option<&'a Lookups>,
     by_rule: HashMap<usize, HashMap<String, String>>,
     /// Why a value was not registered, by rule index and value.
-    not_registered: HashMap<(usize, String), String>,
+    not_registered: HashMap<(usize, String), Message>,
 }
 
 /// The text a value is looked up by: ids are strings or numbers; empty is nothing.
@@ -144,12 +144,17 @@ impl Lookups {
         let mut rules = Vec::new();
         for (index, field, flow, reverse) in mapper.lookups() {
             let (flow_name, parent) = match hub.store.get_flow(flow).await {
-                Ok(f) => (f.spec.name.clone(), options.register_missing_parent.then_some(f)),
+                Ok(f) => (
+                    f.spec.name.clone(),
+                    options.register_missing_parent.then_some(f),
+                ),
                 Err(hub_store::StoreError::NotFound { .. }) => {
-                    return Err(Fatal::final_(format!(
-                        "mapping[{index}].transform: 参照先の連携サービス「{flow}」がありません。対応付けを直してください / \
-                         the flow '{flow}' this lookup goes through no longer exists; fix the mapping"
-                    )))
+                    return Err(Fatal::final_(
+                        Message::new("lookup.flow_gone")
+                            .with("index", index)
+                            .with("flow", flow)
+                            .to_stored(),
+                    ))
                 }
                 Err(e) => return Err(Fatal::from(e.to_string())),
             };
@@ -167,10 +172,12 @@ impl Lookups {
             let connection_name = match hub.store.get_connection(connection).await {
                 Ok(c) => c.name,
                 Err(hub_store::StoreError::NotFound { .. }) => {
-                    return Err(Fatal::final_(format!(
-                        "mapping[{index}].transform: ユーザー連携の接続「{connection}」がありません。対応付けを直してください / \
-                         the connection '{connection}' whose user mapping this goes through no longer exists; fix the mapping"
-                    )))
+                    return Err(Fatal::final_(
+                        Message::new("lookup.connection_gone")
+                            .with("index", index)
+                            .with("connection", connection)
+                            .to_stored(),
+                    ))
                 }
                 Err(e) => return Err(Fatal::from(e.to_string())),
             };

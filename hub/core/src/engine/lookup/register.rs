@@ -4,6 +4,7 @@
 
 use connector_sdk::{Fields, Record, WriteAction, WriteOp, WriteOutcome, WriteRequest};
 use hub_domain::{Endpoint, Flow, RunCounts};
+use hub_messages::Message;
 use hub_store::links::{Link, PageCommit};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -155,11 +156,8 @@ fn creates(
     let mut out = Vec::new();
     for (value, name) in wanted {
         let Some(name) = name else {
-            let why = format!(
-                "自動登録に使う名前（{f}{NAME_SUFFIX}）がありません / \
-                 nothing in '{f}{NAME_SUFFIX}' to register it by",
-                f = r.field
-            );
+            let why =
+                Message::new("lookup.no_name").with("field", format!("{}{NAME_SUFFIX}", r.field));
             resolved.not_registered.insert((r.index, value), why);
             continue;
         };
@@ -170,11 +168,7 @@ fn creates(
             .filter(|(_, v)| !is_blank(v))
             .collect();
         if fields.is_empty() {
-            let why = format!(
-                "連携サービス「{}」の対応付けに名前を書く項目がありません / \
-                 the mapping of flow '{}' has no field to write the name into",
-                r.flow_name, r.flow_name
-            );
+            let why = Message::new("lookup.no_name_field").with("flow", &r.flow_name);
             resolved.not_registered.insert((r.index, value), why);
             continue;
         }
@@ -256,10 +250,9 @@ async fn register(
                 }
                 other => {
                     let why = refusal(other);
-                    resolved.not_registered.insert(
-                        (r.index, value.clone()),
-                        format!("自動登録が拒否されました / registering it was refused: {why}"),
-                    );
+                    resolved
+                        .not_registered
+                        .insert((r.index, value.clone()), why);
                 }
             }
         }
@@ -281,17 +274,19 @@ async fn parent_index(client: &mut ConnectorClient, w: &Written<'_>) -> Result<T
     .await
 }
 
-/// Why the connector did not register a parent.
-fn refusal(result: Option<&connector_sdk::WriteResult>) -> String {
-    result
-        .and_then(|x| x.error.as_ref())
-        .map(|e| {
+/// Why the connector did not register a parent: its own words in each language.
+fn refusal(result: Option<&connector_sdk::WriteResult>) -> Message {
+    match result.and_then(|x| x.error.as_ref()) {
+        Some(e) => Message::new("lookup.refused").with_local(
+            "why",
             e.message_ja
-                .clone()
-                .map(|ja| format!("{ja} / {}", e.message))
-                .unwrap_or_else(|| e.message.clone())
-        })
-        .unwrap_or_else(|| "the connector returned no id".into())
+                .as_deref()
+                .filter(|ja| !ja.is_empty())
+                .unwrap_or(&e.message),
+            &e.message,
+        ),
+        None => Message::new("lookup.no_id"),
+    }
 }
 
 /// A parent already there under its key is linked, not created again: the values found, and
@@ -318,10 +313,9 @@ fn existing(
                 let (n, list) = (ids.len(), ids.join(", "));
                 resolved.not_registered.insert(
                     (r.index, value),
-                    format!(
-                        "同じ名前のレコードが{n}件あり、どれか決められません（{list}） / \
-                         {n} records have that name: {list}"
-                    ),
+                    Message::new("lookup.ambiguous")
+                        .with("n", n)
+                        .with("list", list),
                 );
             }
             _ => to_create.push((value, fields)),
