@@ -99,3 +99,11 @@ impl From<ConnectorError> for HubError {
 }
 
 pub type HubResult<T> = Result<T, HubError>;
+
+/// A failure the hub itself words for the connector boundary (a worker that crashed, a token
+/// endpoint that refused): a `ConnectorError` whose English and Japanese texts both come from
+/// the catalogue, so every page shows it in its own language.
+pub(crate) fn worded(kind: connector_sdk::ErrorKind, message: Message) -> ConnectorError {
+    use hub_messages::Lang;
+    ConnectorError::new(kind, message.render(Lang::En)).with_ja(message.render(Lang::Ja))
+}

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::egress::{self, EgressPolicy};
-use crate::error::{HubError, HubResult};
+use crate::error::{worded, HubError, HubResult};
 use crate::Hub;
 use hub_messages::Message;
 
@@ -128,17 +128,19 @@ fn classify(e: &TokenError) -> (ConnectorError, bool) {
                     | "unauthorized_client"
                     | "access_denied"
             );
-            let err = ConnectorError::new(ErrorKind::AuthFailed, format!("the provider refused the token request: {code} {detail}").trim().to_string())
-                .with_code(code)
-                .with_ja("認証の有効期限が切れたか取り消されました。連携トークンの更新から再認証してください");
+            let err = worded(
+                ErrorKind::AuthFailed,
+                Message::new("oauth.token_refused")
+                    .with("reason", format!("{code} {detail}").trim()),
+            )
+            .with_code(code);
             (err, needs_person)
         }
         RequestTokenError::Request(re) => (
-            ConnectorError::new(
+            worded(
                 ErrorKind::Transient,
-                format!("token endpoint unreachable: {re}"),
-            )
-            .with_ja("認証サーバーに接続できません。しばらくしてから再実行してください"),
+                Message::new("oauth.token_unreachable").with("reason", re),
+            ),
             false,
         ),
         other => (
@@ -369,13 +371,10 @@ impl Hub {
             }
         }
         let refresh = secrets.refresh_token.clone().ok_or_else(|| {
-            HubError::Connector(
-                ConnectorError::new(
-                    ErrorKind::AuthFailed,
-                    "this connection has no refresh token; sign in again",
-                )
-                .with_ja("リフレッシュトークンがありません。再認証してください"),
-            )
+            HubError::Connector(worded(
+                ErrorKind::AuthFailed,
+                Message::new("oauth.no_refresh_token"),
+            ))
         })?;
         let (client, _) = self.oauth_client(connection_id).await?;
         let started = now_ms();

@@ -15,6 +15,7 @@ pub mod worker;
 
 use connector_sdk::protocol::{Call, Reply};
 use connector_sdk::{Connection, ConnectorError, ErrorKind, Manifest};
+use hub_messages::Message;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -127,11 +128,10 @@ impl PluginHost {
     /// serves many calls (one run).
     pub async fn open(&self, connector_id: &str) -> Result<PluginSession, ConnectorError> {
         let Some(plugin) = self.plugin(connector_id) else {
-            return Err(ConnectorError::new(
+            return Err(crate::error::worded(
                 ErrorKind::NotFound,
-                format!("connector {connector_id} is not loaded"),
-            )
-            .with_ja(format!("コネクタ {connector_id} は読み込まれていません")));
+                Message::new("host.not_loaded").with("id", connector_id),
+            ));
         };
         PluginSession::start(session::WorkerSpec {
             connector_id: plugin.id.clone(),

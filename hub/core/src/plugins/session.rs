@@ -8,6 +8,7 @@
 
 use connector_sdk::protocol::{decode_outcome, Call, CallRequest, Reply, WireConnection};
 use connector_sdk::{Connection, ConnectorError, ErrorKind};
+use hub_messages::{Lang, Message};
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use super::process::{self, Mode, StderrSeen};
 use super::wire::{
     describe_exit, describe_exit_ja, human_duration, read_frame_async, write_frame_async, Hello,
 };
+use crate::error::worded;
 
 /// How long a worker that closed its pipe gets to finish exiting before it is killed.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
@@ -157,19 +159,14 @@ impl PluginSession {
         let spec = &self.spec;
         let mut child = process::spawn(&spec.exe, Mode::Serve, &spec.file, spec.memory_limit)
             .map_err(|e| {
-                ConnectorError::new(
+                worded(
                     ErrorKind::Internal,
-                    format!(
-                        "cannot start a worker process ({}) for connector {}: {e}",
-                        spec.exe.display(),
-                        spec.connector_id
-                    ),
+                    Message::new("host.worker_failed")
+                        .with("exe", spec.exe.display())
+                        .with("id", &spec.connector_id)
+                        .with("why", e),
                 )
                 .with_code("worker_failed")
-                .with_ja(format!(
-                    "コネクタ {} のワーカープロセスを起動できません: {e}",
-                    spec.connector_id
-                ))
             })?;
         self.started += 1;
         let (Some(stdin), Some(stdout), Some(stderr)) =
@@ -251,18 +248,13 @@ impl Worker {
                 let _ = self.child.kill().await;
                 self.stderr_task.abort();
                 let why = io.map(|e| e.to_string()).unwrap_or_else(|| "closed".into());
-                return ConnectorError::new(
+                return worded(
                     ErrorKind::Internal,
-                    format!(
-                        "connector {} broke the worker protocol: {why}",
-                        spec.connector_id
-                    ),
+                    Message::new("host.protocol")
+                        .with("id", &spec.connector_id)
+                        .with("why", why),
                 )
-                .with_code("protocol")
-                .with_ja(format!(
-                    "コネクタ {} との通信に失敗しました: {why}",
-                    spec.connector_id
-                ));
+                .with_code("protocol");
             }
         };
         // Let the forwarder read the last lines, which may say "memory allocation … failed".
@@ -272,48 +264,46 @@ impl Worker {
 }
 
 fn crashed(spec: &WorkerSpec, status: ExitStatus, out_of_memory: bool) -> ConnectorError {
-    let id = &spec.connector_id;
     let (mut how, mut how_ja) = (describe_exit(status), describe_exit_ja(status));
     if out_of_memory {
-        match spec.memory_limit {
+        let (en, ja) = match spec.memory_limit {
             Some(limit) => {
-                let mib = limit / (1024 * 1024);
-                how.push_str(&format!(", out of memory (limit {mib} MiB)"));
-                how_ja.push_str(&format!("、メモリ不足（上限 {mib} MiB）"));
+                let m = Message::new("host.out_of_memory_limit").with("mib", limit / (1024 * 1024));
+                (m.render(Lang::En), m.render(Lang::Ja))
             }
             None => {
-                how.push_str(", out of memory");
-                how_ja.push_str("、メモリ不足");
+                let m = Message::new("host.out_of_memory");
+                (m.render(Lang::En), m.render(Lang::Ja))
             }
-        }
+        };
+        how.push_str(&en);
+        how_ja.push_str(&ja);
     }
-    ConnectorError::new(
+    worded(
         ErrorKind::Internal,
-        format!("connector {id} crashed: {how}"),
+        Message::new("host.crashed")
+            .with("id", &spec.connector_id)
+            .with_local("how", how_ja, how),
     )
     .with_code("crashed")
-    .with_ja(format!("コネクタ {id} が異常終了しました: {how_ja}"))
 }
 
 fn timed_out(spec: &WorkerSpec) -> ConnectorError {
-    let id = &spec.connector_id;
-    let after = human_duration(spec.call_timeout);
-    ConnectorError::new(
+    worded(
         ErrorKind::Internal,
-        format!("connector {id} timed out after {after}"),
+        Message::new("host.timed_out")
+            .with("id", &spec.connector_id)
+            .with("after", human_duration(spec.call_timeout)),
     )
     .with_code("timed_out")
-    .with_ja(format!(
-        "コネクタ {id} が {after} 以内に応答しなかったため停止しました"
-    ))
 }
 
 fn load_failed(spec: &WorkerSpec, reason: &str) -> ConnectorError {
-    let id = &spec.connector_id;
-    ConnectorError::new(
+    worded(
         ErrorKind::Internal,
-        format!("connector {id} could not be loaded: {reason}"),
+        Message::new("host.load_failed")
+            .with("id", &spec.connector_id)
+            .with("why", reason),
     )
     .with_code("load_failed")
-    .with_ja(format!("コネクタ {id} を読み込めません: {reason}"))
 }
