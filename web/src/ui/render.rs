@@ -37,6 +37,7 @@ templates!(
     "wizard_done.html",
     "connection_edit.html",
     "flow_form.html",
+    "mapping_row.html",
     "flow_detail.html",
     "runs.html",
     "run_detail.html",
