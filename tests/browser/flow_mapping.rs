@@ -196,6 +196,12 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
         return Err(format!("行を追加 should add one row: {before} → {after}"));
     }
     not_reloaded(b, "行を追加").await?;
+    let keys = b.all("#match-keys tbody tr").await?.len();
+    b.click("#add-key-row").await?;
+    if b.all("#match-keys tbody tr").await?.len() != keys + 1 {
+        return Err("the match keys' 行を追加 should add one row".into());
+    }
+    not_reloaded(b, "the match keys' 行を追加").await?;
     b.select(&in_row(after, "select[name=map_from]"), "OfficePhoneNumber")
         .await?;
     b.select(&in_row(after, "select[name=map_to]"), "tel")

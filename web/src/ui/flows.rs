@@ -298,6 +298,7 @@ async fn render_form(
             required_fields => required,
             transform_kinds => mapping_form::kind_choices(lang),
             blank_row => MapRow::default(),
+            blank_key => Row { norm: "nfkc".into(), ..Default::default() },
             read_options => read_options,
             directions => choices(lang, &DIRECTIONS),
             conflicts => choices(lang, &CONFLICTS),

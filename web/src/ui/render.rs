@@ -38,6 +38,7 @@ templates!(
     "connection_edit.html",
     "flow_form.html",
     "mapping_row.html",
+    "match_key_row.html",
     "flow_detail.html",
     "runs.html",
     "run_detail.html",
