@@ -206,6 +206,34 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
         .await?;
     b.select(&in_row(after, "select[name=map_to]"), "tel")
         .await?;
+    // And one more: 住所1 joined from 都道府県, 市区町村 and 番地 (連結 shows its inputs).
+    b.click("#add-map-row").await?;
+    let joined = after + 1;
+    b.select(&in_row(joined, "select[name=map_from]"), "OfficeState")
+        .await?;
+    b.select(&in_row(joined, "select[name=map_to]"), "address1")
+        .await?;
+    b.select(&in_row(joined, "select[name=map_kind]"), "concat")
+        .await?;
+    let shown = b
+        .js(&format!(
+            "return Array.from(document.querySelectorAll(\"{}\")).filter(l => !l.hidden).map(l => l.innerText.trim())",
+            in_row(joined, ".tf-param")
+        ))
+        .await?;
+    if shown != json!(["2つめ以降の項目（カンマ区切り）", "区切り文字"]) {
+        return Err(format!(
+            "連結 should show its fields and separator only: {shown}"
+        ));
+    }
+    b.type_into(
+        &in_row(joined, "input[name=map_fields]"),
+        "OfficeCity, OfficeStreetAddress",
+    )
+    .await?;
+    b.type_into(&in_row(joined, "input[name=map_sep]"), " ")
+        .await?;
+    not_reloaded(b, "choosing 連結").await?;
     // The editor paired 郵便番号 by its label; some contacts have none, which 奉行 refuses as
     // null: the row is emptied (an empty row is not saved).
     let zip = row_of(b, "postalCode").await?;
@@ -243,6 +271,15 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
     {
         return Err(format!(
             "the saved mapping should hold the constants: {saved}"
+        ));
+    }
+    if constant_of("address1")
+        != Some(
+            json!({"concat": ["OfficeState", "OfficeCity", "OfficeStreetAddress"], "separator": " "}),
+        )
+    {
+        return Err(format!(
+            "the saved mapping should join the address: {saved}"
         ));
     }
 
