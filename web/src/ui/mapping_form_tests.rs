@@ -294,3 +294,52 @@ fn a_form_with_only_the_json_text_still_saves_it() {
     );
     assert_eq!(r.transform(), Ok(odd.transform.clone()));
 }
+
+/// Without script: 行を追加 and 一覧を読み込む post the form, and the page comes back with the
+/// rows as typed, one more row, and the inputs of each row's transform shown.
+#[tokio::test]
+async fn without_script_the_form_reloads_with_the_rows_and_their_inputs() {
+    use axum::body::{to_bytes, Body};
+    use axum::http::{header, Request, StatusCode};
+    use tower::ServiceExt;
+
+    let h = crate::test_app::TestApp::start().await;
+    let (sid, csrf) = crate::test_app::session_for(&h.store, "admin", "admin").await;
+    let send = |body: String| {
+        let app = h.app.clone();
+        let sid = sid.clone();
+        async move {
+            let req = Request::post("/flows/new")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("renkei_session={sid}"))
+                .body(Body::from(body))
+                .unwrap();
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let page = to_bytes(resp.into_body(), 1 << 22).await.unwrap();
+            (status, String::from_utf8_lossy(&page).into_owned())
+        }
+    };
+    let rows = row(&[
+        ("map_to", "code"),
+        ("map_kind", "constant"),
+        ("map_const", "N0001"),
+    ]) + "&"
+        + &row(&[("map_to", "name"), ("map_req", "1")]);
+    let (status, page) = send(format!("_csrf={csrf}&name=x&_action=add_map&{rows}")).await;
+    assert_eq!(status, StatusCode::OK);
+    // The two rows, the one added and its template copy.
+    assert_eq!(page.matches("name=\"map_from\"").count(), 4, "{page}");
+    assert_eq!(
+        page.matches("data-kinds=\"constant\">").count(),
+        1,
+        "the fixed value input shows in the 固定値 row only"
+    );
+    assert!(page.contains("value=\"N0001\""));
+
+    let (status, page) = send(format!("_csrf={csrf}&name=x&_action=save&{rows}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("data-error-for=\"mapping_row.1\""), "{page}");
+    assert!(page.contains("必須項目「name」の値がありません"));
+    assert!(page.contains("対応付けに入力の足りない行があります"));
+}
