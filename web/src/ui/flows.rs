@@ -147,56 +147,6 @@ fn read_option_inputs(
         .collect()
 }
 
-/// Pairs fields that have the same code on both sides, and proposes the first pair whose
-/// target field is unique as the match key (the user can change both before saving).
-fn suggest(d: &mut Draft, src: &[ObjectSchema], dst: &[ObjectSchema]) {
-    let (Some(so), Some(to)) = (
-        src.iter().find(|o| o.id == d.src_obj),
-        dst.iter().find(|o| o.id == d.dst_obj),
-    ) else {
-        return;
-    };
-    if d.mapping
-        .iter()
-        .all(|r| r.from.is_empty() && r.to.is_empty())
-    {
-        d.mapping = so
-            .fields
-            .iter()
-            .filter_map(|f| {
-                to.fields
-                    .iter()
-                    .find(|g| {
-                        !g.read_only
-                            && (g.id == f.id || (!f.label.is_empty() && g.label == f.label))
-                    })
-                    .map(|g| MapRow {
-                        from: f.id.clone(),
-                        to: g.id.clone(),
-                        ..Default::default()
-                    })
-            })
-            .collect();
-    }
-    if d.keys.iter().all(|r| r.a.is_empty() && r.b.is_empty()) {
-        let unique = d
-            .mapping
-            .iter()
-            .find(|r| {
-                r.kind.is_empty() && !r.from.is_empty() && to.field(&r.to).is_some_and(|g| g.unique)
-            })
-            .cloned();
-        d.keys = unique
-            .map(|r| Row {
-                a: r.from,
-                b: r.to,
-                norm: "nfkc".into(),
-            })
-            .into_iter()
-            .collect();
-    }
-}
-
 async fn objects_of(
     s: &AppState,
     lang: Lang,
@@ -241,7 +191,7 @@ async fn render_form(
     let mut cache = HashMap::new();
     let src = objects_of(s, lang, &d.src_conn, "src_conn", &mut errors, &mut cache).await;
     let dst = objects_of(s, lang, &d.dst_conn, "dst_conn", &mut errors, &mut cache).await;
-    suggest(&mut d, &src, &dst);
+    mapping_form::suggest(&mut d, &src, &dst);
     let target = dst.iter().find(|o| o.id == d.dst_obj);
     let required = mapping_form::required_fields(lang, &mut d.mapping, target, d.create_missing);
     // Always an empty row to fill in (the posted form has it already).

@@ -13,6 +13,7 @@ use minijinja::{context, Value};
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 
+use super::flow_draft::{Draft, Row};
 use super::form::Form;
 use super::i18n::{t, tf, Lang};
 use super::messages::FieldErrors;
@@ -428,6 +429,56 @@ pub fn required_fields(
         });
     }
     out
+}
+
+/// Pairs fields that have the same code on both sides, and proposes the first pair whose
+/// target field is unique as the match key (the user can change both before saving).
+pub fn suggest(d: &mut Draft, src: &[ObjectSchema], dst: &[ObjectSchema]) {
+    let (Some(so), Some(to)) = (
+        src.iter().find(|o| o.id == d.src_obj),
+        dst.iter().find(|o| o.id == d.dst_obj),
+    ) else {
+        return;
+    };
+    if d.mapping
+        .iter()
+        .all(|r| r.from.is_empty() && r.to.is_empty())
+    {
+        d.mapping = so
+            .fields
+            .iter()
+            .filter_map(|f| {
+                to.fields
+                    .iter()
+                    .find(|g| {
+                        !g.read_only
+                            && (g.id == f.id || (!f.label.is_empty() && g.label == f.label))
+                    })
+                    .map(|g| MapRow {
+                        from: f.id.clone(),
+                        to: g.id.clone(),
+                        ..Default::default()
+                    })
+            })
+            .collect();
+    }
+    if d.keys.iter().all(|r| r.a.is_empty() && r.b.is_empty()) {
+        let unique = d
+            .mapping
+            .iter()
+            .find(|r| {
+                r.kind.is_empty() && !r.from.is_empty() && to.field(&r.to).is_some_and(|g| g.unique)
+            })
+            .cloned();
+        d.keys = unique
+            .map(|r| Row {
+                a: r.from,
+                b: r.to,
+                norm: "nfkc".into(),
+            })
+            .into_iter()
+            .collect();
+    }
 }
 
 /// The transform select's options.
