@@ -256,6 +256,7 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
         "固定値「N0001」",
         "固定値「ノーツ連絡先」",
         "OfficePhoneNumber",
+        "OfficeState, OfficeCity, OfficeStreetAddress （連結）",
     ])
     .await?;
     let saved = hub.api("GET", &format!("/api/flows/{id}"), None).await?;
