@@ -125,7 +125,14 @@ pub enum SettingKind {
     Bool,
     Secret,
     Path,
-    Select { options: Vec<SelectOption> },
+    Select {
+        options: Vec<SelectOption>,
+    },
+    /// A file layout kept as JSON text, `{"object id": {"column header": "field id", …}, …}` in
+    /// column order (or an object's long form `{"name", "key", "columns": {…}, "types"}`): the
+    /// hub's pages edit it as a table of columns (object, header, field, order) and store the
+    /// same text. The value is a string like [`SettingKind::Text`].
+    ColumnLayout,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,9 @@
 mod a11y;
 mod audit;
 mod connection_status;
+mod csv_columns;
 mod flow_filters;
+mod flow_mapping;
 mod inquiries;
 mod oauth;
 mod onboarding;

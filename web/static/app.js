@@ -178,6 +178,73 @@
       if (b) b.click();
     });
   });
+  // Flow editor, mapping rows: choosing a transform shows the inputs it needs, and the list of
+  // the target's required fields follows the rows. Without script the inputs show after
+  // 一覧を読み込む, which reloads the form.
+  var showParams = function (row) {
+    var kind = row.querySelector("select[name=map_kind]");
+    if (!kind) return;
+    row.querySelectorAll(".tf-param").forEach(function (p) {
+      p.hidden = (p.getAttribute("data-kinds") || "").split(" ").indexOf(kind.value) < 0;
+    });
+  };
+  var required = document.getElementById("required-fields");
+  var updateRequired = function () {
+    if (!required) return;
+    var rows = Array.prototype.slice.call(document.querySelectorAll("#mapping tr.map-row"));
+    required.querySelectorAll("li[data-field]").forEach(function (li) {
+      var field = li.getAttribute("data-field");
+      var mapped = rows.some(function (r) {
+        var to = r.querySelector("[name=map_to]"), kind = r.querySelector("[name=map_kind]");
+        if (!to || to.value !== field) return false;
+        if (kind && kind.value === "constant") return r.querySelector("[name=map_const]").value.trim() !== "";
+        return r.querySelector("[name=map_from]").value !== "";
+      });
+      li.className = mapped ? "mapped" : "unmapped";
+      li.querySelector(".state").textContent = required.getAttribute(mapped ? "data-mapped-text" : "data-unmapped-text");
+    });
+  };
+  var mappingTable = document.getElementById("mapping");
+  if (mappingTable) {
+    mappingTable.addEventListener("change", function (ev) {
+      var row = ev.target.closest && ev.target.closest("tr");
+      if (row && ev.target.name === "map_kind") showParams(row);
+      // The row's message was about what it held when the form was sent.
+      if (row) {
+        row.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
+        row.querySelectorAll("[aria-invalid]").forEach(function (e) {
+          e.removeAttribute("aria-invalid");
+          e.removeAttribute("aria-describedby");
+        });
+      }
+      updateRequired();
+    });
+    mappingTable.addEventListener("input", updateRequired);
+  }
+  // 行を追加 (mapping rows, CSV columns): a copy of the table's empty row, without reloading.
+  document.querySelectorAll("button[data-add-row]").forEach(function (b) {
+    var table = document.getElementById(b.getAttribute("data-add-row"));
+    var tpl = document.getElementById(b.getAttribute("data-template"));
+    if (!table || !tpl || !tpl.content || !table.tBodies[0]) return;
+    b.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      var row = tpl.content.querySelector("tr").cloneNode(true);
+      table.tBodies[0].appendChild(row);
+      row.querySelectorAll("button[data-remove-row]").forEach(function (x) { x.hidden = false; });
+      var first = row.querySelector("select, input");
+      if (first) first.focus();
+    });
+  });
+  // 削除 on a row of such a table: the row goes (without script the button stays hidden, and a
+  // row whose inputs are emptied is dropped when saved).
+  document.querySelectorAll("button[data-remove-row], button[data-add-row]").forEach(function (b) { b.hidden = false; });
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("button[data-remove-row]");
+    if (!b) return;
+    ev.preventDefault();
+    var row = b.closest("tr");
+    if (row) row.remove();
+  });
   var preset = document.querySelector("[data-cron-preset]");
   if (preset) {
     preset.addEventListener("change", function () {

@@ -510,7 +510,7 @@ fn check_settings(
                 }
             }
             SettingKind::Path => text = crate::files_root::confine(files_root, &field, &text)?,
-            SettingKind::Text | SettingKind::Secret => {}
+            SettingKind::Text | SettingKind::Secret | SettingKind::ColumnLayout => {}
         }
         if f.endpoint {
             egress::check_literal(egress_policy, &field, &text)?;

@@ -120,6 +120,9 @@ pub(super) async fn render(s: &AppState, v: &Viewer, id: &str, view: View<'_>) -
                 values.insert(key.to_string(), serde_json::Value::String(val.clone()));
             }
         }
+        if let Some(m) = &manifest {
+            fields::typed_layouts(f, &m.settings, &mut values);
+        }
     }
     let (settings, credentials, oauth) = match &manifest {
         Some(m) => {

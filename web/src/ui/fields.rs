@@ -33,6 +33,7 @@ fn kind_name(k: &SettingKind) -> &'static str {
         SettingKind::Secret => "secret",
         SettingKind::Path => "path",
         SettingKind::Select { .. } => "select",
+        SettingKind::ColumnLayout => "column_layout",
     }
 }
 
@@ -76,6 +77,11 @@ pub fn input(
         // clear, but like every credential it is never filled back in.
         masked => matches!(f.kind, SettingKind::Secret),
         options => options,
+        // A column layout edits as a table (none: its text is shown as it is).
+        columns => match f.kind {
+            SettingKind::ColumnLayout if !secret => super::column_layout::table(value),
+            _ => None,
+        },
         error => errors.get(&name).cloned(),
     }
 }
@@ -148,6 +154,27 @@ fn check_value(lang: Lang, f: &SettingField, v: &str) -> Option<String> {
     None
 }
 
+/// The column layouts of `fields` as typed in `form` (half rows too), over what `values` holds:
+/// a refused form shows them again as they were.
+pub fn typed_layouts(
+    form: &Form,
+    fields: &[SettingField],
+    values: &mut Map<String, serde_json::Value>,
+) {
+    for f in fields {
+        let name = format!("{SETTING_PREFIX}{}", f.key);
+        if matches!(f.kind, SettingKind::ColumnLayout) && form.has(&format!("{name}.header")) {
+            let stored = values
+                .get(&f.key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            let text = super::column_layout::typed(form, &name, &stored);
+            values.insert(f.key.clone(), serde_json::Value::String(text));
+        }
+    }
+}
+
 /// Reads the settings `fields` from the form into `into` (trimmed; a bool is its checkbox),
 /// putting errors next to the fields. Empty values fall back to the default, then to absent.
 pub fn read_settings(
@@ -161,6 +188,14 @@ pub fn read_settings(
         let name = format!("{SETTING_PREFIX}{}", f.key);
         let raw = match f.kind {
             SettingKind::Bool => if form.checked(&name) { "true" } else { "false" }.to_string(),
+            SettingKind::ColumnLayout if !form.has(&name) => {
+                let stored = into
+                    .get(&f.key)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                super::column_layout::read(lang, form, &name, &stored, errors)
+            }
             _ => form.get(&name).trim().to_string(),
         };
         let value = if raw.is_empty() {

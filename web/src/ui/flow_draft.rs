@@ -1,25 +1,21 @@
 //! The flow editor's form as data: read from the posted form or from a saved flow, and turned
 //! into a `FlowSpec` (settings the form does not show, such as retries, are kept).
 
-use hub_domain::{
-    BlankKeyParts, Endpoint, FieldMapping, FlowSpec, MatchKeySpec, Normalize, Schedule,
-};
+use hub_domain::{BlankKeyParts, Endpoint, FlowSpec, MatchKeySpec, Normalize, Schedule};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 use super::form::Form;
 use super::i18n::{t, Lang};
+use super::mapping_form::{self, MapRow};
 use super::messages::FieldErrors;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Row {
     pub a: String,
     pub b: String,
-    /// Match keys only: the normalizer.
+    /// The normalizer.
     pub norm: String,
-    /// Mapping only: the transform as written, a name (`trim`) or JSON
-    /// (`{"coalesce": ["担当者名", "会社名"]}`); empty copies the value.
-    pub tf: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,7 +27,8 @@ pub struct Draft {
     pub dst_obj: String,
     pub direction: String,
     pub conflict: String,
-    pub mapping: Vec<Row>,
+    pub mapping: Vec<MapRow>,
+    /// Match keys (`a` source, `b` target).
     pub keys: Vec<Row>,
     /// `use_other` | `skip` (`options.blank_key_parts`); empty keeps the saved flow's.
     pub blank_key_parts: String,
@@ -117,16 +114,7 @@ impl Draft {
             dst_obj: spec.target.object.clone(),
             direction: enum_str(&spec.direction),
             conflict: enum_str(&spec.conflict),
-            mapping: spec
-                .mapping
-                .iter()
-                .map(|m| Row {
-                    a: m.from.clone(),
-                    b: m.to.clone(),
-                    norm: String::new(),
-                    tf: transform_text(m.transform.as_ref()),
-                })
-                .collect(),
+            mapping: spec.mapping.iter().map(MapRow::from_mapping).collect(),
             keys: spec
                 .match_keys
                 .iter()
@@ -134,7 +122,6 @@ impl Draft {
                     a: k.source.clone(),
                     b: k.target.clone(),
                     norm: enum_str(&k.normalize),
-                    tf: String::new(),
                 })
                 .collect(),
             blank_key_parts: enum_str(&spec.options.blank_key_parts),
@@ -178,20 +165,18 @@ impl Draft {
     }
 
     pub fn from_form(f: &Form) -> Draft {
-        let rows = |a: &str, b: &str, n: Option<&str>, tf: Option<&str>| -> Vec<Row> {
-            let (xs, ys) = (f.all(a), f.all(b));
-            let ns = n.map(|n| f.all(n)).unwrap_or_default();
-            let tfs = tf.map(|n| f.all(n)).unwrap_or_default();
-            xs.iter()
-                .enumerate()
-                .map(|(i, x)| Row {
-                    a: x.trim().to_string(),
-                    b: ys.get(i).map(|y| y.trim().to_string()).unwrap_or_default(),
-                    norm: ns.get(i).map(|s| s.to_string()).unwrap_or_default(),
-                    tf: tfs.get(i).map(|s| s.trim().to_string()).unwrap_or_default(),
-                })
-                .collect()
-        };
+        let (xs, ys, ns) = (f.all("mk_source"), f.all("mk_target"), f.all("mk_norm"));
+        let keys = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| Row {
+                a: x.trim().to_string(),
+                b: ys.get(i).map(|y| y.trim().to_string()).unwrap_or_default(),
+                norm: ns.get(i).map(|s| s.to_string()).unwrap_or_default(),
+            })
+            .collect();
+        let (mapping, tf_posted) = mapping_form::rows_from_form(f);
+        let has_lookup = mapping_form::has_lookup(&mapping);
         Draft {
             name: f.get("name").trim().to_string(),
             src_conn: f.get("src_conn").to_string(),
@@ -200,10 +185,10 @@ impl Draft {
             dst_obj: f.get("dst_obj").to_string(),
             direction: f.get("direction").to_string(),
             conflict: f.get("conflict").to_string(),
-            mapping: rows("map_from", "map_to", None, Some("map_tf")),
-            keys: rows("mk_source", "mk_target", Some("mk_norm"), None),
+            mapping,
+            keys,
             blank_key_parts: f.get("blank_key_parts").trim().to_string(),
-            tf_posted: !f.all("map_tf").is_empty(),
+            tf_posted,
             skip_private: f.checked("skip_private"),
             modified_within_days: f.get("modified_within_days").trim().to_string(),
             src_options: options(f, "src_opt."),
@@ -214,7 +199,7 @@ impl Draft {
             register_missing_parent: f.get("register_missing_parent_shown").is_empty()
                 || f.checked("register_missing_parent"),
             register_posted: !f.get("register_missing_parent_shown").is_empty(),
-            has_lookup: f.all("map_tf").iter().any(|t| t.contains("\"lookup")),
+            has_lookup,
             initial_max_records: f.get("initial_max_records").trim().to_string(),
             schedule_on: f.checked("schedule_on"),
             cron: f.get("cron").trim().to_string(),
@@ -266,14 +251,6 @@ impl Draft {
         spec.conflict = parse_enum(&self.conflict);
         let full = |r: &&Row| !r.a.is_empty() || !r.b.is_empty();
         if self
-            .mapping
-            .iter()
-            .filter(full)
-            .any(|r| r.a.is_empty() || r.b.is_empty())
-        {
-            errors.insert("mapping".into(), t(lang, "flow.err_row_half"));
-        }
-        if self
             .keys
             .iter()
             .filter(full)
@@ -281,32 +258,7 @@ impl Draft {
         {
             errors.insert("match_keys".into(), t(lang, "flow.err_row_half"));
         }
-        spec.mapping = self
-            .mapping
-            .iter()
-            .filter(|r| !r.a.is_empty() && !r.b.is_empty())
-            .map(|r| {
-                let transform = if self.tf_posted {
-                    parse_transform(&r.tf).unwrap_or_else(|| {
-                        errors.insert("mapping".into(), t(lang, "flow.err_transform_json"));
-                        None
-                    })
-                } else {
-                    // A form without transform inputs keeps the one saved on the same pair.
-                    base.and_then(|b| {
-                        b.mapping
-                            .iter()
-                            .find(|m| m.from == r.a && m.to == r.b)
-                            .and_then(|m| m.transform.clone())
-                    })
-                };
-                FieldMapping {
-                    from: r.a.clone(),
-                    to: r.b.clone(),
-                    transform,
-                }
-            })
-            .collect();
+        spec.mapping = mapping_form::to_mapping(&self.mapping, self.tf_posted, base, lang, errors);
         spec.match_keys = self
             .keys
             .iter()
@@ -367,28 +319,6 @@ impl Draft {
         spec.enabled = self.enabled;
         spec
     }
-}
-
-/// A mapping's transform as the editor shows it: its name, or its JSON.
-fn transform_text(t: Option<&serde_json::Value>) -> String {
-    match t {
-        None | Some(serde_json::Value::Null) => String::new(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
-}
-
-/// The editor's transform text back into the flow's: `Some(None)` when empty, `None` when it
-/// looks like JSON and is not. A name is kept as written; the hub judges it when saving.
-fn parse_transform(text: &str) -> Option<Option<serde_json::Value>> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Some(None);
-    }
-    if text.starts_with(['{', '[', '"']) {
-        return serde_json::from_str(text).ok().map(Some);
-    }
-    Some(Some(serde_json::Value::String(text.to_string())))
 }
 
 /// The chosen read options under `prefix`; an empty choice follows the connection's setting.
@@ -522,8 +452,14 @@ mod tests {
         assert_eq!(spec.mapping[1].transform, Some(serde_json::json!("trim")));
         assert_eq!(spec.options.blank_key_parts, BlankKeyParts::Skip);
         let back = Draft::from_spec(&spec);
-        assert_eq!(back.mapping[0].tf, r#"{"coalesce":["担当者名","会社名"]}"#);
-        assert_eq!(back.mapping[1].tf, "trim");
+        assert_eq!(
+            (
+                back.mapping[0].kind.as_str(),
+                back.mapping[0].fields.as_str()
+            ),
+            ("coalesce", "会社名")
+        );
+        assert_eq!(back.mapping[1].kind, "trim");
         assert_eq!(back.blank_key_parts, "skip");
 
         // Emptied: no transform. A form without the rule keeps the saved one.
@@ -541,7 +477,7 @@ mod tests {
         let mut errors = FieldErrors::new();
         d.to_spec(Lang::En, None, &mut errors);
         assert_eq!(
-            errors.get("mapping").map(String::as_str),
+            errors.get("mapping_row.0").map(String::as_str),
             Some("The transform's JSON cannot be read")
         );
     }
@@ -582,7 +518,7 @@ mod tests {
         ));
         let mut errors = FieldErrors::new();
         d.to_spec(Lang::Ja, None, &mut errors);
-        assert!(errors.contains_key("mapping"));
+        assert!(errors.contains_key("mapping_row.0"), "{errors:?}");
         assert!(errors.contains_key("modified_within_days"));
         assert!(errors.contains_key("src_conn"));
         assert_eq!(form_field("schedule.cron"), "cron");

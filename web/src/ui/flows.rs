@@ -20,6 +20,7 @@ use super::form::Form;
 use super::home::flow_row;
 use super::i18n::{t, tf, Lang};
 use super::labels;
+use super::mapping_form::{self, MapRow};
 use super::messages::{self, FieldErrors};
 use super::render::{page, page_with, see_other, OrPage, PageResult};
 use super::session;
@@ -146,52 +147,6 @@ fn read_option_inputs(
         .collect()
 }
 
-/// Pairs fields that have the same code on both sides, and proposes the first pair whose
-/// target field is unique as the match key (the user can change both before saving).
-fn suggest(d: &mut Draft, src: &[ObjectSchema], dst: &[ObjectSchema]) {
-    let (Some(so), Some(to)) = (
-        src.iter().find(|o| o.id == d.src_obj),
-        dst.iter().find(|o| o.id == d.dst_obj),
-    ) else {
-        return;
-    };
-    if d.mapping.iter().all(|r| r.a.is_empty() && r.b.is_empty()) {
-        d.mapping = so
-            .fields
-            .iter()
-            .filter_map(|f| {
-                to.fields
-                    .iter()
-                    .find(|g| {
-                        !g.read_only
-                            && (g.id == f.id || (!f.label.is_empty() && g.label == f.label))
-                    })
-                    .map(|g| Row {
-                        a: f.id.clone(),
-                        b: g.id.clone(),
-                        norm: String::new(),
-                        tf: String::new(),
-                    })
-            })
-            .collect();
-    }
-    if d.keys.iter().all(|r| r.a.is_empty() && r.b.is_empty()) {
-        let unique = d
-            .mapping
-            .iter()
-            .find(|r| to.field(&r.b).is_some_and(|g| g.unique))
-            .cloned();
-        d.keys = unique
-            .map(|r| Row {
-                norm: "nfkc".into(),
-                tf: String::new(),
-                ..r
-            })
-            .into_iter()
-            .collect();
-    }
-}
-
 async fn objects_of(
     s: &AppState,
     lang: Lang,
@@ -236,9 +191,13 @@ async fn render_form(
     let mut cache = HashMap::new();
     let src = objects_of(s, lang, &d.src_conn, "src_conn", &mut errors, &mut cache).await;
     let dst = objects_of(s, lang, &d.dst_conn, "dst_conn", &mut errors, &mut cache).await;
-    suggest(&mut d, &src, &dst);
-    // Always one empty row to fill in.
-    d.mapping.push(Row::default());
+    mapping_form::suggest(&mut d, &src, &dst);
+    let target = dst.iter().find(|o| o.id == d.dst_obj);
+    let required = mapping_form::required_fields(lang, &mut d.mapping, target, d.create_missing);
+    // Always an empty row to fill in (the posted form has it already).
+    if !d.mapping.last().is_some_and(MapRow::is_blank) {
+        d.mapping.push(MapRow::default());
+    }
     d.keys.push(Row {
         norm: "nfkc".into(),
         ..Default::default()
@@ -282,6 +241,10 @@ async fn render_form(
             dst_objects => object_options(lang, &dst, &d.dst_obj),
             src_fields => field_options(&src, &d.src_obj),
             dst_fields => field_options(&dst, &d.dst_obj),
+            required_fields => required,
+            transform_kinds => mapping_form::kind_choices(lang),
+            blank_row => MapRow::default(),
+            blank_key => Row { norm: "nfkc".into(), ..Default::default() },
             read_options => read_options,
             directions => choices(lang, &DIRECTIONS),
             conflicts => choices(lang, &CONFLICTS),
@@ -350,7 +313,7 @@ async fn submit(s: &AppState, v: &Viewer, id: Option<&str>, form: &Form) -> Page
     let mut d = Draft::from_form(form);
     match form.action() {
         "add_map" => {
-            d.mapping.push(Row::default());
+            d.mapping.push(MapRow::default());
             return render_form(s, v, id, d, FieldErrors::new()).await;
         }
         "add_key" => {

@@ -10,6 +10,7 @@ mod api_tokens_tests;
 mod assets;
 pub mod auth;
 mod chart;
+mod column_layout;
 #[cfg(test)]
 mod connection_status_tests;
 mod connections;
@@ -27,6 +28,7 @@ mod inquiries;
 mod inquiries_tests;
 mod labels;
 pub mod login_limit;
+mod mapping_form;
 pub mod messages;
 mod passwords;
 mod progress;

@@ -40,6 +40,8 @@ templates!(
     "wizard_done.html",
     "connection_edit.html",
     "flow_form.html",
+    "mapping_row.html",
+    "match_key_row.html",
     "flow_detail.html",
     "runs.html",
     "run_detail.html",

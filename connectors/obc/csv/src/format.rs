@@ -137,13 +137,13 @@ pub fn normalize_header(h: &str) -> String {
 pub fn setting_field() -> SettingField {
     SettingField {
         key: FORMATS_SETTING.into(),
-        label: Text::new("CSV 取込フォーマット（JSON）", "CSV import formats (JSON)"),
-        kind: SettingKind::Text,
+        label: Text::new("CSV 取込フォーマット", "CSV import formats"),
+        kind: SettingKind::ColumnLayout,
         required: false,
         pattern: None,
         help: Some(Text::new(
-            "空欄なら奉行の取引先（csv_customers）・社員（csv_employees）の標準の見出しで読みます。変更するときは {\"オブジェクトID\": {\"列の見出し\": \"項目ID\"}} の形式（オブジェクトIDは csv_ で始め、キーは code に対応づけた列）",
-            "Empty: 奉行's standard 取引先 (csv_customers) and 社員 (csv_employees) headers. To change: {\"object id\": {\"column header\": \"field id\"}} (object ids start with csv_; the key is the column mapped to code)",
+            "空欄なら奉行の取引先（csv_customers）・社員（csv_employees）の標準の見出しで読みます。変えるときは、オブジェクトごとに列の見出しと項目IDを並べます（オブジェクトIDは csv_ で始め、キーは code に対応づけた列）",
+            "Empty: 奉行's standard 取引先 (csv_customers) and 社員 (csv_employees) headers. To change: list each object's column headers and field ids (object ids start with csv_; the key is the column mapped to code)",
         )),
         default: None,
         endpoint: false,
