@@ -74,6 +74,10 @@ pub fn run_error(e: &RunError) -> Value {
         "side": e.side,
         "code": e.code,
         "message": Message::stored_both(&e.message),
+        "title": e.title,
+        "url": e.url,
+        "field": e.field,
+        "value": e.value,
     })
 }
 

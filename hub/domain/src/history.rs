@@ -82,6 +82,7 @@ impl PendingRecord {
             side: self.side.clone(),
             code: self.code.clone(),
             message: self.message.clone(),
+            ..Default::default()
         }
     }
 }

@@ -64,6 +64,7 @@ impl Resolved<'_> {
                         r.field, r.flow_name, r.flow, r.field, r.flow_name, r.flow,
                         if why.is_empty() { "" } else { "\n" }
                     ),
+                    ..Default::default()
                 });
             }
         }
@@ -84,6 +85,7 @@ impl Resolved<'_> {
                          user '{k}'{name} of '{}' has no pair in the user mapping of connection '{}' ({}); map it on the connection page",
                         u.field, u.connection_name, u.field, u.connection_name, u.connection
                     ),
+                    ..Default::default()
                 });
             }
         }
