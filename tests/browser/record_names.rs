@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use crate::audit::Audit;
 use crate::run_actions::{run_and_wait, Records};
 use crate::support::{run_in_browser, set_up_admin, Browser, Hub, R};
 
@@ -89,6 +90,9 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
         }
     }
     b.shot("record-names-run").await?;
+    // Named rows and their links stay accessible and within a phone's width.
+    let mut audit = Audit::new("ja");
+    audit.page(b, "record-names-run").await?;
 
     // 一号商事's phone changes: the preview names it and shows the phone before → after.
     let mut src = Records::open(&a)?;
@@ -116,5 +120,6 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
         ));
     }
     b.shot("record-names-preview").await?;
-    Ok(())
+    audit.page(b, "record-names-preview").await?;
+    audit.verdict()
 }
