@@ -3,7 +3,7 @@
 //! titles of the records a side read, and the field and value a refusal names. A run error or
 //! warning then shows 「株式会社サンプル」 with its id linked to the record's page, not `10`.
 
-use connector_sdk::{ObjectSchema, Record, WriteOp, WriteResult};
+use connector_sdk::{Record, WriteOp, WriteResult};
 use hub_domain::{Flow, RunError, RunWarning};
 use hub_engine::{Failure, SideId};
 use serde_json::Value;
@@ -26,14 +26,6 @@ pub(crate) struct SideNames {
 }
 
 impl SideNames {
-    fn of(schema: Option<&ObjectSchema>) -> Self {
-        SideNames {
-            title_field: schema.and_then(|o| o.title_field.clone()),
-            record_url: schema.and_then(|o| o.record_url.clone()),
-            ..SideNames::default()
-        }
-    }
-
     /// Adds the title field to the fields a read asks for (`None`: all of them).
     pub fn widen(&self, fields: &mut Option<Vec<String>>) {
         if let (Some(list), Some(t)) = (fields.as_mut(), &self.title_field) {
@@ -92,17 +84,25 @@ pub(crate) fn text(v: &Value) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-/// The flow's two objects' naming, `[source, target]`, as their connectors list them (a
-/// listing of the last minute is reused). A connector that cannot list its objects now leaves
-/// that side's records named by id: the run goes on.
+/// The flow's two objects' naming, `[source, target]`, as their connectors last listed them
+/// (kept by `Hub::list_objects`: saving a flow lists both sides). A run never lists objects
+/// itself (a Zoho listing reads every module's fields): an object never listed, or a store
+/// that cannot answer, leaves that side's records named by id, and the run goes on.
 pub(crate) async fn sides(hub: &Hub, flow: &Flow) -> [SideNames; 2] {
     let spec = &flow.spec;
     let mut out = [SideNames::default(), SideNames::default()];
     for (slot, ep) in out.iter_mut().zip([&spec.source, &spec.target]) {
-        match hub.recent_connection_objects(&ep.connection).await {
-            Ok(objects) => *slot = SideNames::of(objects.iter().find(|o| o.id == ep.object)),
+        match hub.store.object_name(&ep.connection, &ep.object).await {
+            Ok(Some((title_field, record_url))) => {
+                *slot = SideNames {
+                    title_field,
+                    record_url,
+                    ..SideNames::default()
+                }
+            }
+            Ok(None) => {}
             Err(e) => {
-                tracing::debug!(connection = %ep.connection, error = %e, "objects not listed: records named by id")
+                tracing::warn!(connection = %ep.connection, error = %e, "objects' naming unreadable: records named by id")
             }
         }
     }

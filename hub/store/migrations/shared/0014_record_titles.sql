@@ -6,3 +6,13 @@ ALTER TABLE run_errors ADD COLUMN url TEXT;
 ALTER TABLE run_errors ADD COLUMN field TEXT;
 ALTER TABLE run_errors ADD COLUMN value TEXT;
 ALTER TABLE run_warnings ADD COLUMN title TEXT;
+-- Each object's naming as its connector last listed it (title field, record page template), so
+-- a run names its records without asking the connector for its objects again.
+CREATE TABLE object_names (
+    connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    object_id TEXT NOT NULL,
+    title_field TEXT,
+    record_url TEXT,
+    listed_at BIGINT NOT NULL,
+    PRIMARY KEY (connection_id, object_id)
+);
