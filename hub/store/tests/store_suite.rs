@@ -5,6 +5,8 @@ mod common;
 mod connection_status;
 #[path = "store_suite/master_key.rs"]
 mod master_key;
+#[path = "store_suite/object_names.rs"]
+mod object_names;
 #[path = "store_suite/pending_on_commit.rs"]
 mod pending_on_commit;
 
