@@ -94,6 +94,13 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
     let mut audit = Audit::new("ja");
     audit.page(b, "record-names-run").await?;
 
+    // Until it is written, the flow's page lists the refused company by name too.
+    b.goto(&url(&format!("/flows/{flow}"))).await?;
+    let pending = b.text("#pending").await?;
+    if !pending.contains("二号商事株式会社") {
+        return Err(format!("the pending list should name 二号商事: {pending}"));
+    }
+
     // 一号商事's phone changes: the preview names it and shows the phone before → after.
     let mut src = Records::open(&a)?;
     let one = src.id_of("一号商事株式会社")?;

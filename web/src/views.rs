@@ -61,6 +61,7 @@ pub fn pending_record(p: &hub_domain::PendingRecord) -> Value {
         "side": p.side,
         "code": p.code,
         "message": Message::stored_both(&p.message),
+        "title": p.title,
         "since": ts(Some(p.since)),
         "first_run": p.first_run_id,
         "last_run": p.last_run_id,

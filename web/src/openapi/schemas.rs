@@ -290,6 +290,7 @@ pub fn components() -> Value {
                     "properties": {
                         "record": {"type": "string"}, "side": {"type": "string"},
                         "code": {"type": "string"}, "message": {"type": "string"},
+                        "title": {"type": ["string", "null"]},
                         "since": time, "first_run": {"type": ["string", "null"]},
                         "last_run": {"type": ["string", "null"]}
                     }

@@ -529,6 +529,7 @@ async fn render_detail(
         .map(|p| {
             context! {
                 record => p.record.clone(),
+                title => p.title.clone(),
                 side => if p.side == "target" { t(lang, "run.side_target") } else { t(lang, "run.side_source") },
                 code => p.code.clone(),
                 message => Message::stored_in(&p.message, lang),

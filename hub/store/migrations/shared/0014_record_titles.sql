@@ -16,3 +16,5 @@ CREATE TABLE object_names (
     listed_at BIGINT NOT NULL,
     PRIMARY KEY (connection_id, object_id)
 );
+-- A pending record's title, as its last failure read it.
+ALTER TABLE pending_records ADD COLUMN title TEXT;
