@@ -14,12 +14,45 @@ pub struct ObjectSchema {
     /// unset where a connection setting already answers it: an unset option falls back to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub read_options: Vec<SettingField>,
+    /// The field that names a record to a person (会社名, `Account_Name`, 氏名): the run's
+    /// history and a preview show a record by it. `None`: records are shown by their id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_field: Option<String>,
+    /// Where a person opens one record in the system's own UI, `{id}` standing for the
+    /// record's id, resolved for this connection (its base URL, app): e.g.
+    /// `https://example.cybozu.com/k/12/show#record={id}`. `None` where the system has no
+    /// such page, or its address is not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_url: Option<String>,
 }
 
 impl ObjectSchema {
     pub fn field(&self, id: &str) -> Option<&FieldSchema> {
         self.fields.iter().find(|f| f.id == id)
     }
+
+    /// The address of record `id` in the system's own UI, when the object has one.
+    pub fn record_link(&self, id: &str) -> Option<String> {
+        record_link(self.record_url.as_deref()?, id)
+    }
+}
+
+/// `template` (an [`ObjectSchema::record_url`]) for record `id`: the id percent-encoded
+/// where a URL may not carry it as it is. `None` for a template without `{id}`.
+pub fn record_link(template: &str, id: &str) -> Option<String> {
+    if !template.contains("{id}") || id.is_empty() {
+        return None;
+    }
+    let mut encoded = String::with_capacity(id.len());
+    for b in id.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                encoded.push(b as char)
+            }
+            _ => encoded.push_str(&format!("%{b:02X}")),
+        }
+    }
+    Some(template.replace("{id}", &encoded))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ mod inquiries;
 mod oauth;
 mod onboarding;
 mod pages;
+mod record_names;
 mod run_actions;
 mod run_progress;
 mod support;

@@ -61,6 +61,7 @@ pub fn pending_record(p: &hub_domain::PendingRecord) -> Value {
         "side": p.side,
         "code": p.code,
         "message": Message::stored_both(&p.message),
+        "title": p.title,
         "since": ts(Some(p.since)),
         "first_run": p.first_run_id,
         "last_run": p.last_run_id,
@@ -74,6 +75,10 @@ pub fn run_error(e: &RunError) -> Value {
         "side": e.side,
         "code": e.code,
         "message": Message::stored_both(&e.message),
+        "title": e.title,
+        "url": e.url,
+        "field": e.field,
+        "value": e.value,
     })
 }
 

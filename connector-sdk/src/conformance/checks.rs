@@ -154,6 +154,22 @@ fn skip(msg: impl Into<String>) -> Outcome {
     Outcome::Skipped(msg.into())
 }
 
+/// Why a person could not tell the object's records apart in a run's history: no title field
+/// among its fields, or a record address that is no http(s) URL with `{id}`.
+fn naming_problem(schema: &crate::ObjectSchema) -> Option<String> {
+    match &schema.title_field {
+        None => return Some("the object names no title_field".into()),
+        Some(t) if schema.field(t).is_none() => {
+            return Some(format!("title_field '{t}' is not a field of the object"))
+        }
+        Some(_) => {}
+    }
+    let url = schema.record_url.as_deref()?;
+    let http = url.starts_with("https://") || url.starts_with("http://");
+    (!http || !url.contains("{id}"))
+        .then(|| format!("record_url '{url}' is not an http(s) URL with {{id}}"))
+}
+
 pub(super) fn run(suite: Suite<'_>) -> Report {
     let manifest = suite.connector.manifest();
     let mut report = Report {
@@ -199,6 +215,14 @@ pub(super) fn run(suite: Suite<'_>) -> Report {
             fail("the kit needs an object that can be read and written"),
         );
         skip_rest(&mut report, "the object is not readable and writable");
+        return report;
+    }
+    if let Some(why) = naming_problem(&schema) {
+        report.push(OBJECT_LISTED, fail(why));
+        skip_rest(
+            &mut report,
+            "the object does not say how to name its records",
+        );
         return report;
     }
     report.push(OBJECT_LISTED, Outcome::Passed);

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! The checks (names as in the report):
-//! - `object_listed`: `objects` lists the object with its capabilities;
+//! - `object_listed`: `objects` lists the object with its capabilities, a `title_field` among
+//!   its fields, and a `record_url` (if any) that is an http(s) URL with `{id}`;
 //! - `seed`: sample records can be upserted (they give the later checks several pages);
 //! - `paging_to_end`: reading from the start reaches `has_more = false`, every page holds at
 //!   most the page size, no record comes twice, every seeded record comes;

@@ -21,6 +21,10 @@ struct Faults {
     duplicate_upserts: bool,
     never_private: bool,
     restart_on_cursor: bool,
+    /// The object names no title field (its records would be shown as bare ids).
+    no_title: bool,
+    /// The record page is not a web address.
+    bad_record_url: bool,
 }
 
 struct ToyRec {
@@ -72,6 +76,11 @@ impl Connector for Toy {
 
     fn objects(&self, _: &Connection) -> Result<Vec<ObjectSchema>, ConnectorError> {
         Ok(vec![ObjectSchema {
+            title_field: (!self.faults.no_title).then(|| "name".into()),
+            record_url: Some(match self.faults.bad_record_url {
+                true => "javascript:alert({id})".into(),
+                false => "https://toy.example/items/{id}".into(),
+            }),
             read_options: vec![],
             id: "items".into(),
             name: Text::new("品目", "Items"),
@@ -351,6 +360,37 @@ fn each_fault_is_caught_by_its_check() {
             assert_eq!(report.outcome(SEED), Some(&Outcome::Passed), "{report}");
         }
     }
+}
+
+#[test]
+fn an_object_must_say_how_its_records_are_named() {
+    for faults in [
+        Faults {
+            no_title: true,
+            ..Default::default()
+        },
+        Faults {
+            bad_record_url: true,
+            ..Default::default()
+        },
+    ] {
+        let report = run_against(&Toy::with(faults));
+        assert_eq!(failed(&report), vec![OBJECT_LISTED], "{report}");
+    }
+}
+
+#[test]
+fn a_record_link_fills_in_the_id_percent_encoded() {
+    let url = "https://x.example/k/3/show#record={id}";
+    assert_eq!(
+        crate::schema::record_link(url, "10").as_deref(),
+        Some("https://x.example/k/3/show#record=10")
+    );
+    assert_eq!(
+        crate::schema::record_link(url, "a/b c").as_deref(),
+        Some("https://x.example/k/3/show#record=a%2Fb%20c")
+    );
+    assert_eq!(crate::schema::record_link("https://x.example/", "10"), None);
 }
 
 #[test]

@@ -1,6 +1,27 @@
 //! Choices resting on facts the reference (../shared/reference/kintone.md) marks *unconfirmed*,
 //! or does not state at all. Each is kept here, in one place, so it can be corrected.
 
+/// The page of one record in kintone's UI, after `{base}/k/{app}/` (`/k/guest/{space}/{app}/`
+/// in a guest space): the address kintone's own screens use; the reference
+/// (../shared/reference/kintone.md) covers the REST API only, so this is *unconfirmed* there.
+/// The sandbox emulator serves no such page: the link opens only against a real kintone.
+pub const RECORD_PAGE: &str = "show#record={id}";
+
+/// Words in a field's code or label that make it the field naming a record (its title), in
+/// this order of preference. kintone has an app setting for it (レコードタイトル) that the
+/// reference does not describe, so the title is chosen from the form: the first field
+/// naming a company or person, else the first unique one-line text, else the first one-line
+/// text.
+pub const TITLE_WORDS: &[&str] = &[
+    "会社名",
+    "顧客名",
+    "取引先名",
+    "氏名",
+    "名前",
+    "件名",
+    "name",
+];
+
 /// Error codes that mean "the daily request limit of the app is used up". The reference says a
 /// hard block is *unconfirmed* and names no code; these are matched before the HTTP status.
 pub const DAILY_LIMIT_CODES: &[&str] = &["GAIA_DA03", "CB_DA01"];

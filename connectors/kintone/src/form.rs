@@ -249,8 +249,26 @@ impl Form {
         })
     }
 
-    pub fn schema(&self, name: &str) -> ObjectSchema {
+    /// The field that names a record to a person (see [`crate::assumed::TITLE_WORDS`]).
+    pub fn title_field(&self) -> Option<String> {
+        let text = |f: &&FieldDef| f.kind == "SINGLE_LINE_TEXT";
+        let named = |word: &str| {
+            let word = word.to_lowercase();
+            self.fields.iter().filter(text).find(|f| {
+                f.code.to_lowercase().contains(&word) || f.label.to_lowercase().contains(&word)
+            })
+        };
+        (crate::assumed::TITLE_WORDS.iter().find_map(|w| named(w)))
+            .or_else(|| self.fields.iter().filter(text).find(|f| f.unique))
+            .or_else(|| self.fields.iter().find(text))
+            .map(|f| f.code.clone())
+    }
+
+    /// `record_url`: the app's record page ([`crate::http::Api::record_url`]).
+    pub fn schema(&self, name: &str, record_url: Option<String>) -> ObjectSchema {
         ObjectSchema {
+            title_field: self.title_field(),
+            record_url,
             read_options: vec![],
             id: self.app.clone(),
             name: Text::new(name, name),
@@ -342,8 +360,9 @@ mod tests {
         let form = Form::from_properties("2", &body);
         assert_eq!(form.updated_time.as_deref(), Some("更新日時"));
         assert!(form.field("ラベル").is_none());
-        let s = form.schema("活動履歴");
+        let s = form.schema("活動履歴", None);
         let f = |c: &str| s.field(c).unwrap().clone();
+        assert_eq!(s.title_field.as_deref(), Some("会社名"));
         assert_eq!(s.fields[0].id, "$id");
         assert!(f("$id").read_only && f("更新日時").read_only);
         assert!(f("会社名").required && f("会社名").unique);

@@ -182,6 +182,12 @@ impl<'a> Api<'a> {
         })
     }
 
+    /// Where a person opens one record of `app` in kintone's own UI (`{id}` for its id).
+    pub fn record_url(&self, app: &str) -> String {
+        let space = self.prefix.trim_end_matches("/v1");
+        format!("{}{space}/{app}/{}", self.root, crate::assumed::RECORD_PAGE)
+    }
+
     /// "API token" or "user taro", for 接続テスト.
     pub fn signed_in_as(&self) -> String {
         match &self.auth {

@@ -73,7 +73,8 @@ impl Connector for Kintone {
             .into_iter()
             .map(|app| {
                 let form = self.forms.get(&api, &app)?;
-                Ok(form.schema(&Self::name_of(&api, &app)?))
+                let url = api.record_url(&app);
+                Ok(form.schema(&Self::name_of(&api, &app)?, Some(url)))
             })
             .collect()
     }

@@ -52,6 +52,8 @@ pub struct DocObject {
     pub fields: &'static [Field],
     /// Sorted columns a match key is looked up by (`sortcolumn` + `keys`).
     pub key_columns: &'static [&'static str],
+    /// The item naming a document to a person (the run's history shows it).
+    pub title: &'static str,
 }
 
 impl DocObject {
@@ -100,6 +102,7 @@ pub static CONTACTS_OBJECT: DocObject = DocObject {
     form: assumed::FORM_PERSON,
     fields: &CONTACT_FIELDS,
     key_columns: assumed::CONTACT_KEY_COLUMNS,
+    title: person::FULL_NAME,
 };
 
 pub static TODOS_OBJECT: DocObject = DocObject {
@@ -109,6 +112,7 @@ pub static TODOS_OBJECT: DocObject = DocObject {
     form: assumed::FORM_TASK,
     fields: &TODO_FIELDS,
     key_columns: assumed::TODO_KEY_COLUMNS,
+    title: task::SUBJECT,
 };
 
 /// Event properties of the Calendar service (reference §5), as fields.
@@ -153,8 +157,12 @@ pub fn object(id: &str) -> Result<Object, ConnectorError> {
     }
 }
 
-fn schema(id: &str, name: (&str, &str), fields: &[Field]) -> ObjectSchema {
+/// Domino Access Services has no page of a document for a browser that the reference
+/// guarantees (a database may have no web design), so no object has a `record_url`.
+fn schema(id: &str, name: (&str, &str), fields: &[Field], title: &str) -> ObjectSchema {
     ObjectSchema {
+        title_field: Some(title.into()),
+        record_url: None,
         read_options: vec![],
         id: id.into(),
         name: Text::new(name.0, name.1),
@@ -184,12 +192,17 @@ fn schema(id: &str, name: (&str, &str), fields: &[Field]) -> ObjectSchema {
 }
 
 pub fn doc_schema(o: &DocObject) -> ObjectSchema {
-    schema(o.id, o.name, o.fields)
+    schema(o.id, o.name, o.fields, o.title)
 }
 
 pub fn events_schema() -> ObjectSchema {
     ObjectSchema {
         read_options: vec![crate::manifest::events_window_field()],
-        ..schema(EVENTS, ("予定", "Calendar events"), &EVENT_FIELDS)
+        ..schema(
+            EVENTS,
+            ("予定", "Calendar events"),
+            &EVENT_FIELDS,
+            event::SUMMARY,
+        )
     }
 }

@@ -40,6 +40,8 @@ pub const COND_INCLUDE_DELETED: &str = "includeDeleted";
 pub const UPDATED_AT: &str = "updatedAt";
 /// The business key of every master: a string, leading zeros kept.
 pub const CODE: &str = "code";
+/// The field naming a record of every master (取引先名, 氏名).
+pub const NAME: &str = "name";
 
 /// `updatedAt` has whole seconds and `updatedSince` is strict, so the next pass asks again from
 /// one second before the previous pass started: a record changed in that second is read twice

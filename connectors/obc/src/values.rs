@@ -21,8 +21,13 @@ fn field_type(kind: Kind) -> FieldType {
     }
 }
 
+/// 奉行's records are named by their 名 field (取引先名, 氏名); its web UI has no address for
+/// one record that the reference gives, so there is no `record_url`.
 pub fn object_schema(e: &Entity) -> ObjectSchema {
     ObjectSchema {
+        title_field: (e.field(assumed::NAME).or_else(|| e.field(assumed::CODE)))
+            .map(|f| f.name.to_string()),
+        record_url: None,
         read_options: vec![],
         id: e.object.into(),
         name: Text::new(e.ja, e.en),

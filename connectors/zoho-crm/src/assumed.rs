@@ -1,6 +1,34 @@
 //! Choices resting on facts the reference marks *unconfirmed* or *assumed*, or that it does not
 //! state at all. Each is kept here, in one place, so it can be corrected when confirmed.
 
+/// Fields that name a record to a person, in order of preference; the first the module has
+/// (as text, not a lookup) is its title (`Account_Name` of Accounts, `Full_Name` or
+/// `Last_Name` of Contacts and Leads). The reference lists no "record name" per module; these
+/// are the modules' usual name fields. A module with none of them takes its first required
+/// text field.
+pub const TITLE_FIELDS: &[&str] = &[
+    "Account_Name",
+    "Deal_Name",
+    "Full_Name",
+    "Last_Name",
+    "Subject",
+    "Product_Name",
+    "Vendor_Name",
+    "Campaign_Name",
+    "Price_Book_Name",
+    "Solution_Title",
+    "Name",
+];
+
+/// The page of one record in Zoho CRM's web UI: `https://{web host}/crm/tab/{module}/{id}`,
+/// the web host being the API domain's with `www.zohoapis` replaced by `crm.zoho` (JP:
+/// `https://crm.zoho.jp`). *Unconfirmed*: the reference covers the API only, and the real UI
+/// may add `/org{id}` (it redirects to the user's org). An API domain that is not Zoho's (the
+/// sandbox emulator) gives no link.
+pub const RECORD_PAGE: &str = "/crm/tab/{module}/{id}";
+pub const API_HOST_PREFIX: &str = "https://www.zohoapis.";
+pub const WEB_HOST_PREFIX: &str = "https://crm.zoho.";
+
 /// Concurrency per org per app: Free 5, Standard 10, Professional 15 (reference §10). The hub
 /// cannot know the edition, so it keeps to the Standard figure.
 pub const MAX_CONCURRENCY: u32 = 10;

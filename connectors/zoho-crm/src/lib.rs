@@ -103,7 +103,8 @@ impl Connector for ZohoCrm {
                 }
                 Err(e) => return Err(e),
             };
-            out.extend(metadata::object_schema(&module, &fields));
+            let url = (http::api_domain(conn).ok()).and_then(|d| metadata::record_url(&d, name));
+            out.extend(metadata::object_schema(&module, &fields, url));
         }
         Ok(out)
     }

@@ -116,7 +116,37 @@ pub fn field_type(data_type: &str) -> FieldType {
     }
 }
 
-pub fn object_schema(module: &Value, fields: &[FieldMeta]) -> Option<ObjectSchema> {
+/// The field that names a record ([`crate::assumed::TITLE_FIELDS`]).
+fn title_field(fields: &[FieldSchema]) -> Option<String> {
+    let text = |f: &&FieldSchema| matches!(f.field_type, FieldType::Text | FieldType::Email);
+    (crate::assumed::TITLE_FIELDS.iter())
+        .find_map(|t| fields.iter().filter(text).find(|f| f.id == *t))
+        .or_else(|| fields.iter().filter(text).find(|f| f.required))
+        .map(|f| f.id.clone())
+}
+
+/// The web page of a record of `module` for a connection whose API domain is `api_domain`
+/// (see [`crate::assumed::RECORD_PAGE`]); `None` off Zoho's own hosts.
+pub fn record_url(api_domain: &str, module: &str) -> Option<String> {
+    use crate::assumed::{API_HOST_PREFIX, RECORD_PAGE, WEB_HOST_PREFIX};
+    let tld = api_domain
+        .trim_end_matches('/')
+        .strip_prefix(API_HOST_PREFIX)?;
+    // Canada's API is zohoapis.ca but its web UI zohocloud.ca.
+    let tld = if tld == "ca" { "zohocloud.ca" } else { tld };
+    let host = match tld.strip_prefix("zohocloud.") {
+        Some(rest) => format!("https://crm.zohocloud.{rest}"),
+        None => format!("{WEB_HOST_PREFIX}{tld}"),
+    };
+    Some(format!("{host}{}", RECORD_PAGE.replace("{module}", module)))
+}
+
+/// `record_url`: the module's web page of a record ([`record_url`]), if known.
+pub fn object_schema(
+    module: &Value,
+    fields: &[FieldMeta],
+    record_url: Option<String>,
+) -> Option<ObjectSchema> {
     let id = text(module, &["api_name"])?.to_string();
     let label = text(module, &["plural_label", "module_name", "singular_label"])
         .unwrap_or(&id)
@@ -151,6 +181,8 @@ pub fn object_schema(module: &Value, fields: &[FieldMeta]) -> Option<ObjectSchem
         }
     }
     Some(ObjectSchema {
+        title_field: title_field(&out),
+        record_url,
         read_options: vec![],
         id,
         name: Text::new(label.clone(), label),
@@ -259,8 +291,14 @@ mod tests {
         let s = object_schema(
             &json!({"api_name": "Contacts", "plural_label": "連絡先"}),
             &[l],
+            record_url("https://www.zohoapis.jp", "Contacts"),
         )
         .unwrap();
+        assert_eq!(
+            s.record_url.as_deref(),
+            Some("https://crm.zoho.jp/crm/tab/Contacts/{id}")
+        );
+        assert_eq!(record_url("http://127.0.0.1:9/", "Contacts"), None);
         assert_eq!(s.fields[0].field_type, FieldType::Lookup);
         assert_eq!(s.fields[0].lookup.as_ref().unwrap().object, "Accounts");
         assert_eq!(s.fields[1].id, "Account_Name.name");

@@ -305,6 +305,13 @@ impl Hub {
             Ok(other) => return Err(HubError::Connector(unexpected("objects", &other))),
             Err(e) => return Err(HubError::Connector(e)),
         };
+        // Kept for runs, which name their records by it without listing again.
+        let names: Vec<_> = (objects.iter())
+            .map(|o| (o.id.clone(), o.title_field.clone(), o.record_url.clone()))
+            .collect();
+        if let Err(e) = self.store.save_object_names(id, &names).await {
+            tracing::warn!(connection = %id, error = %e, "cannot keep the objects' naming");
+        }
         if let Ok(mut seen) = self.objects_seen.lock() {
             seen.insert(
                 id.to_string(),

@@ -301,6 +301,7 @@ mod tests {
                 code: "gaiji".into(),
                 params: Default::default(),
                 message: "外字（ユーザー定義文字）があります: ファイル 取引先.csv 行 3".into(),
+                ..Default::default()
             }],
             message: None,
             retryable: false,

@@ -70,6 +70,8 @@ pub struct PendingRecord {
     pub side: String,
     pub code: String,
     pub message: String,
+    /// The record's title as its last failure read it ([`RunError::title`]).
+    pub title: Option<String>,
     pub first_run_id: String,
     pub last_run_id: String,
     pub since: Millis,
@@ -82,6 +84,8 @@ impl PendingRecord {
             side: self.side.clone(),
             code: self.code.clone(),
             message: self.message.clone(),
+            title: self.title.clone(),
+            ..Default::default()
         }
     }
 }

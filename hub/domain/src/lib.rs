@@ -475,19 +475,31 @@ pub struct RunCounts {
     pub warnings: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunError {
     pub record: String,
     /// `source` or `target`.
     pub side: String,
     pub code: String,
     pub message: String,
+    /// How a person knows the record: its title field's value as read (会社名, `Account_Name`),
+    /// when the object names one and the run read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The record's page in its own system (the object's `record_url` for `record`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The field the refusal names, and the value that was sent for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// A record the run read and handled that a person should look at (a 外字 kept as a
 /// private-use character): worded from the catalogue by `code` and `params`, `message` being
 /// the connector's own text. Not a failure: never pending, never retried.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunWarning {
     pub record: String,
     /// `source` or `target`.
@@ -496,6 +508,9 @@ pub struct RunWarning {
     #[serde(default)]
     pub params: std::collections::BTreeMap<String, String>,
     pub message: String,
+    /// The record's title field's value as read ([`RunError::title`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -48,7 +48,7 @@ impl Hooks for Recorder {
         Ok(vec![None; page.records.len()])
     }
 
-    fn planned(&mut self, label: &str, op: &WriteOp) {
+    fn planned(&mut self, label: &str, op: &WriteOp, _before: Option<&Fields>) {
         self.planned.push((label.to_string(), op.clone()));
     }
 }

@@ -15,6 +15,7 @@ pub mod key_check;
 pub mod links;
 mod migrations;
 pub mod oauth_states;
+pub mod object_names;
 pub mod pending;
 mod private_files;
 pub mod runs;

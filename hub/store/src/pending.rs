@@ -24,7 +24,7 @@ impl Store {
     /// The flow's pending records, oldest first.
     pub async fn pending_records(&self, flow_id: &str) -> Result<Vec<PendingRecord>> {
         let rows = sqlx::query(
-            "SELECT record, side, code, message, first_run_id, last_run_id, since \
+            "SELECT record, side, code, message, title, first_run_id, last_run_id, since \
              FROM pending_records WHERE flow_id = $1 ORDER BY since, record",
         )
         .bind(flow_id)
@@ -37,6 +37,7 @@ impl Store {
                     side: get(r, "side")?,
                     code: get(r, "code")?,
                     message: get(r, "message")?,
+                    title: get(r, "title")?,
                     first_run_id: get(r, "first_run_id")?,
                     last_run_id: get(r, "last_run_id")?,
                     since: get(r, "since")?,
@@ -124,10 +125,11 @@ pub(crate) async fn put(
     let now = now_ms();
     for e in errors {
         sqlx::query(
-            "INSERT INTO pending_records (flow_id, record, side, code, message, first_run_id, last_run_id, since) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
+            "INSERT INTO pending_records (flow_id, record, side, code, message, first_run_id, last_run_id, since, title) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) \
              ON CONFLICT (flow_id, record) DO UPDATE SET side = excluded.side, code = excluded.code, \
-             message = excluded.message, last_run_id = excluded.last_run_id",
+             message = excluded.message, last_run_id = excluded.last_run_id, \
+             title = COALESCE(excluded.title, pending_records.title)",
         )
         .bind(flow_id)
         .bind(&e.record)
@@ -136,6 +138,7 @@ pub(crate) async fn put(
         .bind(&e.message)
         .bind(run_id)
         .bind(now)
+        .bind(&e.title)
         .execute(&mut **tx)
         .await?;
     }

@@ -338,7 +338,7 @@ impl Store {
     }
 
     pub async fn run_errors(&self, run_id: &str, limit: i64) -> Result<Vec<RunError>> {
-        let rows = sqlx::query("SELECT record, side, code, message FROM run_errors WHERE run_id = $1 ORDER BY seq LIMIT $2")
+        let rows = sqlx::query("SELECT record, side, code, message, title, url, field, value FROM run_errors WHERE run_id = $1 ORDER BY seq LIMIT $2")
             .bind(run_id)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -350,6 +350,10 @@ impl Store {
                     side: get(r, "side")?,
                     code: get(r, "code")?,
                     message: get(r, "message")?,
+                    title: get(r, "title")?,
+                    url: get(r, "url")?,
+                    field: get(r, "field")?,
+                    value: get(r, "value")?,
                 })
             })
             .collect()
@@ -357,7 +361,7 @@ impl Store {
 
     /// The run's warnings in the order they were met.
     pub async fn run_warnings(&self, run_id: &str, limit: i64) -> Result<Vec<RunWarning>> {
-        let rows = sqlx::query("SELECT record, side, code, params, message FROM run_warnings WHERE run_id = $1 ORDER BY seq LIMIT $2")
+        let rows = sqlx::query("SELECT record, side, code, params, message, title FROM run_warnings WHERE run_id = $1 ORDER BY seq LIMIT $2")
             .bind(run_id)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -370,6 +374,7 @@ impl Store {
                     code: get(r, "code")?,
                     params: crate::json_col(r, "params")?,
                     message: get(r, "message")?,
+                    title: get(r, "title")?,
                 })
             })
             .collect()
@@ -556,13 +561,17 @@ async fn insert_run_errors(
     }
     let next = last_seq(tx, "run_errors", run_id).await?;
     for (i, e) in errors.iter().enumerate() {
-        sqlx::query("INSERT INTO run_errors (run_id, seq, record, side, code, message) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO run_errors (run_id, seq, record, side, code, message, title, url, field, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(run_id)
             .bind(next + 1 + i as i64)
             .bind(&e.record)
             .bind(&e.side)
             .bind(&e.code)
             .bind(&e.message)
+            .bind(&e.title)
+            .bind(&e.url)
+            .bind(&e.field)
+            .bind(&e.value)
             .execute(&mut **tx)
             .await?;
     }
@@ -581,7 +590,7 @@ async fn insert_run_warnings(
     let next = last_seq(tx, "run_warnings", run_id).await?;
     for (i, w) in warnings.iter().enumerate() {
         let params = crate::to_json(&w.params)?;
-        sqlx::query("INSERT INTO run_warnings (run_id, seq, record, side, code, params, message) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        sqlx::query("INSERT INTO run_warnings (run_id, seq, record, side, code, params, message, title) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(run_id)
             .bind(next + 1 + i as i64)
             .bind(&w.record)
@@ -589,6 +598,7 @@ async fn insert_run_warnings(
             .bind(&w.code)
             .bind(params)
             .bind(&w.message)
+            .bind(&w.title)
             .execute(&mut **tx)
             .await?;
     }

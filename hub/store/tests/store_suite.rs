@@ -5,6 +5,8 @@ mod common;
 mod connection_status;
 #[path = "store_suite/master_key.rs"]
 mod master_key;
+#[path = "store_suite/object_names.rs"]
+mod object_names;
 #[path = "store_suite/pending_on_commit.rs"]
 mod pending_on_commit;
 
@@ -274,6 +276,7 @@ async fn one_active_run_per_flow_and_history() {
             code: "gaiji".into(),
             params: [("line".to_string(), "3".to_string())].into(),
             message: "外字 / gaiji".into(),
+            ..Default::default()
         };
         let result = hub_store::runs::Finished {
             status: RunStatus::Partial,
@@ -284,6 +287,7 @@ async fn one_active_run_per_flow_and_history() {
                 side: "target".into(),
                 code: "INVALID_DATA".into(),
                 message: "電話番号の形式が不正です".into(),
+                ..Default::default()
             }],
             warnings: std::slice::from_ref(&warning),
         };
@@ -443,6 +447,7 @@ async fn a_runner_that_lost_its_lease_writes_nothing_to_the_run() {
                 side: "target".into(),
                 code: "invalid".into(),
                 message: "x".into(),
+                ..Default::default()
             }],
             warnings: &[],
         };

@@ -236,7 +236,11 @@ pub fn components() -> Value {
                 "record": {"type": "string"},
                 "side": {"type": "string"},
                 "code": {"type": "string"},
-                "message": {"type": "string", "description": "Japanese / English"}
+                "message": {"type": "string", "description": "Japanese / English"},
+                "title": {"type": ["string", "null"], "description": "the record's title field's value as read (会社名, Account_Name)"},
+                "url": {"type": ["string", "null"], "description": "the record's page in its own system, when the connector gives one"},
+                "field": {"type": ["string", "null"], "description": "the field the refusal names"},
+                "value": {"type": ["string", "null"], "description": "the value sent for that field"}
             }
         },
         "RunCounts": {
@@ -255,7 +259,14 @@ pub fn components() -> Value {
                 "ok": {"type": "boolean"},
                 "message": {"type": ["string", "null"]},
                 "counts": {"$ref": "#/components/schemas/RunCounts"},
-                "changes": {"type": "array"},
+                "changes": {"type": "array", "items": {"type": "object", "properties": {
+                    "record": {"type": "string"}, "title": {"type": ["string", "null"]},
+                    "side": {"type": "string"}, "action": {"type": "string"},
+                    "target_id": {"type": ["string", "null"]},
+                    "fields": {"type": "array", "description": "what the write changes, before → after", "items": {
+                        "type": "object", "properties": {"field": {"type": "string"},
+                            "before": {"type": ["string", "null"]}, "after": {"type": ["string", "null"]}}}}
+                }}},
                 "conflicts": {"type": "array"},
                 "ambiguous": {"type": "array"},
                 "errors": {"type": "array"}
@@ -279,6 +290,7 @@ pub fn components() -> Value {
                     "properties": {
                         "record": {"type": "string"}, "side": {"type": "string"},
                         "code": {"type": "string"}, "message": {"type": "string"},
+                        "title": {"type": ["string", "null"]},
                         "since": time, "first_run": {"type": ["string", "null"]},
                         "last_run": {"type": ["string", "null"]}
                     }
@@ -321,7 +333,8 @@ pub fn components() -> Value {
                     "warnings": {"type": "array", "items": {"type": "object", "properties": {
                         "record": {"type": "string"}, "side": {"type": "string"}, "code": {"type": "string"},
                         "params": {"type": "object", "additionalProperties": {"type": "string"}},
-                        "message": {"type": "string"}
+                        "message": {"type": "string"},
+                        "title": {"type": ["string", "null"]}
                     }}},
                     "undo_of": {"type": "string"},
                     "retry_of": {"type": "string"},

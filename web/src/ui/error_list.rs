@@ -65,6 +65,7 @@ mod tests {
             side: "target".into(),
             code: "x".into(),
             message: String::new(),
+            ..Default::default()
         }
     }
 

@@ -382,30 +382,16 @@ pub async fn preview(
 ) -> PageResult {
     let lang = v.ctx.lang;
     let (report, plan) = s.hub.preview_flow(&id).await.or_page(lang)?;
-    let changes: Vec<Value> = plan
-        .changes
-        .iter()
-        .map(|c| {
-            context! {
-                record => c.record.clone(),
-                side => if c.side == "source" { t(lang, "run.side_source") } else { t(lang, "run.side_target") },
-                action => t(lang, match c.action {
-                    "create" => "preview.create",
-                    "update" => "preview.update",
-                    "delete" => "preview.delete",
-                    _ => "preview.create_or_update",
-                }),
-            }
-        })
-        .collect();
+    let (changes, shown) = super::record_names::preview_changes(lang, &plan);
     let preview = context! {
+        shown => shown,
         ok => report.message.is_none(),
         message => report.message.as_deref().map(|m| Message::stored_in(m, lang)),
         counts => report.counts,
         changes => changes,
         conflicts => plan.conflicts.clone(),
         errors => report.errors.iter().map(|e| context! {
-            record => e.record.clone(), code => e.code.clone(), message => Message::stored_in(&e.message, lang),
+            record => e.record.clone(), title => e.title.clone(), code => e.code.clone(), message => Message::stored_in(&e.message, lang),
         }).collect::<Vec<_>>(),
     };
     render_detail(&s, &v, &id, Some(preview), None).await
@@ -506,6 +492,7 @@ async fn render_detail(
         .map(|p| {
             context! {
                 record => p.record.clone(),
+                title => p.title.clone(),
                 side => if p.side == "target" { t(lang, "run.side_target") } else { t(lang, "run.side_source") },
                 code => p.code.clone(),
                 message => Message::stored_in(&p.message, lang),

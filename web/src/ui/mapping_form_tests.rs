@@ -217,6 +217,8 @@ fn customers() -> ObjectSchema {
         ],
         capabilities: Capabilities::default(),
         read_options: vec![],
+        title_field: None,
+        record_url: None,
     }
 }
 

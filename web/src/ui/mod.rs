@@ -34,6 +34,7 @@ mod passwords;
 mod progress;
 #[cfg(test)]
 mod progress_tests;
+mod record_names;
 pub mod render;
 #[cfg(test)]
 mod run_detail_tests;

@@ -56,6 +56,7 @@ async fn partial_run(t: &TestApp) -> String {
         side: "target".into(),
         code: "invalid_data".into(),
         message: "INVALID_DATA: invalid value for Email (expected email)".into(),
+        ..Default::default()
     };
     let counts = RunCounts {
         read: 2,
@@ -119,6 +120,7 @@ async fn refused_records_are_listed_in_record_order_a_page_at_a_time() {
             side: "target".into(),
             code: "invalid_data".into(),
             message: format!("INVALID_DATA {i}"),
+            ..Default::default()
         })
         .collect();
     let counts = RunCounts {
@@ -133,7 +135,7 @@ async fn refused_records_are_listed_in_record_order_a_page_at_a_time() {
     let first = page(&t, &format!("/runs/{run}"), &sid, "ja").await;
     assert!(first.contains("全 121 件中 1〜50 件を表示"), "{first}");
     let ids: Vec<&str> = first
-        .split("<tr><td class=\"mono\">")
+        .split("<tr><td class=\"record\"><span class=\"mono\">")
         .skip(1)
         .map(|r| r.split('<').next().unwrap())
         .collect();
@@ -151,4 +153,64 @@ async fn refused_records_are_listed_in_record_order_a_page_at_a_time() {
         "the last record is on the last page"
     );
     assert!(last.contains("rel=\"prev\""), "{last}");
+}
+
+#[tokio::test]
+async fn a_refused_record_shows_its_title_a_link_to_it_and_the_refused_value() {
+    let t = TestApp::start().await;
+    let (sid, _) = session_for(&t.store, "yamada", "admin").await;
+    let run = partial_run(&t).await;
+    let named = RunError {
+        record: "28".into(),
+        side: "target".into(),
+        code: "invalid_data".into(),
+        message: "INVALID_DATA".into(),
+        title: Some("株式会社サンプル商事".into()),
+        url: Some("https://example.cybozu.com/k/3/show#record=28".into()),
+        field: Some("Email".into()),
+        value: Some("sample@".into()),
+    };
+    // A page that is no web page is never linked.
+    let unsafe_link = RunError {
+        record: "29".into(),
+        title: Some("有限会社テスト".into()),
+        url: Some("javascript:alert(1)".into()),
+        ..named.clone()
+    };
+    let counts = RunCounts {
+        failed: 3,
+        ..Default::default()
+    };
+    t.store
+        .finish_run(
+            &run,
+            RunStatus::Partial,
+            &counts,
+            None,
+            &[named, unsafe_link],
+        )
+        .await
+        .unwrap();
+
+    let ja = page(&t, &format!("/runs/{run}"), &sid, "ja").await;
+    assert!(ja.contains("株式会社サンプル商事"), "{ja}");
+    // The page escapes `/` in attributes (`&#x2f;`), which a browser reads back as `/`.
+    let ja_links = ja.replace("&#x2f;", "/");
+    assert!(
+        ja_links.contains(r#"href="https://example.cybozu.com/k/3/show#record=28" target="_blank" rel="noopener">28"#),
+        "{ja}"
+    );
+    assert!(ja.contains("項目「Email」の値「sample@」"), "{ja}");
+    assert!(ja.contains("有限会社テスト"), "{ja}");
+    assert!(!ja.contains("javascript:"), "{ja}");
+    let en = page(&t, &format!("/runs/{run}"), &sid, "en").await;
+    assert!(
+        en.replace("&quot;", "\"")
+            .contains(r#"Field "Email", value "sample@""#),
+        "{en}"
+    );
+
+    let api = crate::views::run_error(&t.store.run_errors(&run, 10).await.unwrap()[1]);
+    assert_eq!(api["title"], "株式会社サンプル商事", "{api}");
+    assert_eq!(api["field"], "Email", "{api}");
 }

@@ -19,6 +19,7 @@ use super::chart;
 use super::error_list;
 use super::i18n::{self, t, Lang};
 use super::labels;
+use super::record_names;
 use super::render::{page, see_other, OrPage, PageResult};
 use crate::AppState;
 
@@ -270,10 +271,11 @@ pub async fn detail(
         .iter()
         .map(|e| {
             context! {
-                record => e.record.clone(),
+                record => record_names::record_cell(e),
                 side => side_label(lang, &e.side),
                 code => e.code.clone(),
                 what => t(lang, what_key(&e.code)),
+                refused => record_names::refused(lang, e),
                 detail => Message::stored_in(&e.message, lang),
                 hint => t(lang, hint_key(&e.code)),
             }
@@ -285,6 +287,7 @@ pub async fn detail(
         .map(|w| {
             context! {
                 record => w.record.clone(),
+                title => w.title.clone(),
                 side => side_label(lang, &w.side),
                 code => w.code.clone(),
                 message => warning_text(lang, w),

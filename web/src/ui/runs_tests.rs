@@ -75,6 +75,7 @@ async fn a_successful_run_shows_each_warning_and_their_count() {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect(),
         message: "connector's own words".into(),
+        ..Default::default()
     };
     let counts = RunCounts {
         read: 2,

@@ -6,7 +6,8 @@
 //! email, phone). A record whose `confidential` field is "1" is private. Reads are incremental
 //! by (modified, id); writes support upserts by id or by an exact match key, and deletes
 //! (tombstones). The setting `fail_first_writes` makes the first N write calls answer
-//! "rate limited" (for retry tests).
+//! "rate limited" (for retry tests). A `rank` other than A, B or C is refused as invalid data
+//! naming the field (for tests of what a refused value looks like).
 
 pub mod store;
 
@@ -156,6 +157,9 @@ impl Connector for FileStore {
         Ok(OBJECTS
             .iter()
             .map(|ObjectDef { id, ja, fields }| ObjectSchema {
+                title_field: Some("name".into()),
+                // Fictional (`.invalid`): the file store has no UI, but tests see the link.
+                record_url: Some(format!("https://filestore.invalid/{id}/{{id}}")),
                 read_options: vec![],
                 id: id.to_string(),
                 name: Text::new(*ja, *id),
@@ -300,6 +304,17 @@ fn apply(f: &mut store::ObjectFile, fields: &[(&str, bool)], op: &WriteOp) -> Wr
             .with_field(unknown.clone())
             .with_ja(format!("項目「{unknown}」はありません"));
         return result(op, WriteOutcome::Error, None, None, Some(e));
+    }
+    if let Some(rank) = op.fields.get("rank").and_then(Value::as_str) {
+        if !rank.is_empty() && !["A", "B", "C"].contains(&rank) {
+            let e = ConnectorError::new(
+                ErrorKind::InvalidData,
+                format!("rank must be A, B or C: '{rank}'"),
+            )
+            .with_field("rank")
+            .with_ja("ランクはA・B・Cのいずれかです");
+            return result(op, WriteOutcome::Error, None, None, Some(e));
+        }
     }
     let found = match (&op.id, &op.match_key) {
         (Some(id), _) => id

@@ -25,6 +25,8 @@ impl ObjectDef {
 
     pub fn schema(&self) -> ObjectSchema {
         ObjectSchema {
+            title_field: Some("name".into()),
+            record_url: None,
             read_options: vec![],
             id: self.id.into(),
             name: Text::new(self.name_ja, self.name_en),

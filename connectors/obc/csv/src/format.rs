@@ -79,8 +79,12 @@ impl ImportFormat {
             .unwrap_or(self.key.as_str())
     }
 
+    /// A CSV file has no page of its own: records are named by the `name` column, else the key.
     pub fn schema(&self) -> ObjectSchema {
+        let named = self.columns.iter().any(|c| c.field == "name");
         ObjectSchema {
+            title_field: Some(if named { "name" } else { self.key.as_str() }.to_string()),
+            record_url: None,
             read_options: vec![],
             id: self.object.clone(),
             name: self.label.clone(),

@@ -7,6 +7,7 @@ mod ledger;
 pub mod lookup;
 pub mod mapping;
 pub mod matching;
+mod naming;
 mod newest;
 mod oneway;
 mod pending;
@@ -130,11 +131,43 @@ pub struct Plan {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PlannedChange {
     pub record: String,
+    /// The record's title (its title field's value as read), when known.
+    pub title: Option<String>,
     /// The side that would be written: `source` or `target`.
     pub side: String,
     /// `create`, `update`, `create_or_update` (matched by the target itself) or `delete`.
     pub action: &'static str,
     pub target_id: Option<String>,
+    /// The fields the write would change, in the written side's fields.
+    pub fields: Vec<FieldChange>,
+}
+
+/// One field a preview's write changes: `before` is the written record's value as the hub
+/// knows it (`None`: a create, or not known), `after` the value to be written.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl FieldChange {
+    /// What `op` writes over `before` (the record's fields, when known): every field it sets
+    /// to another value, in field order.
+    fn of(op: &connector_sdk::WriteOp, before: Option<&connector_sdk::Fields>) -> Vec<Self> {
+        let mut out: Vec<FieldChange> = op
+            .fields
+            .iter()
+            .map(|(k, v)| FieldChange {
+                field: k.clone(),
+                before: before.and_then(|b| b.get(k)).and_then(naming::text),
+                after: naming::text(v),
+            })
+            .filter(|c| before.is_none() || c.before != c.after)
+            .collect();
+        out.sort_by(|a, b| a.field.cmp(&b.field));
+        out
+    }
 }
 
 impl Plan {
@@ -145,6 +178,17 @@ impl Plan {
         record: &str,
         side: &str,
         op: &connector_sdk::WriteOp,
+        counts: &mut RunCounts,
+    ) {
+        self.record_over((record, side), op, None, counts)
+    }
+
+    /// [`Plan::record`] of a write over a record whose fields were `before`.
+    fn record_over(
+        &mut self,
+        (record, side): (&str, &str),
+        op: &connector_sdk::WriteOp,
+        before: Option<&connector_sdk::Fields>,
         counts: &mut RunCounts,
     ) {
         use connector_sdk::WriteAction;
@@ -160,11 +204,18 @@ impl Plan {
             _ => counts.updated += 1,
         }
         if self.changes.len() < Self::SAMPLE {
+            let fields = match action {
+                "delete" => Vec::new(),
+                "create" => FieldChange::of(op, None),
+                _ => FieldChange::of(op, before),
+            };
             self.changes.push(PlannedChange {
                 record: record.to_string(),
+                title: None,
                 side: side.to_string(),
                 action,
                 target_id: op.id.clone(),
+                fields,
             });
         }
     }
@@ -196,6 +247,7 @@ fn read_issues(side: &str, issues: &[connector_sdk::RecordIssue]) -> Vec<RunErro
             side: side.to_string(),
             code: i.code.clone(),
             message: i.message.clone(),
+            ..Default::default()
         })
         .collect()
 }
@@ -210,6 +262,7 @@ fn read_warnings(side: &str, warnings: &[connector_sdk::RecordWarning]) -> Vec<R
             code: w.code.clone(),
             params: w.params.clone(),
             message: w.message.clone(),
+            ..Default::default()
         })
         .collect()
 }
@@ -244,6 +297,7 @@ fn record_error(record: &str, side: &str, r: &connector_sdk::WriteResult) -> (Ru
             side: side.to_string(),
             code,
             message,
+            ..Default::default()
         },
         retryable,
     )

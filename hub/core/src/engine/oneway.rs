@@ -19,6 +19,7 @@ use super::ledger::StoreLedger;
 use super::lookup::{Lookups, Registered, Resolved};
 use super::mapping::Mapper;
 use super::matching::Side;
+use super::naming;
 use super::newest::{newest_of_window, Newest};
 use super::reads::{open_failed, read_fields};
 use super::render::{add_counts, run_errors};
@@ -35,6 +36,8 @@ struct Outcome {
     extra: RunCounts,
     warnings: Vec<RunWarning>,
     registered: Registered,
+    /// How each side's records are named, `[source, target]`.
+    names: [naming::SideNames; 2],
 }
 
 pub(super) async fn run(
@@ -49,7 +52,11 @@ pub(super) async fn run(
     let mut counts = out.extra;
     add_counts(&mut counts, &out.report.counts);
     counts.warnings = out.warnings.len() as i64;
-    let mut report = RunReport::finish(counts, run_errors(&out.report), fatal);
+    let mut errors = run_errors(&out.report);
+    let names = [&out.names[0], &out.names[1]];
+    naming::name_errors(&out.report.failures, &mut errors, &names);
+    naming::name_warnings(&mut out.warnings, &names);
+    let mut report = RunReport::finish(counts, errors, fatal);
     report.warnings = out.warnings;
     out.registered.note(&mut report);
     report
@@ -140,6 +147,11 @@ async fn sync(
         None => None,
     };
     let preview = plan.is_some();
+    let [names_a, names_b] = naming::sides(hub, flow).await;
+    let mut fields_a = fields_a;
+    names_a.widen(&mut fields_a);
+    let mut fields_b = read_fields(&fwd, &spec.match_keys, Side::Target);
+    names_b.widen(&mut fields_b);
     let reading = |side: SideId| Reading {
         object: match side {
             SideId::A => &spec.source.object,
@@ -147,7 +159,7 @@ async fn sync(
         },
         fields: match side {
             SideId::A => fields_a.clone(),
-            SideId::B => read_fields(&fwd, &spec.match_keys, Side::Target),
+            SideId::B => fields_b.clone(),
         },
         options: match side {
             SideId::A => &spec.filters.source_options,
@@ -156,14 +168,16 @@ async fn sync(
         since: (side == SideId::A).then(|| start.since.clone()).flatten(),
         keys: &spec.match_keys,
         blank: spec.options.blank_key_parts,
-        images: side == SideId::B && ctx.run_id.is_some() && !preview,
+        // A preview keeps them too: what a matched record holds is its "before".
+        images: side == SideId::B && (ctx.run_id.is_some() || preview),
         // Live progress: a recorded run asks how many records there are to read (answered
         // where the system can tell cheaply); a capped first run reads its own window.
         count: side == SideId::A && !preview && newest.is_none() && ctx.scope.is_none(),
     };
     let mappers = (&fwd, &rev);
-    let side_a = PluginSide::new(SideId::A, client_a, reading(SideId::A), mappers, ctx);
+    let mut side_a = PluginSide::new(SideId::A, client_a, reading(SideId::A), mappers, ctx);
     let mut b = PluginSide::new(SideId::B, client_b, reading(SideId::B), mappers, ctx);
+    (side_a.names, b.names) = (names_a, names_b);
     let capped = newest.is_some();
     let warned = AtomicI64::new(0);
     let mut a = Source {
@@ -196,8 +210,15 @@ async fn sync(
     )
     .await;
     out.warnings.append(&mut a.side.warnings);
+    if let Some(plan) = hooks.plan {
+        naming::name_plan(plan, [&a.side.names, &b.names]);
+    }
     out.extra = hooks.extra;
     out.registered = hooks.registered;
+    out.names = [
+        std::mem::take(&mut a.side.names),
+        std::mem::take(&mut b.names),
+    ];
     done?;
     Ok(())
 }
@@ -241,6 +262,7 @@ impl RecordSide for Source<'_> {
                 self.side
                     .warnings
                     .extend(super::read_warnings("source", &warned));
+                self.side.names.note(&page.records);
                 page
             }
             None => self.side.read_page(cursor).await?,
@@ -324,9 +346,9 @@ impl Hooks for PageHooks<'_> {
         Ok(records.iter().map(|r| self.content(r, &resolved)).collect())
     }
 
-    fn planned(&mut self, label: &str, op: &WriteOp) {
+    fn planned(&mut self, label: &str, op: &WriteOp, before: Option<&connector_sdk::Fields>) {
         if let Some(plan) = self.plan.as_deref_mut() {
-            plan.record(label, "target", op, &mut self.extra);
+            plan.record_over((label, "target"), op, before, &mut self.extra);
         }
     }
 

@@ -131,6 +131,7 @@ async fn retry_pending(
                      not read again since it failed ({}); if it was deleted, dismiss it",
                     p.code, p.code
                 ),
+                ..Default::default()
             });
         }
     }

@@ -58,6 +58,7 @@ pub(super) fn ambiguous(record: &str, detail: &str) -> RunError {
         message: Message::new("run_error.ambiguous_match")
             .with("detail", detail)
             .to_stored(),
+        ..Default::default()
     }
 }
 

@@ -42,12 +42,14 @@ pub(super) fn run_error(f: &Failure) -> RunError {
             side: side.name().into(),
             code: "delete_failed".into(),
             message: "the record could not be deleted".into(),
+            ..Default::default()
         },
         Failure::NoResult { label, side } => RunError {
             record: label.clone(),
             side: side.name().into(),
             code: "no_result".into(),
             message: "the connector returned no result for this record".into(),
+            ..Default::default()
         },
         Failure::Prepared {
             label,
@@ -59,6 +61,7 @@ pub(super) fn run_error(f: &Failure) -> RunError {
             side: side.name().into(),
             code: code.clone(),
             message: message.clone(),
+            ..Default::default()
         },
     }
 }

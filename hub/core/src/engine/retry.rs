@@ -165,6 +165,7 @@ pub(super) async fn execute(
                 message: "再実行で読み込めませんでした（削除されたか、別のデータに直された可能性があります） / \
                           not read again (deleted, or fixed into a different record)"
                     .into(),
+                ..Default::default()
             });
         }
     }

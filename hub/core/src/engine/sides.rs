@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use super::client::ConnectorClient;
 use super::mapping::Mapper;
 use super::matching::{key_of, native_match, Match as Found, Side, TargetIndex};
+use super::naming::SideNames;
 use super::RunCtx;
 use serde_json::Value;
 
@@ -42,6 +43,8 @@ pub(super) struct PluginSide<'a> {
     pub ctx: &'a RunCtx,
     /// The connector's warnings on the records this side read (the engine knows none).
     pub warnings: Vec<RunWarning>,
+    /// How this side's records are named (titles read, refused values).
+    pub names: SideNames,
     index: Option<TargetIndex>,
 }
 
@@ -61,6 +64,7 @@ impl<'a> PluginSide<'a> {
             rev,
             ctx,
             warnings: Vec::new(),
+            names: SideNames::default(),
             index: None,
         }
     }
@@ -178,6 +182,7 @@ impl RecordSide for PluginSide<'_> {
         let warned = std::mem::take(&mut page.warnings);
         self.warnings
             .extend(super::read_warnings(self.id.name(), &warned));
+        self.names.note(&page.records);
         Ok(page)
     }
 
@@ -186,8 +191,11 @@ impl RecordSide for PluginSide<'_> {
             object: self.reading.object.to_string(),
             ops,
         };
-        match self.client.call(Call::Write(req)).await {
-            Ok(Reply::Write(r)) => Ok(r),
+        match self.client.call(Call::Write(req.clone())).await {
+            Ok(Reply::Write(r)) => {
+                self.names.note_refused(&req.ops, &r);
+                Ok(r)
+            }
             Ok(other) => Err(EngineError::connector(
                 self.id,
                 crate::connections::unexpected("write", &other),

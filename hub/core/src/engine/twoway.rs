@@ -14,6 +14,7 @@ use super::client::ConnectorClient;
 use super::ledger::StoreLedger;
 use super::mapping::Mapper;
 use super::matching::Side;
+use super::naming::{self, SideNames};
 use super::reads::{open_failed, read_fields};
 use super::render::{add_counts, run_errors};
 use super::sides::{PluginSide, Reading};
@@ -30,17 +31,21 @@ pub(super) async fn run(
     let mut report = Report::default();
     let mut counts = RunCounts::default();
     let mut warnings = Vec::new();
+    let mut names = naming::sides(hub, flow).await;
     let fatal = sync(
         hub,
         flow,
         ctx,
-        (&mut report, &mut warnings),
+        (&mut report, &mut warnings, &mut names),
         &mut counts,
         plan,
     )
     .await
     .err();
-    let errors = run_errors(&report);
+    let mut errors = run_errors(&report);
+    let names = [&names[0], &names[1]];
+    naming::name_errors(&report.failures, &mut errors, &names);
+    naming::name_warnings(&mut warnings, &names);
     add_counts(&mut counts, &report.counts);
     counts.warnings = warnings.len() as i64;
     if fatal.is_none() {
@@ -99,7 +104,7 @@ async fn sync(
     hub: &Hub,
     flow: &Flow,
     ctx: &RunCtx,
-    (report, warnings): (&mut Report, &mut Vec<RunWarning>),
+    (report, warnings, names): (&mut Report, &mut Vec<RunWarning>, &mut [SideNames; 2]),
     counts: &mut RunCounts,
     plan: Option<&mut Plan>,
 ) -> Result<(), Fatal> {
@@ -138,9 +143,11 @@ async fn sync(
                 Side::Target,
             ),
         };
+        let mut fields = read_fields(&fwd, &spec.match_keys, role);
+        names[usize::from(side == SideId::B)].widen(&mut fields);
         Reading {
             object,
-            fields: read_fields(&fwd, &spec.match_keys, role),
+            fields,
             options,
             since: since.clone(),
             keys: &spec.match_keys,
@@ -152,6 +159,8 @@ async fn sync(
     let mappers = (&fwd, &rev);
     let mut a = PluginSide::new(SideId::A, client_a, reading(SideId::A), mappers, ctx);
     let mut b = PluginSide::new(SideId::B, client_b, reading(SideId::B), mappers, ctx);
+    let [na, nb] = names;
+    (a.names, b.names) = (std::mem::take(na), std::mem::take(nb));
     let mut ledger = StoreLedger::new(hub, flow, ctx, cursors);
     let cfg = config(flow);
     let prepared = prepare(&mut a, &mut b, &mut ledger, &cfg, report).await?;
@@ -168,15 +177,18 @@ async fn sync(
                 .filter(|w| w.side == side)
             {
                 let label = &prepared.plan.pairs[w.pair].label;
-                plan.record(label, side.name(), &w.op, counts);
+                plan.record_over((label, side.name()), &w.op, None, counts);
             }
         }
         plan.conflicts = prepared.plan.conflicts;
+        naming::name_plan(plan, [&a.names, &b.names]);
+        *names = [std::mem::take(&mut a.names), std::mem::take(&mut b.names)];
         return Ok(());
     }
     let done = execute(&mut a, &mut b, &mut ledger, prepared, report).await;
     warnings.append(&mut a.warnings);
     warnings.append(&mut b.warnings);
+    *names = [std::mem::take(&mut a.names), std::mem::take(&mut b.names)];
     done?;
     Ok(())
 }

@@ -296,6 +296,7 @@ impl SideUndo<'_> {
             side: self.side.to_string(),
             code: code.to_string(),
             message,
+            ..Default::default()
         });
     }
 
@@ -331,6 +332,7 @@ impl SideUndo<'_> {
                     side: self.side.to_string(),
                     code: "no_result".into(),
                     message: "the connector returned no result for this record".into(),
+                    ..Default::default()
                 });
                 continue;
             };

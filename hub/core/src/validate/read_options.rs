@@ -76,6 +76,8 @@ mod tests {
             name: Text::new("予定", "Events"),
             fields: vec![],
             capabilities: Capabilities::default(),
+            title_field: None,
+            record_url: None,
             read_options: vec![SettingField {
                 key: "events_window".into(),
                 label: Text::new("対象の予定", "Events"),

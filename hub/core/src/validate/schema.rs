@@ -261,6 +261,8 @@ mod tests {
 
     fn object(id: &str, fields: Vec<FieldSchema>) -> ObjectSchema {
         ObjectSchema {
+            title_field: None,
+            record_url: None,
             read_options: vec![],
             id: id.into(),
             name: Text::new("顧客", "Customers"),

@@ -16,7 +16,7 @@
 
 pub mod plan;
 
-use connector_sdk::{Record, WriteOp};
+use connector_sdk::{Fields, Record, WriteOp};
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -44,8 +44,9 @@ pub trait Hooks: Send {
         page: PageSeen<'_>,
     ) -> impl Future<Output = Result<Vec<Content>, EngineError>> + Send;
 
-    /// A preview's write of source record `label`, recorded instead of written.
-    fn planned(&mut self, _label: &str, _op: &WriteOp) {}
+    /// A preview's write of source record `label`, recorded instead of written; `before`: the
+    /// target record's fields as last synced or matched, when known.
+    fn planned(&mut self, _label: &str, _op: &WriteOp, _before: Option<&Fields>) {}
 
     /// The run's counts so far, after each page.
     fn progress(&mut self, _counts: &Counts) {}
@@ -99,7 +100,7 @@ pub async fn run<S: RecordSide, T: RecordSide, L: Ledger, H: Hooks>(
         let page = read_and_plan(step, cursor, opts, &mut claims, report).await?;
         if mode == Mode::Preview {
             for w in &page.writes {
-                hooks.planned(&w.label, &w.op);
+                hooks.planned(&w.label, &w.op, w.before.as_ref());
             }
         } else {
             gathered.writes.extend(page.writes);

@@ -17,6 +17,7 @@ async fn a_page_s_failures_are_pending_at_its_commit_and_keep_their_first_run() 
             side: "target".into(),
             code: "invalid_data".into(),
             message: message.into(),
+            ..Default::default()
         };
         let page = PageCommit {
             cursors: vec![("source".into(), "7".into())],

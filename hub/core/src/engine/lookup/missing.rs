@@ -81,6 +81,7 @@ impl Resolved<'_> {
                     side: "source".into(),
                     code: "lookup_missing".into(),
                     message: message.to_stored(),
+                    ..Default::default()
                 });
             }
         }
@@ -103,6 +104,7 @@ impl Resolved<'_> {
                     side: "source".into(),
                     code: "user_unmapped".into(),
                     message: message.to_stored(),
+                    ..Default::default()
                 });
             }
         }
