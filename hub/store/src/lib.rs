@@ -17,6 +17,7 @@ mod migrations;
 pub mod oauth_states;
 pub mod pending;
 mod private_files;
+pub mod run_days;
 pub mod runs;
 pub mod schedule;
 pub mod secrets;

@@ -5,6 +5,8 @@ mod common;
 mod connection_status;
 #[path = "store_suite/master_key.rs"]
 mod master_key;
+#[path = "store_suite/run_days.rs"]
+mod run_days;
 
 use connector_sdk::Secret;
 use hub_domain::*;
