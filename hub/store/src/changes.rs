@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
 use crate::links::Link;
-use crate::{get, is_unique_violation, Result, Store, StoreError};
+use crate::{get, Result, Store, StoreError};
 use hub_domain::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +217,7 @@ impl Store {
         message: &str,
     ) -> Result<String> {
         let id = new_id();
+        let now = now_ms();
         let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "INSERT INTO runs (id, flow_id, trigger, status, queued_at, message) VALUES ($1, $2, $3, 'queued', $4, $5)",
@@ -224,19 +225,12 @@ impl Store {
         .bind(&id)
         .bind(flow_id)
         .bind(trigger.as_str())
-        .bind(now_ms())
+        .bind(now)
         .bind(message)
         .execute(&mut *tx)
         .await;
-        match r {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::AlreadyRunning {
-                    flow: flow_id.to_string(),
-                })
-            }
-            Err(e) => return Err(e.into()),
-        }
+        crate::runs::already_running(r, flow_id)?;
+        crate::run_days::bump_one(&mut tx, flow_id, now, "queued").await?;
         sqlx::query("INSERT INTO run_requests (run_id, kind, of_run) VALUES ($1, $2, $3)")
             .bind(&id)
             .bind(kind.as_str())

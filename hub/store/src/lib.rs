@@ -18,6 +18,7 @@ pub mod oauth_states;
 pub mod object_names;
 pub mod pending;
 mod private_files;
+pub mod run_days;
 pub mod runs;
 pub mod schedule;
 pub mod secrets;

@@ -195,16 +195,25 @@ impl Store {
 
     /// Claims one specific queued run (the foreground `hub run`).
     pub async fn claim_run(&self, run_id: &str, owner: &str, lease_until: Millis) -> Result<bool> {
-        let done = sqlx::query(
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
             "UPDATE runs SET status = 'running', claimed_by = $1, lease_until = $2, started_at = COALESCE(started_at, $3) \
-             WHERE id = $4 AND status = 'queued'",
+             WHERE id = $4 AND status = 'queued' RETURNING flow_id, queued_at",
         )
         .bind(owner)
         .bind(lease_until)
         .bind(now_ms())
         .bind(run_id)
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let mut b = crate::run_days::Bumps::default();
+        let flow: String = crate::get(&row, "flow_id")?;
+        b.moved(&flow, crate::get(&row, "queued_at")?, "queued", "running");
+        b.write(&mut tx).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

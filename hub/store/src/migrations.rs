@@ -42,7 +42,7 @@ mod tests {
     /// (version, description, SHA-384 hex) of every migration (up to 0010 taken from the
     /// per-engine folders before they were merged); a database records these, so they must
     /// never change: a new migration is added here, an old one is never edited.
-    const SHARED_HISTORY: [(i64, &str, &str); 12] = [
+    const SHARED_HISTORY: [(i64, &str, &str); 13] = [
         (2, "users", "c59a0538d260a4ca01b9854a5a0c7d9fed6e88fa87b3b7417d26164cf3c9f6d5493df606c2fe0bd22c834d936cc18eba"),
         (3, "run changes", "40467c8bcaa5173defdf688d9ca6d12eaed37c67e0349ee0f6dc41d94dd5f8ce57b14d1ed0321ccd8da82c75eae58a36"),
         (4, "run history indexes", "98040df965dbd6f3d51ad03afb7c09422c2c62d6e5bba8b75e49df4d5a8dad2f7dfea39bfe9b68b1a5193578c8f77d9b"),
@@ -54,6 +54,7 @@ mod tests {
         (10, "inquiry delivery", "6ef75e3b79278cac96b4814ebf9600ea0364f14537f100730a6b40fcc1b9cf0586b13b36038c67971389b20abfc2a264"),
         (11, "run warnings", "e6fc33e3d06400fb4a3414d2b59b68d1f743c78a3d43f30e57ba39de9f1291737cf8ac41dc88cf3685699b329c0d18d5"),
         (12, "run expected", "250106d108e18b7a8881197390a212f407ef03567511356edef20a3774662f96c81f4edbf636db6818ccaa998c330f59"),
+        (13, "run days", "9c0ca8d9dd9cacc6f5a1b354f10f6727cd83ca7d14ab4906df956a343cf10f159081e4cff58f76d0e8d7ba4882c7e71d"),
         (14, "record titles", "6b6f652172c6765220a0e6354f911cb1cce99b109ae608c2e0b886eb16d1fd0b5dc8a53ba02a1bef260b1153087a6872"),
     ];
     const SQLITE_INITIAL: &str = "625de63b6fd7bb95e1781bf442a176d00e054076786069ff376169def25853ab440cb28237079bf849d9ae6f8c2c9d92";

@@ -28,23 +28,20 @@ impl Store {
         scheduled_for: Option<Millis>,
     ) -> Result<String> {
         let id = new_id();
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "INSERT INTO runs (id, flow_id, trigger, status, queued_at, scheduled_for) VALUES ($1, $2, $3, 'queued', $4, $5)",
         )
         .bind(&id)
         .bind(flow_id)
         .bind(trigger.as_str())
-        .bind(now_ms())
+        .bind(now)
         .bind(scheduled_for)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
-        match r {
-            Ok(_) => Ok(id),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyRunning {
-                flow: flow_id.to_string(),
-            }),
-            Err(e) => Err(e.into()),
-        }
+        queued(tx, r, flow_id, now).await?;
+        Ok(id)
     }
 
     /// Queues a run that reads the flow's source again from the beginning (全件を取り込む): in one
@@ -70,15 +67,8 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await;
-        match r {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::AlreadyRunning {
-                    flow: flow_id.to_string(),
-                })
-            }
-            Err(e) => return Err(e.into()),
-        }
+        already_running(r, flow_id)?;
+        crate::run_days::bump_one(&mut tx, flow_id, now, "queued").await?;
         for side in forget {
             sqlx::query("DELETE FROM cursors WHERE flow_id = $1 AND side = $2")
                 .bind(flow_id)
@@ -109,25 +99,22 @@ impl Store {
         message: &str,
     ) -> Result<String> {
         let id = new_id();
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "INSERT INTO runs (id, flow_id, trigger, status, queued_at, attempt, not_before, message) \
              VALUES ($1, $2, 'retry', 'queued', $3, $4, $5, $6)",
         )
         .bind(&id)
         .bind(flow_id)
-        .bind(now_ms())
+        .bind(now)
         .bind(attempt)
         .bind(not_before)
         .bind(message)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
-        match r {
-            Ok(_) => Ok(id),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyRunning {
-                flow: flow_id.to_string(),
-            }),
-            Err(e) => Err(e.into()),
-        }
+        queued(tx, r, flow_id, now).await?;
+        Ok(id)
     }
 
     /// Claims the oldest queued run for `owner` until `lease_until`. On PostgreSQL concurrent
@@ -142,13 +129,21 @@ impl Store {
              WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND (not_before IS NULL OR not_before <= $3) ORDER BY queued_at, id LIMIT 1{lock}) \
              AND status = 'queued' RETURNING {COLUMNS}"
         );
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&sql)
             .bind(owner)
             .bind(lease_until)
             .bind(now_ms())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-        row.as_ref().map(run_from_row).transpose()
+        let run = row.as_ref().map(run_from_row).transpose()?;
+        if let Some(r) = &run {
+            let mut b = crate::run_days::Bumps::default();
+            b.moved(&r.flow_id, r.queued_at, "queued", "running");
+            b.write(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(run)
     }
 
     /// Extends a claim; false if the run is no longer ours (lease lost).
@@ -266,6 +261,16 @@ impl Store {
             warnings,
         } = *result;
         let mut tx = self.begin_write().await?;
+        let lock = match self.engine {
+            Engine::Postgres => " FOR UPDATE",
+            Engine::Sqlite => "",
+        };
+        let before = sqlx::query(&format!(
+            "SELECT flow_id, status, queued_at FROM runs WHERE id = $1{lock}"
+        ))
+        .bind(run_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         let done = sqlx::query(
             "UPDATE runs SET status = $1, finished_at = $2, count_read = $3, count_created = $4, count_updated = $5, \
              count_unchanged = $6, count_skipped = $7, count_failed = $8, count_warnings = $9, message = $10, lease_until = NULL \
@@ -296,6 +301,13 @@ impl Store {
                     id: run_id.to_string(),
                 },
             });
+        }
+        if let Some(b) = &before {
+            let mut bumps = crate::run_days::Bumps::default();
+            let from = crate::run_days::status_name(&get::<String>(b, "status")?)?;
+            let flow: String = get(b, "flow_id")?;
+            bumps.moved(&flow, get(b, "queued_at")?, from, status.as_str());
+            bumps.write(&mut tx).await?;
         }
         insert_run_errors(&mut tx, run_id, errors).await?;
         insert_run_warnings(&mut tx, run_id, warnings).await?;
@@ -428,45 +440,7 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Runs per day and status since `since` (optionally of one flow), days counted in the zone
-    /// `utc_offset_ms` ahead of UTC. Counted by the database: a month of history can hold a
-    /// million runs.
-    pub async fn runs_per_day(
-        &self,
-        flow: Option<&str>,
-        since: Millis,
-        utc_offset_ms: i64,
-    ) -> Result<Vec<DayCount>> {
-        let by_flow = if flow.is_some() {
-            " AND flow_id = $3"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT CAST((queued_at + $1) / 86400000 AS BIGINT) AS day, status, COUNT(*) AS n FROM runs \
-             WHERE queued_at >= $2{by_flow} GROUP BY 1, 2"
-        );
-        let mut q = sqlx::query(&sql).bind(utc_offset_ms).bind(since);
-        if let Some(f) = flow {
-            q = q.bind(f);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = get(r, "status")?;
-                Ok(DayCount {
-                    day: get(r, "day")?,
-                    status: RunStatus::parse(&status)
-                        .ok_or_else(|| StoreError::Corrupt(format!("run status '{status}'")))?,
-                    runs: get(r, "n")?,
-                })
-            })
-            .collect()
-    }
-}
-
-fn run_from_row(row: &AnyRow) -> Result<Run> {
+pub(crate) fn run_from_row(row: &AnyRow) -> Result<Run> {
     let trigger: String = get(row, "trigger")?;
     let status: String = get(row, "status")?;
     Ok(Run {
@@ -602,5 +576,33 @@ async fn insert_run_warnings(
             .execute(&mut **tx)
             .await?;
     }
+    Ok(())
+}
+
+/// Maps a unique violation of the insert `r` (the flow has an active run) to `AlreadyRunning`.
+pub(crate) fn already_running(
+    r: std::result::Result<sqlx::any::AnyQueryResult, sqlx::Error>,
+    flow_id: &str,
+) -> Result<()> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyRunning {
+            flow: flow_id.to_string(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Finishes queueing one run of `flow_id` at `now` whose insert was `r`: counts it in the
+/// rollup and commits.
+pub(crate) async fn queued(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    r: std::result::Result<sqlx::any::AnyQueryResult, sqlx::Error>,
+    flow_id: &str,
+    now: Millis,
+) -> Result<()> {
+    already_running(r, flow_id)?;
+    crate::run_days::bump_one(&mut tx, flow_id, now, "queued").await?;
+    tx.commit().await?;
     Ok(())
 }

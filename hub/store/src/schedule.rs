@@ -1,6 +1,8 @@
 //! What the scheduler needs: flows whose next fire time has come, and a compare-and-set that
 //! lets exactly one process take each occurrence.
 
+use std::collections::HashSet;
+
 use crate::{get, Result, Store};
 use hub_domain::*;
 use hub_messages::Message;
@@ -31,6 +33,16 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The earliest fire time of any enabled flow (the scheduler sleeps until then).
+    pub async fn next_fire_time(&self) -> Result<Option<Millis>> {
+        let row = sqlx::query(
+            "SELECT MIN(next_fire_at) AS t FROM flows WHERE enabled = 1 AND next_fire_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        get(&row, "t")
     }
 
     /// Runs whose holder stopped renewing the lease (a dead process) are recorded as
@@ -73,15 +85,19 @@ impl Store {
         let sql = format!(
             "UPDATE runs SET status = 'interrupted', finished_at = $1, lease_until = NULL, \
              message = $2 WHERE {condition} \
-             RETURNING id, flow_id, attempt, scheduled_for"
+             RETURNING id, flow_id, attempt, scheduled_for, queued_at"
         );
         let mut query = sqlx::query(&sql).bind(now).bind(message.to_string());
         if let Some((id, owner)) = run {
             query = query.bind(id.to_string()).bind(owner.to_string());
         }
         let rows = query.fetch_all(&mut *tx).await?;
+        let mut bumps = crate::run_days::Bumps::default();
         for r in &rows {
             let interrupted: String = get(r, "id")?;
+            let flow: String = get(r, "flow_id")?;
+            bumps.moved(&flow, get(r, "queued_at")?, "running", "interrupted");
+            bumps.add(&flow, now, "queued", 1);
             sqlx::query(
                 "INSERT INTO runs (id, flow_id, trigger, status, queued_at, attempt, scheduled_for, message) \
                  VALUES ($1, $2, 'retry', 'queued', $3, $4, $5, $6)",
@@ -95,6 +111,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        bumps.write(&mut tx).await?;
         tx.commit().await?;
         Ok(rows.len() as u64)
     }
@@ -149,66 +166,179 @@ impl Store {
     /// Takes a batch of occurrences in one transaction: for each, moves the flow's fire time
     /// (compare-and-set: another process that moved it first wins) and records the occurrence,
     /// queued or skipped. All or nothing: a process killed half-way leaves every occurrence to be
-    /// taken again, so none is lost and none is taken twice.
+    /// taken again, so none is lost and none is taken twice. A few statements per chunk of
+    /// occurrences, not per occurrence: SQLite has one writer, and 10,000 flows can fall due on
+    /// the same second.
     pub async fn take_occurrences(&self, batch: &[Occurrence]) -> Result<Vec<Taken>> {
         let mut tx = self.begin_write().await?;
         let now = now_ms();
+        let overlap = Message::new("run.skipped_overlap").to_stored();
         let mut out = Vec::with_capacity(batch.len());
-        for o in batch {
-            let moved = sqlx::query(
-                "UPDATE flows SET next_fire_at = $1 WHERE id = $2 AND next_fire_at = $3",
-            )
-            .bind(o.new)
-            .bind(&o.flow_id)
-            .bind(o.old)
-            .execute(&mut *tx)
-            .await?;
-            if moved.rows_affected() != 1 {
-                out.push(Taken::Lost);
-                continue;
-            }
-            let active: i64 = get(
-                &sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE flow_id = $1 AND status IN ('queued', 'running')")
-                    .bind(&o.flow_id)
-                    .fetch_one(&mut *tx)
-                    .await?,
-                "n",
-            )?;
-            let overlap = (active > 0).then(|| Message::new("run.skipped_overlap").to_stored());
-            let skip = o.skip.as_deref().or(overlap.as_deref());
-            let id = new_id();
-            match skip {
-                Some(reason) => {
-                    sqlx::query(
-                        "INSERT INTO runs (id, flow_id, trigger, status, queued_at, finished_at, scheduled_for, message) \
-                         VALUES ($1, $2, 'schedule', 'skipped', $3, $3, $4, $5)",
-                    )
-                    .bind(&id)
-                    .bind(&o.flow_id)
-                    .bind(now)
-                    .bind(o.old)
-                    .bind(reason)
-                    .execute(&mut *tx)
-                    .await?;
-                    out.push(Taken::Skipped(id));
+        let mut bumps = crate::run_days::Bumps::default();
+        let mut seen = HashSet::new();
+        for chunk in batch.chunks(CHUNK) {
+            // A flow listed twice: its later occurrences find the fire time already moved.
+            let first: Vec<bool> = chunk
+                .iter()
+                .map(|o| seen.insert(o.flow_id.clone()))
+                .collect();
+            let cas: Vec<&Occurrence> = chunk
+                .iter()
+                .zip(&first)
+                .filter(|(_, f)| **f)
+                .map(|(o, _)| o)
+                .collect();
+            let moved = move_fire_times(&mut tx, &cas).await?;
+            let mine: Vec<&Occurrence> = cas
+                .into_iter()
+                .filter(|o| moved.contains(&o.flow_id))
+                .collect();
+            let active = active_flows(&mut tx, &mine).await?;
+            let mut rows = Vec::new();
+            for (o, f) in chunk.iter().zip(&first) {
+                if !*f || !moved.contains(&o.flow_id) {
+                    out.push(Taken::Lost);
+                    continue;
                 }
-                None => {
-                    sqlx::query(
-                        "INSERT INTO runs (id, flow_id, trigger, status, queued_at, scheduled_for, message) \
-                         VALUES ($1, $2, 'schedule', 'queued', $3, $4, $5)",
-                    )
-                    .bind(&id)
-                    .bind(&o.flow_id)
-                    .bind(now)
-                    .bind(o.old)
-                    .bind(&o.message)
-                    .execute(&mut *tx)
-                    .await?;
-                    out.push(Taken::Queued(id));
-                }
+                let overlapping = active.contains(&o.flow_id).then_some(overlap.as_str());
+                let id = new_id();
+                let row = match o.skip.as_deref().or(overlapping) {
+                    Some(reason) => {
+                        out.push(Taken::Skipped(id.clone()));
+                        NewRun {
+                            id,
+                            occ: o,
+                            status: "skipped",
+                            message: Some(reason),
+                        }
+                    }
+                    None => {
+                        out.push(Taken::Queued(id.clone()));
+                        NewRun {
+                            id,
+                            occ: o,
+                            status: "queued",
+                            message: o.message.as_deref(),
+                        }
+                    }
+                };
+                bumps.add(&o.flow_id, now, row.status, 1);
+                rows.push(row);
             }
+            insert_runs(&mut tx, &rows, now).await?;
         }
+        bumps.write(&mut tx).await?;
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// Occurrences taken per statement: 6 parameters a run, well under both engines' limits.
+const CHUNK: usize = 500;
+
+/// One occurrence recorded as a run.
+struct NewRun<'a> {
+    id: String,
+    occ: &'a Occurrence,
+    status: &'static str,
+    message: Option<&'a str>,
+}
+
+/// Moves each flow's fire time from `old` to `new` where it still is `old` (the compare-and-set,
+/// one statement); answers the flows it moved.
+async fn move_fire_times(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    occs: &[&Occurrence],
+) -> Result<HashSet<String>> {
+    if occs.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let values = (0..occs.len())
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH v (id, old, new) AS (VALUES {values}) \
+         UPDATE flows SET next_fire_at = v.new FROM v WHERE flows.id = v.id AND flows.next_fire_at = v.old \
+         RETURNING flows.id AS id"
+    );
+    // Not kept in the statement cache: one per chunk size, each large.
+    let mut q = sqlx::query(&sql).persistent(false);
+    for o in occs {
+        q = q.bind(o.flow_id.as_str()).bind(o.old).bind(o.new);
+    }
+    q.fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| get::<String>(r, "id"))
+        .collect()
+}
+
+/// Those of the occurrences' flows that have a queued or running run.
+async fn active_flows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    occs: &[&Occurrence],
+) -> Result<HashSet<String>> {
+    if occs.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let list = (1..=occs.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT flow_id FROM runs WHERE status IN ('queued', 'running') AND flow_id IN ({list})"
+    );
+    // Not kept in the statement cache: one per chunk size, each large.
+    let mut q = sqlx::query(&sql).persistent(false);
+    for o in occs {
+        q = q.bind(o.flow_id.as_str());
+    }
+    q.fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| get::<String>(r, "flow_id"))
+        .collect()
+}
+
+/// Records the occurrences as runs, in one statement.
+async fn insert_runs(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[NewRun<'_>],
+    now: Millis,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values = (0..rows.len())
+        .map(|i| {
+            let p = |k: usize| format!("${}", 6 * i + k + 1);
+            format!(
+                "({}, {}, 'schedule', {}, $1, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO runs (id, flow_id, trigger, status, queued_at, finished_at, scheduled_for, message) VALUES {values}"
+    );
+    let mut q = sqlx::query(&sql).persistent(false).bind(now);
+    for r in rows {
+        let finished = (r.status == "skipped").then_some(now);
+        q = q
+            .bind(r.id.as_str())
+            .bind(r.occ.flow_id.as_str())
+            .bind(r.status)
+            .bind(finished)
+            .bind(r.occ.old)
+            .bind(r.message);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
 }

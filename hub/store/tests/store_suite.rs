@@ -9,6 +9,8 @@ mod master_key;
 mod object_names;
 #[path = "store_suite/pending_on_commit.rs"]
 mod pending_on_commit;
+#[path = "store_suite/run_days.rs"]
+mod run_days;
 
 use connector_sdk::Secret;
 use hub_domain::*;
