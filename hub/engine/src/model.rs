@@ -28,7 +28,7 @@ impl SideId {
         }
     }
 
-    pub(crate) fn ix(self) -> usize {
+    pub fn ix(self) -> usize {
         match self {
             SideId::A => 0,
             SideId::B => 1,

@@ -276,5 +276,23 @@ fn a_two_way_preview_tells_both_sides_writes_and_writes_nothing() {
     // The run then does what the preview told.
     assert_eq!(ok_run(&p), (2, 0));
     assert_eq!(ok_run(&p), (0, 0), "echo writes");
+    // An edit on A previews as an update of B: the field, what B holds now, what it will hold.
+    let alpha = *all(&p.a, "companies").keys().next().unwrap();
+    edit(&p.a, "companies", alpha, "phone", "03-1111-1111");
+    let (status, plan) = p
+        .hub
+        .post(&format!("/api/flows/{}/preview", p.flow), &json!({}));
+    assert_eq!(status, 200, "{plan}");
+    let update = &plan["changes"][0];
+    assert_eq!(
+        (update["side"].as_str(), update["action"].as_str()),
+        (Some("target"), Some("update")),
+        "{plan}"
+    );
+    assert_eq!(
+        update["fields"],
+        json!([{"field": "phone", "before": "03-1000-0000", "after": "03-1111-1111"}]),
+        "{plan}"
+    );
     p.hub.stop();
 }

@@ -176,8 +176,11 @@ async fn sync(
                 .flatten()
                 .filter(|w| w.side == side)
             {
-                let label = &prepared.plan.pairs[w.pair].label;
-                plan.record_over((label, side.name()), &w.op, None, counts);
+                let pair = &prepared.plan.pairs[w.pair];
+                // Before: the side's own fields as last synced (or as matched), so an update
+                // shows before → after; a create has none.
+                let before = pair.before[side.ix()].as_ref();
+                plan.record_over((&pair.label, side.name()), &w.op, before, counts);
             }
         }
         plan.conflicts = prepared.plan.conflicts;
