@@ -1,6 +1,7 @@
-//! Records by name (issue 20 point 3), from a user's side: a run refuses a company's value and
-//! its page names the company, links its id to the record's page and says which field and value
-//! were refused; the flow's プレビュー shows, per company, what will change, before → after.
+//! Records by name (issue 20 point 3), in the page's language (point 4), from a user's side: a
+//! run refuses a company's value and its page names the company, links its id to the record's
+//! page and says which field and value were refused, in Japanese or in English; the flow's
+//! プレビュー shows, per company, what will change, before → after.
 //! Two file-store connections (the test connector refuses a `rank` other than A, B or C).
 
 use serde_json::json;
@@ -93,6 +94,29 @@ async fn scenario(hub: &Hub, b: &mut Browser) -> R {
     // Named rows and their links stay accessible and within a phone's width.
     let mut audit = Audit::new("ja");
     audit.page(b, "record-names-run").await?;
+
+    // One language per page (issue 20 point 4): the refusal, ours and the connector's own words
+    // under 詳細, reads in Japanese on the Japanese page and in English on the English one.
+    let errors_text = "return document.querySelector('#run-errors').textContent;";
+    let ja = b.js(errors_text).await?;
+    let ja = ja.as_str().unwrap_or("");
+    if !ja.contains("ランクはA・B・Cのいずれかです") || ja.contains("rank must be") {
+        return Err(format!(
+            "the Japanese run page should give the connector's Japanese words only: {ja}"
+        ));
+    }
+    b.goto(&url(&format!("/runs/{run_id}?lang=en"))).await?;
+    let en = b.js(errors_text).await?;
+    let en = en.as_str().unwrap_or("");
+    if !(en.contains("rank must be A, B or C") && en.contains(r#"Field "rank", value "Z""#))
+        || en.contains("ランク")
+        || en.contains("項目")
+    {
+        return Err(format!(
+            "the English run page should read in English only: {en}"
+        ));
+    }
+    b.goto(&url(&format!("/runs/{run_id}?lang=ja"))).await?;
 
     // Until it is written, the flow's page lists the refused company by name too.
     b.goto(&url(&format!("/flows/{flow}"))).await?;
