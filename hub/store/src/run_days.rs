@@ -137,18 +137,7 @@ impl Store {
         if let Some(f) = flow {
             q = q.bind(f);
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = get(r, "status")?;
-                Ok(DayCount {
-                    day: get(r, "day")?,
-                    status: RunStatus::parse(&status)
-                        .ok_or_else(|| StoreError::Corrupt(format!("run status '{status}'")))?,
-                    runs: get(r, "n")?,
-                })
-            })
-            .collect()
+        day_counts(&q.fetch_all(&self.pool).await?)
     }
 }
 
@@ -179,17 +168,21 @@ impl Store {
         if let Some(f) = flow {
             q = q.bind(f);
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = get(r, "status")?;
-                Ok(DayCount {
-                    day: get(r, "day")?,
-                    status: RunStatus::parse(&status)
-                        .ok_or_else(|| StoreError::Corrupt(format!("run status '{status}'")))?,
-                    runs: get(r, "n")?,
-                })
-            })
-            .collect()
+        day_counts(&q.fetch_all(&self.pool).await?)
     }
+}
+
+/// Rows of `day`, `status` and `n` as the history's day counts.
+fn day_counts(rows: &[sqlx::any::AnyRow]) -> Result<Vec<DayCount>> {
+    rows.iter()
+        .map(|r| {
+            let status: String = get(r, "status")?;
+            Ok(DayCount {
+                day: get(r, "day")?,
+                status: RunStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("run status '{status}'")))?,
+                runs: get(r, "n")?,
+            })
+        })
+        .collect()
 }
