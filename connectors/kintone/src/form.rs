@@ -293,19 +293,30 @@ type Entries = HashMap<(String, String), (Instant, Arc<Form>)>;
 #[derive(Default)]
 pub struct FormCache {
     entries: Mutex<Entries>,
+    /// Held while a form is fetched: calls served at once by one worker wait for the first
+    /// one's answer instead of each asking kintone.
+    fetching: Mutex<()>,
 }
 
 impl FormCache {
     pub fn get(&self, api: &Api, app: &str) -> Result<Arc<Form>, ConnectorError> {
         let key = (api.identity(), app.to_string());
-        if let Some((at, form)) = self.lock().get(&key) {
-            if at.elapsed() < TTL {
-                return Ok(form.clone());
-            }
+        if let Some(form) = self.fresh(&key) {
+            return Ok(form);
+        }
+        let _one_at_a_time = self.fetching.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(form) = self.fresh(&key) {
+            return Ok(form);
         }
         let form = Arc::new(fetch(api, app)?);
         self.lock().insert(key, (Instant::now(), form.clone()));
         Ok(form)
+    }
+
+    fn fresh(&self, key: &(String, String)) -> Option<Arc<Form>> {
+        let entries = self.lock();
+        let (at, form) = entries.get(key)?;
+        (at.elapsed() < TTL).then(|| form.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {

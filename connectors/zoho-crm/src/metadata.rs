@@ -241,22 +241,33 @@ type CacheMap = HashMap<CacheKey, (Instant, Arc<Vec<FieldMeta>>)>;
 #[derive(Default)]
 pub struct FieldCache {
     entries: Mutex<CacheMap>,
+    /// Held while fields are fetched: calls served at once by one worker wait for the first
+    /// one's answer instead of each asking Zoho.
+    fetching: Mutex<()>,
 }
 
 impl FieldCache {
     pub fn fields(&self, api: &Api, module: &str) -> Result<Arc<Vec<FieldMeta>>, ConnectorError> {
         let (base, token) = api.identity();
         let key = (base, token, module.to_string());
-        if let Some((at, f)) = self.lock().get(&key) {
-            if at.elapsed() < CACHE_TTL {
-                return Ok(f.clone());
-            }
+        if let Some(f) = self.fresh(&key) {
+            return Ok(f);
+        }
+        let _one_at_a_time = self.fetching.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = self.fresh(&key) {
+            return Ok(f);
         }
         let fresh = Arc::new(fetch_fields(api, module)?);
         let mut map = self.lock();
         map.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
         map.insert(key, (Instant::now(), fresh.clone()));
         Ok(fresh)
+    }
+
+    fn fresh(&self, key: &CacheKey) -> Option<Arc<Vec<FieldMeta>>> {
+        let map = self.lock();
+        let (at, f) = map.get(key)?;
+        (at.elapsed() < CACHE_TTL).then(|| f.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheMap> {

@@ -21,4 +21,4 @@ pub mod traits;
 
 pub use error::EngineError;
 pub use model::{Ambiguity, Config, Counts, Failure, Link, Policy, Report, SideId};
-pub use traits::{Commit, Ledger, Match, RecordSide, Shape, Written};
+pub use traits::{BatchOutcomes, Commit, Ledger, Match, RecordSide, Shape, Written};

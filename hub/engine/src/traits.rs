@@ -48,8 +48,16 @@ pub enum Match {
     OnWrite(MatchKey),
 }
 
-/// One side of a two-way flow.
+/// The outcome of each batch of [`RecordSide::write_batches`], in order.
+pub type BatchOutcomes = Vec<Result<Vec<WriteResult>, EngineError>>;
+
+/// One side of a flow.
 pub trait RecordSide: Shape + Send {
+    /// The side's [`Shape`] on its own, so records can be shaped while the side reads on.
+    type Shaped: Shape + Send + Sync;
+
+    fn shape(&self) -> Self::Shaped;
+
     /// The page of changes after `cursor` (`None`: from the start of the side's window).
     fn read_page(
         &mut self,
@@ -64,6 +72,27 @@ pub trait RecordSide: Shape + Send {
 
     /// Most ops in one [`RecordSide::write_batch`].
     fn batch_size(&self) -> usize;
+
+    /// Most write calls in flight at once (the connection's concurrency limit).
+    fn write_concurrency(&self) -> usize {
+        1
+    }
+
+    /// Writes independent batches, up to [`RecordSide::write_concurrency`] at once: one
+    /// outcome per batch, in order. A batch that fails does not stop the others: what they
+    /// wrote is acknowledged and must be recorded. By default one after another.
+    fn write_batches(
+        &mut self,
+        batches: Vec<Vec<WriteOp>>,
+    ) -> impl Future<Output = BatchOutcomes> + Send {
+        async move {
+            let mut out = Vec::with_capacity(batches.len());
+            for ops in batches {
+                out.push(self.write_batch(ops).await);
+            }
+            out
+        }
+    }
 
     /// The record of this side an unlinked record of the other side pairs with.
     fn find_match(

@@ -100,6 +100,20 @@ impl Setup {
         report
     }
 
+    /// A run that may fail: its outcome and report.
+    fn try_run(&mut self, faults: Faults) -> (Result<(), EngineError>, Report) {
+        self.a.world.lock().unwrap().start_run(faults);
+        let mut report = Report::default();
+        let outcome = futures::executor::block_on(run(
+            (&mut self.a, &mut self.b),
+            &mut self.ledger,
+            &mut Plain,
+            (&opts(), Mode::Run),
+            &mut report,
+        ));
+        (outcome, report)
+    }
+
     fn run(&mut self, faults: Faults) -> Report {
         self.run_with(&mut Plain, faults, Mode::Run)
     }
@@ -317,4 +331,41 @@ fn a_delete_whose_target_is_already_gone_drops_the_link_and_fails_nothing() {
         "{report:?}"
     );
     assert!(s.ledger.links.is_empty());
+}
+
+#[test]
+fn a_failed_write_call_keeps_what_the_calls_beside_it_wrote_and_the_next_run_writes_the_rest() {
+    let mut s = setup();
+    (s.b.batch, s.b.concurrency) = (1, 3);
+    let ids: Vec<String> = (1..=6)
+        .map(|i| s.a.create_by_hand(&person(&format!("k{i}"), "Sato"), "n"))
+        .collect();
+    let faults = Faults {
+        fail_write_call: Some(2),
+        ..Faults::default()
+    };
+    let (outcome, _) = s.try_run(faults);
+    assert!(outcome.is_err(), "the failed call fails the run");
+    assert_eq!(
+        s.write_calls(),
+        3,
+        "the first page's three batches were all sent"
+    );
+    assert_eq!(s.b.live(), 2, "the calls beside the failed one wrote");
+    for id in [&ids[0], &ids[2]] {
+        assert!(
+            s.ledger.links.contains_key(id),
+            "{id} was written and linked"
+        );
+    }
+    assert!(!s.ledger.links.contains_key(&ids[1]));
+    assert_eq!(
+        s.ledger.cursors[0], None,
+        "the cursor stays before the failure"
+    );
+    let report = s.run(Faults::default());
+    assert_eq!(report.counts.created, 4, "{report:?}");
+    assert_eq!(report.counts.unchanged, 2, "{report:?}");
+    assert_eq!(s.b.live(), 6, "each record once on B");
+    assert!(ids.iter().all(|id| s.ledger.links.contains_key(id)));
 }

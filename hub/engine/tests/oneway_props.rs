@@ -46,8 +46,8 @@ struct Round {
 #[derive(Debug, Clone)]
 struct Scenario {
     resolution: Resolution,
-    /// Page size and batch size.
-    sizes: (usize, usize),
+    /// Page size, batch size and write calls at once.
+    sizes: (usize, usize, usize),
     rounds: Vec<Round>,
     seed: u64,
 }
@@ -68,6 +68,7 @@ fn faults() -> impl Strategy<Value = Faults> {
         refuse_pct: r,
         fail_call_pct: f,
         reject_pct: j,
+        fail_write_call: None,
     })
 }
 
@@ -84,7 +85,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         .prop_map(|(edits, attempts)| Round { edits, attempts });
     (
         resolution,
-        (1usize..5, 1usize..4),
+        (1usize..5, 1usize..4, 1usize..4),
         prop::collection::vec(round, 1..5),
         any::<u64>(),
     )
@@ -145,6 +146,10 @@ impl Shape for Scoped<'_> {
 }
 
 impl RecordSide for Scoped<'_> {
+    type Shaped = memory::MemShape;
+    fn shape(&self) -> memory::MemShape {
+        self.inner.shape()
+    }
     async fn read_page(&mut self, cursor: Option<String>) -> Result<ReadPage, EngineError> {
         let mut page = self.inner.read_page(cursor).await?;
         page.records.retain(|r| self.ids.contains(&r.id));
@@ -155,6 +160,9 @@ impl RecordSide for Scoped<'_> {
     }
     fn batch_size(&self) -> usize {
         self.inner.batch_size()
+    }
+    fn write_concurrency(&self) -> usize {
+        self.inner.write_concurrency()
     }
     async fn find_match(&mut self, other: &Record) -> Result<Match, EngineError> {
         self.inner.find_match(other).await
@@ -202,7 +210,7 @@ impl Sim {
         let world = World::shared(sc.seed);
         let mut a = MemSide::new(SideId::A, world.clone(), sc.resolution);
         let mut b = MemSide::new(SideId::B, world.clone(), sc.resolution);
-        (a.page_size, b.batch) = sc.sizes;
+        (a.page_size, b.batch, b.concurrency) = sc.sizes;
         Sim {
             a,
             b,

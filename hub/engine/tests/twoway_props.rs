@@ -73,6 +73,7 @@ fn faults() -> impl Strategy<Value = Faults> {
         refuse_pct: r,
         fail_call_pct: f,
         reject_pct: 0,
+        fail_write_call: None,
     })
 }
 

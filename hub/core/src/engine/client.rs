@@ -97,6 +97,37 @@ impl ConnectorClient {
         })
     }
 
+    /// Another client of the same connection sharing this one's plugin session (one worker
+    /// process, which serves calls in parallel, and what the plugin keeps in memory): a run
+    /// writes through several at once, up to the manifest's `max_concurrency`, which the
+    /// per-connection permits still bound across every run.
+    pub async fn sibling(&mut self) -> Result<ConnectorClient, ConnectorError> {
+        if self.session.is_none() {
+            self.session = Some(self.hub.plugins.open(&self.connector_id).await?);
+        }
+        Ok(ConnectorClient {
+            hub: self.hub.clone(),
+            connection_id: self.connection_id.clone(),
+            connector_id: self.connector_id.clone(),
+            limits: self.limits.clone(),
+            conn: self.conn.clone(),
+            session: self.session.clone(),
+            last_call: None,
+            policy: self.policy.clone(),
+            calls: 0,
+            worked: self.worked,
+        })
+    }
+
+    /// Write calls a run may have in flight on this connection: the manifest's concurrency,
+    /// or one when the manifest paces requests (the pace is kept per client).
+    pub fn write_concurrency(&self) -> usize {
+        match self.limits.requests_per_second {
+            Some(_) => 1,
+            None => self.limits.max_concurrency.max(1) as usize,
+        }
+    }
+
     async fn pace(&mut self) {
         if let (Some(rps), Some(last)) = (self.limits.requests_per_second, self.last_call) {
             if rps > 0.0 {
@@ -147,7 +178,7 @@ impl ConnectorClient {
             if self.session.is_none() {
                 self.session = Some(self.hub.plugins.open(&self.connector_id).await?);
             }
-            let Some(session) = self.session.as_mut() else {
+            let Some(session) = self.session.as_ref() else {
                 continue;
             };
             self.calls += 1;
@@ -159,8 +190,7 @@ impl ConnectorClient {
                 Err(e) => e,
             };
             if matches!(err.code.as_str(), "crashed" | "timed_out") {
-                self.session = None; // the worker is gone; a later call starts a new one
-                return Err(err);
+                return Err(err); // the worker is gone; the session starts another on the next call
             }
             if err.kind == ErrorKind::AuthExpired && !refreshed {
                 refreshed = true;

@@ -250,7 +250,13 @@ impl Shape for Source<'_> {
     }
 }
 
-impl RecordSide for Source<'_> {
+impl<'a> RecordSide for Source<'a> {
+    type Shaped = super::sides::SideShape<'a>;
+
+    fn shape(&self) -> Self::Shaped {
+        self.side.shape()
+    }
+
     async fn read_page(&mut self, cursor: Option<String>) -> Result<ReadPage, EngineError> {
         let ctx = self.side.ctx;
         let mut page = match self.newest.as_mut() {

@@ -9,8 +9,9 @@ use connector_sdk::{
     Fields, MatchKey, ReadPage, ReadRequest, Record, WriteOp, WriteRequest, WriteResult,
 };
 use hub_domain::{BlankKeyParts, MatchKeySpec, RunWarning};
-use hub_engine::{EngineError, Match, RecordSide, Shape, SideId};
+use hub_engine::{BatchOutcomes, EngineError, Match, RecordSide, Shape, SideId};
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 
 use super::client::ConnectorClient;
 use super::mapping::Mapper;
@@ -37,6 +38,8 @@ pub(super) struct Reading<'a> {
 pub(super) struct PluginSide<'a> {
     pub id: SideId,
     pub client: ConnectorClient,
+    /// More clients of the connection, opened when batches are written at once.
+    siblings: Vec<ConnectorClient>,
     pub reading: Reading<'a>,
     pub fwd: &'a Mapper,
     pub rev: &'a Mapper,
@@ -59,6 +62,7 @@ impl<'a> PluginSide<'a> {
         PluginSide {
             id,
             client,
+            siblings: Vec::new(),
             reading,
             fwd,
             rev,
@@ -134,7 +138,15 @@ impl<'a> PluginSide<'a> {
     }
 }
 
-impl Shape for PluginSide<'_> {
+/// A side's shape: the flow's mapping seen from that side.
+#[derive(Clone, Copy)]
+pub(super) struct SideShape<'a> {
+    id: SideId,
+    fwd: &'a Mapper,
+    rev: &'a Mapper,
+}
+
+impl Shape for SideShape<'_> {
     fn common(&self, rec: &Record) -> Fields {
         match self.id {
             SideId::A => self.fwd.map(rec),
@@ -157,11 +169,81 @@ impl Shape for PluginSide<'_> {
     }
 
     fn image(&self, rec: &Record) -> Fields {
-        self.own().project(&rec.fields)
+        let own = match self.id {
+            SideId::A => self.rev,
+            SideId::B => self.fwd,
+        };
+        own.project(&rec.fields)
     }
 }
 
-impl RecordSide for PluginSide<'_> {
+impl Shape for PluginSide<'_> {
+    fn common(&self, rec: &Record) -> Fields {
+        self.shape().common(rec)
+    }
+
+    fn own_fields(&self, common: &Fields) -> Fields {
+        self.shape().own_fields(common)
+    }
+
+    fn read_back(&self, common: &Fields) -> Fields {
+        self.shape().read_back(common)
+    }
+
+    fn image(&self, rec: &Record) -> Fields {
+        self.shape().image(rec)
+    }
+}
+
+type Queue = Mutex<std::iter::Enumerate<std::vec::IntoIter<Vec<WriteOp>>>>;
+type Answered = (Vec<WriteOp>, Result<Vec<WriteResult>, EngineError>);
+
+/// One client's share of [`RecordSide::write_batches`]: takes the next batch until none is
+/// left; each answer is kept under its batch's number.
+async fn lane(
+    client: &mut ConnectorClient,
+    (side, object): (SideId, &str),
+    queue: &Queue,
+    done: &Mutex<Vec<(usize, Answered)>>,
+) {
+    loop {
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+        let Some((i, ops)) = next else { return };
+        let req = WriteRequest {
+            object: object.to_string(),
+            ops,
+        };
+        let answered = write_call(client, side, req).await;
+        done.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((i, answered));
+    }
+}
+
+/// One write call through `client`; the ops sent come back with the outcome.
+async fn write_call(client: &mut ConnectorClient, side: SideId, req: WriteRequest) -> Answered {
+    let outcome = match client.call(Call::Write(req.clone())).await {
+        Ok(Reply::Write(r)) => Ok(r),
+        Ok(other) => Err(EngineError::connector(
+            side,
+            crate::connections::unexpected("write", &other),
+        )),
+        Err(error) => Err(EngineError::connector(side, error)),
+    };
+    (req.ops, outcome)
+}
+
+impl<'a> RecordSide for PluginSide<'a> {
+    type Shaped = SideShape<'a>;
+
+    fn shape(&self) -> SideShape<'a> {
+        SideShape {
+            id: self.id,
+            fwd: self.fwd,
+            rev: self.rev,
+        }
+    }
+
     async fn read_page(&mut self, cursor: Option<String>) -> Result<ReadPage, EngineError> {
         let req = ReadRequest {
             object: self.reading.object.to_string(),
@@ -191,21 +273,50 @@ impl RecordSide for PluginSide<'_> {
             object: self.reading.object.to_string(),
             ops,
         };
-        match self.client.call(Call::Write(req.clone())).await {
-            Ok(Reply::Write(r)) => {
-                self.names.note_refused(&req.ops, &r);
-                Ok(r)
-            }
-            Ok(other) => Err(EngineError::connector(
-                self.id,
-                crate::connections::unexpected("write", &other),
-            )),
-            Err(error) => Err(EngineError::connector(self.id, error)),
+        let (ops, outcome) = write_call(&mut self.client, self.id, req).await;
+        if let Ok(r) = &outcome {
+            self.names.note_refused(&ops, r);
         }
+        outcome
     }
 
     fn batch_size(&self) -> usize {
         self.client.limits.write_batch_size.max(1) as usize
+    }
+
+    fn write_concurrency(&self) -> usize {
+        self.client.write_concurrency()
+    }
+
+    async fn write_batches(&mut self, batches: Vec<Vec<WriteOp>>) -> BatchOutcomes {
+        let count = batches.len();
+        let lanes = self.write_concurrency().min(count).max(1);
+        while self.siblings.len() + 1 < lanes {
+            match self.client.sibling().await {
+                Ok(c) => self.siblings.push(c),
+                // The calls say why (through the first client): fewer lanes meanwhile.
+                Err(_) => break,
+            }
+        }
+        let lanes = lanes.min(self.siblings.len() + 1);
+        let (side, object) = (self.id, self.reading.object);
+        let queue = Mutex::new(batches.into_iter().enumerate());
+        let done = Mutex::new(Vec::with_capacity(count));
+        let clients = std::iter::once(&mut self.client).chain(self.siblings.iter_mut());
+        let lanes = clients
+            .take(lanes)
+            .map(|c| lane(c, (side, object), &queue, &done));
+        futures::future::join_all(lanes).await;
+        let mut done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter()
+            .map(|(_, (ops, outcome))| {
+                if let Ok(r) = &outcome {
+                    self.names.note_refused(&ops, r);
+                }
+                outcome
+            })
+            .collect()
     }
 
     async fn find_match(&mut self, other: &Record) -> Result<Match, EngineError> {

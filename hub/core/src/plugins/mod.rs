@@ -151,7 +151,7 @@ impl PluginHost {
         conn: &Connection,
         call: Call,
     ) -> Result<Reply, ConnectorError> {
-        let mut s = self.open(connector_id).await?;
+        let s = self.open(connector_id).await?;
         let result = s.call(conn, call).await;
         s.close().await;
         result

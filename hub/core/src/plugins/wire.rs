@@ -38,6 +38,25 @@ fn too_large(len: usize) -> io::Error {
     )
 }
 
+/// Bytes at the start of a request or answer frame: the call's number (little endian), which
+/// its answer carries back, so that a worker can answer calls in any order.
+pub const TAG_LEN: usize = 8;
+
+/// `body` with the call's number in front.
+pub fn tagged(id: u64, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(TAG_LEN + body.len());
+    out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// The call's number and the body of a tagged frame; `None` when it is too short.
+pub fn untag(mut frame: Vec<u8>) -> Option<(u64, Vec<u8>)> {
+    let tag: [u8; TAG_LEN] = frame.get(..TAG_LEN)?.try_into().ok()?;
+    frame.drain(..TAG_LEN);
+    Some((u64::from_le_bytes(tag), frame))
+}
+
 /// Reads one frame; `Ok(None)` on a clean end of stream before a frame starts.
 pub fn read_frame(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     let mut len = [0u8; 4];

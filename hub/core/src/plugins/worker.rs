@@ -8,8 +8,9 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::{mpsc, Arc};
 
-use super::wire::{read_frame, write_frame, Hello, HelloOk};
+use super::wire::{read_frame, tagged, untag, write_frame, Hello, HelloOk};
 
 /// Exit code of a worker whose plugin could not be loaded (after it said why in its hello).
 pub const EXIT_LOAD_FAILED: u8 = 3;
@@ -17,6 +18,8 @@ pub const EXIT_LOAD_FAILED: u8 = 3;
 pub const EXIT_PIPE: u8 = 74;
 /// Exit code of a worker whose hub went away while a call was still running.
 pub const EXIT_HUB_GONE: u8 = 75;
+/// Stack of a thread serving one call (a plugin's blocking HTTP client and JSON work).
+const CALL_STACK: usize = 4 * 1024 * 1024;
 /// How long the watchdog lets the main loop end by itself after the hub closed the pipe.
 const HUB_GONE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -31,7 +34,7 @@ pub fn run_worker(plugin: &Path) -> ExitCode {
         }
     };
     watch_hub(&input);
-    let mut input = BufReader::new(input);
+    let input = BufReader::new(input);
     let mut output = BufWriter::new(output);
     let loaded = LoadedPlugin::load(plugin);
     let hello = hello(&loaded, false);
@@ -46,22 +49,66 @@ pub fn run_worker(plugin: &Path) -> ExitCode {
         Ok(p) => p,
         Err(_) => return ExitCode::from(EXIT_LOAD_FAILED),
     };
+    serve(Arc::new(Shared(plugin)), input, output)
+}
+
+/// The loaded plugin shared by the threads serving calls.
+struct Shared(LoadedPlugin);
+
+// SAFETY: the plugin's entry point serves a `Connector`, which the SDK requires to be
+// `Send + Sync`; the vtable and its strings are static and never written after loading.
+unsafe impl Send for Shared {}
+// SAFETY: as above: calls through the vtable may run on several threads at once.
+unsafe impl Sync for Shared {}
+
+/// Serves calls until the hub closes stdin: each request on a thread of its own (the hub
+/// bounds how many it sends at once), each answer tagged with its request's number and
+/// written by one writer thread as it comes.
+fn serve(plugin: Arc<Shared>, mut input: BufReader<File>, mut output: BufWriter<File>) -> ExitCode {
+    let (answers, answered) = mpsc::channel::<Vec<u8>>();
+    let writer = std::thread::spawn(move || {
+        for frame in answered {
+            if let Err(e) = write_frame(&mut output, &frame) {
+                eprintln!("hub worker: cannot answer the hub: {e}");
+                std::process::exit(i32::from(EXIT_PIPE));
+            }
+        }
+    });
     loop {
         let request = match read_frame(&mut input) {
             Ok(Some(r)) => r,
-            Ok(None) => return ExitCode::SUCCESS,
+            Ok(None) => break,
             Err(e) => {
                 eprintln!("hub worker: cannot read the hub's request: {e}");
                 return ExitCode::from(EXIT_PIPE);
             }
         };
-        // Decoding and re-encoding checks the plugin's answer here, in the disposable process.
-        let outcome: CallOutcome = plugin.call_raw(&request).into();
-        if let Err(e) = write_frame(&mut output, &encode_outcome(&outcome)) {
-            eprintln!("hub worker: cannot answer the hub: {e}");
+        let Some((id, request)) = untag(request) else {
+            eprintln!("hub worker: a request without its number");
             return ExitCode::from(EXIT_PIPE);
+        };
+        let (plugin, answer) = (plugin.clone(), answers.clone());
+        let spawned = std::thread::Builder::new()
+            .stack_size(CALL_STACK)
+            .spawn(move || {
+                // Decoding and re-encoding checks the plugin's answer here, in the disposable process.
+                let outcome: CallOutcome = plugin.0.call_raw(&request).into();
+                let _ = answer.send(tagged(id, &encode_outcome(&outcome)));
+            });
+        if let Err(e) = spawned {
+            let outcome: CallOutcome =
+                Err::<connector_sdk::protocol::Reply, _>(connector_sdk::ConnectorError::new(
+                    connector_sdk::ErrorKind::Transient,
+                    format!("the worker cannot start a thread for the call: {e}"),
+                ))
+                .into();
+            let _ = answers.send(tagged(id, &encode_outcome(&outcome)));
         }
     }
+    // The hub closed the pipe: the calls still running answer, then the writer ends.
+    drop(answers);
+    let _ = writer.join();
+    ExitCode::SUCCESS
 }
 
 /// `hub worker --probe PATH`: load one plugin and print one JSON line,

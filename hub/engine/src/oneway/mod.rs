@@ -3,8 +3,12 @@
 //! (the target) in batches; links and the cursor commit through the [`Ledger`] in one commit
 //! per flush, only after every write of it was acknowledged.
 //!
-//! Writes gather across pages up to the target's batch size (fewer calls, bounded memory): a
-//! flush writes every page read so far and commits their links and the last page's cursor.
+//! Pipelined to the APIs' limits: the source is read ahead (a page or two, [`READ_AHEAD`])
+//! while earlier pages are planned and written, and writes gather across pages until every
+//! write call the target allows at once can be full; a flush then sends its batches together
+//! ([`RecordSide::write_batches`]) and commits their links and the last page's cursor after
+//! all of them answered. A record met twice in one flush is written in a later wave, so two
+//! writes of one record are never in flight together. Memory stays bounded by a few pages.
 //! The cursor does not move when a record failed for a reason that may pass, and the run
 //! stops there: the next run reads that record again. Every failure of the committed pages
 //! goes into the commit too ([`Commit::failed`]): the ledger keeps it, since the cursor may
@@ -16,13 +20,15 @@
 
 pub mod plan;
 
-use connector_sdk::{Fields, Record, WriteOp};
-use std::collections::HashMap;
+use connector_sdk::{Fields, ReadPage, Record, WriteOp};
+use futures::channel::mpsc;
+use futures::{SinkExt, StreamExt};
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use crate::error::EngineError;
 use crate::model::{Counts, Failure, Report, SideId};
-use crate::traits::{Commit, Ledger, Match, RecordSide};
+use crate::traits::{Commit, Ledger, Match, RecordSide, Shape};
 pub use plan::Options;
 use plan::{Claims, Content, Item, Planned};
 
@@ -68,6 +74,9 @@ pub enum Mode {
     Preview,
 }
 
+/// Pages read ahead of the one being planned (beyond the read in flight).
+pub const READ_AHEAD: usize = 1;
+
 /// The writes gathered and the cursor they lead to.
 #[derive(Default)]
 struct Gathered {
@@ -92,73 +101,134 @@ pub async fn run<S: RecordSide, T: RecordSide, L: Ledger, H: Hooks>(
     (opts, mode): (&Options, Mode),
     report: &mut Report,
 ) -> Result<(), EngineError> {
-    let mut cursor = ledger.cursor(SideId::A).await?;
-    let mut claims = Claims::default();
-    let mut gathered = Gathered::default();
+    let cursor = ledger.cursor(SideId::A).await?;
+    let shape = source.shape();
+    let (pages_tx, pages) = mpsc::channel(READ_AHEAD);
+    let steps = Steps {
+        shape: &shape,
+        target,
+        ledger,
+        hooks,
+    };
+    let (done, ()) = futures::join!(
+        steps.consume(pages, (opts, mode), report),
+        read_ahead(source, cursor, pages_tx)
+    );
+    done
+}
+
+/// Reads the source page after page into `pages`, until its last page or until the planner
+/// stops listening (a run that ends early reads at most the page in flight beyond it).
+async fn read_ahead<S: RecordSide>(
+    source: &mut S,
+    mut cursor: Option<String>,
+    mut pages: mpsc::Sender<Result<ReadPage, EngineError>>,
+) {
     loop {
-        let step = (&mut *source, &mut *target, &mut *ledger, &mut *hooks);
-        let page = read_and_plan(step, cursor, opts, &mut claims, report).await?;
-        if mode == Mode::Preview {
-            for w in &page.writes {
-                hooks.planned(&w.label, &w.op, w.before.as_ref());
-            }
-        } else {
-            gathered.writes.extend(page.writes);
-            if page.next.is_some() {
-                gathered.cursor.clone_from(&page.next);
-            }
-            let full = gathered.writes.len() >= target.batch_size().max(1);
-            if full || page.last {
-                let may_pass = flush(target, ledger, &mut gathered, opts, report).await?;
-                if may_pass && !opts.retry {
-                    hooks.progress(&report.counts);
-                    return Ok(());
-                }
-            }
-            hooks.progress(&report.counts);
+        let page = source.read_page(cursor.take()).await;
+        let next = match &page {
+            Ok(p) if p.has_more => p.next_cursor.clone(),
+            _ => None,
+        };
+        if pages.send(page).await.is_err() {
+            return;
         }
-        if page.last {
-            return Ok(());
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return,
         }
-        cursor = page.next;
     }
 }
 
-/// Reads the page after `cursor` and plans it.
-async fn read_and_plan<S: RecordSide, T: RecordSide, L: Ledger, H: Hooks>(
-    (source, target, ledger, hooks): (&mut S, &mut T, &mut L, &mut H),
-    cursor: Option<String>,
-    opts: &Options,
-    claims: &mut Claims,
-    report: &mut Report,
-) -> Result<PagePlan, EngineError> {
-    let page = source.read_page(cursor).await?;
-    for issue in page.issues {
-        report.fail(Failure::Unreadable {
-            side: SideId::A,
-            issue,
-        });
+/// What plans and writes the pages read.
+struct Steps<'a, Sh, T, L, H> {
+    shape: &'a Sh,
+    target: &'a mut T,
+    ledger: &'a mut L,
+    hooks: &'a mut H,
+}
+
+impl<Sh: Shape + Sync, T: RecordSide, L: Ledger, H: Hooks> Steps<'_, Sh, T, L, H> {
+    async fn consume(
+        mut self,
+        mut pages: mpsc::Receiver<Result<ReadPage, EngineError>>,
+        (opts, mode): (&Options, Mode),
+        report: &mut Report,
+    ) -> Result<(), EngineError> {
+        let mut claims = Claims::default();
+        let mut gathered = Gathered::default();
+        let size = self.target.batch_size().max(1);
+        let flush_at = size * self.target.write_concurrency().max(1);
+        // The reader always sends a last page or an error before it stops.
+        while let Some(page) = pages.next().await {
+            let page = self.plan_read(page?, opts, &mut claims, report).await?;
+            if mode == Mode::Preview {
+                for w in &page.writes {
+                    self.hooks.planned(&w.label, &w.op, w.before.as_ref());
+                }
+            } else {
+                gathered.writes.extend(page.writes);
+                if page.next.is_some() {
+                    gathered.cursor.clone_from(&page.next);
+                }
+                if gathered.writes.len() >= flush_at || page.last {
+                    let may_pass = flush(
+                        &mut *self.target,
+                        &mut *self.ledger,
+                        &mut gathered,
+                        opts,
+                        report,
+                    )
+                    .await?;
+                    if may_pass && !opts.retry {
+                        self.hooks.progress(&report.counts);
+                        return Ok(());
+                    }
+                }
+                self.hooks.progress(&report.counts);
+            }
+            if page.last {
+                return Ok(());
+            }
+        }
+        Ok(())
     }
-    let last = !page.has_more || page.next_cursor.is_none();
-    let records = page.records;
-    let read_before = report.counts.read;
-    report.counts.read += records.len() as i64;
-    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-    let links = ledger.links(SideId::A, &ids).await?;
-    let seen = PageSeen {
-        records: &records,
-        total: page.total,
-        read_before,
-    };
-    let contents = hooks.prepare(seen).await?;
-    let items = plan::classify(records, contents, &links, opts, &*source, report);
-    let mut matches = find_targets(target, &items).await?;
-    let writes = plan::plan_page(items, &mut matches, claims, opts, report);
-    Ok(PagePlan {
-        writes,
-        next: page.next_cursor,
-        last,
-    })
+
+    /// Plans a page just read.
+    async fn plan_read(
+        &mut self,
+        page: ReadPage,
+        opts: &Options,
+        claims: &mut Claims,
+        report: &mut Report,
+    ) -> Result<PagePlan, EngineError> {
+        for issue in page.issues {
+            report.fail(Failure::Unreadable {
+                side: SideId::A,
+                issue,
+            });
+        }
+        let last = !page.has_more || page.next_cursor.is_none();
+        let records = page.records;
+        let read_before = report.counts.read;
+        report.counts.read += records.len() as i64;
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let links = self.ledger.links(SideId::A, &ids).await?;
+        let seen = PageSeen {
+            records: &records,
+            total: page.total,
+            read_before,
+        };
+        let contents = self.hooks.prepare(seen).await?;
+        let items = plan::classify(records, contents, &links, opts, self.shape, report);
+        let mut matches = find_targets(&mut *self.target, &items).await?;
+        let writes = plan::plan_page(items, &mut matches, claims, opts, report);
+        Ok(PagePlan {
+            writes,
+            next: page.next_cursor,
+            last,
+        })
+    }
 }
 
 /// The partners found on the target for the page's unlinked changes.
@@ -174,9 +244,29 @@ async fn find_targets<T: RecordSide>(
     Ok(out)
 }
 
-/// Writes what was gathered in batches and commits it: links of acknowledged writes, and the
-/// cursor unless a record failed for a reason that may pass. On a failed call, what the
-/// earlier batches did is committed (never the cursor) before the error is returned.
+/// Splits writes, in order, where a source record or a target record comes again: within one
+/// wave no two writes touch the same record, so its batches may be in flight together.
+fn waves(writes: &[Planned]) -> Vec<&[Planned]> {
+    let mut out = Vec::new();
+    let (mut start, mut seen) = (0, HashSet::new());
+    for (i, w) in writes.iter().enumerate() {
+        let target = w.op.id.as_deref().map(|t| format!("t:{t}"));
+        let keys = [Some(format!("s:{}", w.label)), target];
+        if keys.iter().flatten().any(|k| seen.contains(k)) {
+            out.push(&writes[start..i]);
+            (start, seen) = (i, HashSet::new());
+        }
+        seen.extend(keys.into_iter().flatten());
+    }
+    if start < writes.len() {
+        out.push(&writes[start..]);
+    }
+    out
+}
+
+/// Writes what was gathered and commits it: links of acknowledged writes, and the cursor
+/// unless a record failed for a reason that may pass. When a call failed, what every other
+/// batch did is committed (never the cursor) before the error is returned.
 async fn flush<T: RecordSide, L: Ledger>(
     target: &mut T,
     ledger: &mut L,
@@ -187,24 +277,85 @@ async fn flush<T: RecordSide, L: Ledger>(
     let writes = std::mem::take(&mut gathered.writes);
     let cursor = gathered.cursor.take();
     let from = std::mem::replace(&mut gathered.failures_from, usize::MAX);
+    let size = target.batch_size().max(1);
     let mut commit = Commit::default();
-    let mut may_pass = false;
-    for batch in writes.chunks(target.batch_size().max(1)) {
-        let ops: Vec<WriteOp> = batch.iter().map(|w| w.op.clone()).collect();
-        match target.write_batch(ops).await {
-            Ok(results) => may_pass |= plan::settle(batch, results, &mut commit, report),
-            Err(e) => {
-                commit.failed = report.failures.get(from..).unwrap_or_default().to_vec();
-                ledger.commit(commit).await?;
-                return Err(e);
+    let (mut may_pass, mut failed) = (false, None);
+    for wave in waves(&writes) {
+        let batches: Vec<&[Planned]> = wave.chunks(size).collect();
+        let ops = batches
+            .iter()
+            .map(|b| b.iter().map(|w| w.op.clone()).collect())
+            .collect();
+        let mut outcomes = target.write_batches(ops).await.into_iter();
+        for batch in batches {
+            match outcomes.next() {
+                Some(Ok(results)) => may_pass |= plan::settle(batch, results, &mut commit, report),
+                Some(Err(e)) => drop(failed.get_or_insert(e)),
+                None => {
+                    for w in batch {
+                        report.fail(Failure::NoResult {
+                            label: w.label.clone(),
+                            side: SideId::B,
+                        });
+                    }
+                    may_pass = true;
+                }
             }
         }
+        if failed.is_some() {
+            break;
+        }
     }
-    if !may_pass && !opts.retry {
+    if failed.is_none() && !may_pass && !opts.retry {
         commit.cursors.extend(cursor.map(|c| (SideId::A, c)));
     }
     commit.failed = report.failures.get(from..).unwrap_or_default().to_vec();
     gathered.failures_from = report.failures.len();
     ledger.commit(commit).await?;
-    Ok(may_pass)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(may_pass),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connector_sdk::WriteAction;
+
+    fn planned(label: &str, target: Option<&str>) -> Planned {
+        Planned {
+            op: WriteOp {
+                op_id: label.into(),
+                action: WriteAction::Upsert,
+                id: target.map(String::from),
+                match_key: None,
+                expected_version: None,
+                fields: Fields::new(),
+            },
+            label: label.into(),
+            version: None,
+            content: Fields::new(),
+            fingerprint: String::new(),
+            link: None,
+            before: None,
+        }
+    }
+
+    #[test]
+    fn a_record_met_again_starts_a_new_wave() {
+        let writes = [
+            planned("a1", Some("b1")),
+            planned("a2", None),
+            planned("a3", Some("b3")),
+            planned("a4", Some("b3")),
+            planned("a1", Some("b1")),
+            planned("a5", None),
+        ];
+        let labels: Vec<Vec<&str>> = waves(&writes)
+            .iter()
+            .map(|w| w.iter().map(|p| p.label.as_str()).collect())
+            .collect();
+        assert_eq!(labels, [vec!["a1", "a2", "a3"], vec!["a4", "a1", "a5"]]);
+    }
 }

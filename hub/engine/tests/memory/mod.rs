@@ -41,6 +41,8 @@ pub struct Faults {
     /// Per cent of ops a side refuses for a reason that does not pass by itself (bad data, as
     /// the side says today; nothing written).
     pub reject_pct: u32,
+    /// The write call of this number (from 1) fails whole (a transient error).
+    pub fail_write_call: Option<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -128,6 +130,8 @@ pub struct MemSide {
     next_id: u64,
     pub page_size: usize,
     pub batch: usize,
+    /// Write calls the side takes at once (the engine gathers this many batches per flush).
+    pub concurrency: usize,
 }
 
 impl MemSide {
@@ -141,6 +145,7 @@ impl MemSide {
             next_id: 0,
             page_size: 3,
             batch: 2,
+            concurrency: 1,
         }
     }
 
@@ -312,7 +317,22 @@ impl MemSide {
     }
 }
 
-impl Shape for MemSide {
+/// A side's shape on its own: its field names.
+#[derive(Debug, Clone, Copy)]
+pub struct MemShape {
+    pub id: SideId,
+}
+
+impl MemShape {
+    fn field(&self, f: &str) -> String {
+        match self.id {
+            SideId::A => format!("a_{f}"),
+            SideId::B => f.to_string(),
+        }
+    }
+}
+
+impl Shape for MemShape {
     fn common(&self, rec: &Record) -> Fields {
         FIELDS
             .iter()
@@ -361,7 +381,31 @@ impl Shape for MemSide {
     }
 }
 
+impl Shape for MemSide {
+    fn common(&self, rec: &Record) -> Fields {
+        self.shape().common(rec)
+    }
+
+    fn own_fields(&self, common: &Fields) -> Fields {
+        self.shape().own_fields(common)
+    }
+
+    fn read_back(&self, common: &Fields) -> Fields {
+        self.shape().read_back(common)
+    }
+
+    fn image(&self, rec: &Record) -> Fields {
+        self.shape().image(rec)
+    }
+}
+
 impl RecordSide for MemSide {
+    type Shaped = MemShape;
+
+    fn shape(&self) -> MemShape {
+        MemShape { id: self.id }
+    }
+
     async fn read_page(&mut self, cursor: Option<String>) -> Result<ReadPage, EngineError> {
         lock(&self.world).enter()?;
         let after: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -386,7 +430,7 @@ impl RecordSide for MemSide {
             w.enter()?;
             w.write_calls += 1;
             let pct = w.faults.fail_call_pct;
-            w.roll(pct)
+            w.roll(pct) || w.faults.fail_write_call == Some(w.write_calls)
         };
         if fail_call {
             let error = ConnectorError::new(ErrorKind::Transient, "503 from the emulator");
@@ -433,6 +477,10 @@ impl RecordSide for MemSide {
 
     fn batch_size(&self) -> usize {
         self.batch
+    }
+
+    fn write_concurrency(&self) -> usize {
+        self.concurrency
     }
 
     async fn find_match(&mut self, other: &Record) -> Result<Match, EngineError> {

@@ -30,7 +30,7 @@ fn upsert(name: &str, phone: &str) -> Call {
 #[tokio::test]
 async fn a_session_reads_pages_and_upserts_through_its_worker() {
     let (_dir, host) = good_host(Duration::from_secs(10), None).await;
-    let mut s = host.open("good").await.expect("session");
+    let s = host.open("good").await.expect("session");
     assert_eq!(s.connector_id(), "good");
 
     let Ok(Reply::Check(who)) = s.call(&conn(None), Call::Check).await else {
@@ -89,7 +89,7 @@ async fn call_once_answers_from_a_fresh_worker() {
 #[tokio::test]
 async fn a_panic_becomes_an_error_and_the_same_worker_keeps_serving() {
     let (_dir, host) = good_host(Duration::from_secs(10), None).await;
-    let mut s = host.open("good").await.expect("session");
+    let s = host.open("good").await.expect("session");
     let pid = s.worker_pid();
 
     let err = s
@@ -115,7 +115,7 @@ async fn a_panic_becomes_an_error_and_the_same_worker_keeps_serving() {
 #[tokio::test]
 async fn garbage_printed_to_stdout_does_not_corrupt_the_replies() {
     let (_dir, host) = good_host(Duration::from_secs(10), None).await;
-    let mut s = host.open("good").await.expect("session");
+    let s = host.open("good").await.expect("session");
     for _ in 0..2 {
         let reply = s.call(&conn(Some("print")), read_contacts()).await;
         let Ok(Reply::Read(page)) = reply else {
@@ -130,7 +130,7 @@ async fn garbage_printed_to_stdout_does_not_corrupt_the_replies() {
 #[tokio::test]
 async fn an_abandoned_call_does_not_leak_its_answer_into_the_next() {
     let (_dir, host) = good_host(Duration::from_secs(30), None).await;
-    let mut s = host.open("good").await.expect("session");
+    let s = host.open("good").await.expect("session");
     let first_pid = s.worker_pid().expect("running");
     // The caller gives up (a run cancelled): the hanging call's future is dropped mid-way.
     let gave_up = tokio::time::timeout(
@@ -143,4 +143,42 @@ async fn an_abandoned_call_does_not_leak_its_answer_into_the_next() {
     assert!(matches!(reply, Ok(Reply::Check(_))), "{reply:?}");
     assert_eq!(s.workers_started(), 2, "the busy worker was replaced");
     assert!(!process_alive(first_pid), "the abandoned worker was killed");
+}
+
+#[tokio::test]
+async fn one_worker_serves_calls_at_once_and_each_answer_reaches_its_call() {
+    let (_dir, host) = good_host(Duration::from_secs(3), None).await;
+    let s = host.open("good").await.expect("session");
+    let hanging = {
+        let s = s.clone();
+        tokio::spawn(async move { s.call(&conn(Some("hang")), read_contacts()).await })
+    };
+    let page = |cursor: Option<&str>| {
+        Call::Read(connector_sdk::ReadRequest {
+            object: "contacts".into(),
+            cursor: cursor.map(String::from),
+            ..Default::default()
+        })
+    };
+    let plain = conn(None);
+    let (first, second) = tokio::join!(
+        s.call(&plain, page(None)),
+        s.call(&plain, page(Some("seq:10")))
+    );
+    let (Ok(Reply::Read(first)), Ok(Reply::Read(second))) = (first, second) else {
+        panic!("the reads beside a hanging call failed")
+    };
+    assert_eq!(first.next_cursor.as_deref(), Some("seq:10"));
+    let ids: Vec<&str> = first.records.iter().map(|r| r.id.as_str()).collect();
+    assert!(
+        second.records.iter().all(|r| !ids.contains(&r.id.as_str())),
+        "each call got its own page"
+    );
+    assert!(
+        !hanging.is_finished(),
+        "answered while another call hangs in the same worker"
+    );
+    assert_eq!(s.workers_started(), 1, "one process served all three");
+    let err = hanging.await.expect("joined").unwrap_err();
+    assert_eq!(err.code, "timed_out");
 }

@@ -9,7 +9,7 @@ use super::*;
 #[tokio::test]
 async fn a_segfault_is_reported_and_the_host_carries_on() {
     let (_dir, host) = good_host(Duration::from_secs(10), None).await;
-    let mut s = host.open("good").await.expect("session");
+    let s = host.open("good").await.expect("session");
 
     let err = s
         .call(&conn(Some("segfault")), read_contacts())
@@ -24,7 +24,7 @@ async fn a_segfault_is_reported_and_the_host_carries_on() {
     );
 
     // A new session works, and so does the old one: it starts a fresh worker.
-    let mut fresh = host.open("good").await.expect("new session");
+    let fresh = host.open("good").await.expect("new session");
     assert!(matches!(
         fresh.call(&conn(None), Call::Check).await,
         Ok(Reply::Check(_))
@@ -50,7 +50,7 @@ async fn an_abort_in_a_call_is_a_crash_with_signal_6() {
 #[tokio::test]
 async fn a_hanging_call_times_out_and_its_worker_is_killed() {
     let (_dir, host) = good_host(Duration::from_secs(1), None).await;
-    let mut s = host.open("good").await.expect("session");
+    let s = host.open("good").await.expect("session");
     let pid = s.worker_pid().expect("running");
     let started = Instant::now();
 
@@ -74,7 +74,7 @@ async fn a_hanging_call_times_out_and_its_worker_is_killed() {
 async fn runaway_memory_is_stopped_by_the_worker_limit() {
     let limit = 256 * 1024 * 1024;
     let (_dir, host) = good_host(Duration::from_secs(20), Some(limit)).await;
-    let mut s = host.open("good").await.expect("session under the limit");
+    let s = host.open("good").await.expect("session under the limit");
     let err = s
         .call(&conn(Some("oom")), read_contacts())
         .await
