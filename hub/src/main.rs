@@ -202,6 +202,7 @@ fn flags(common: &Common, listen: Option<String>) -> config::FlagConfig {
 }
 
 fn main() -> ExitCode {
+    hub_core::memory::limit_malloc_arenas();
     let cli = Cli::parse();
     // The worker must not start a runtime or logging before the plugin is loaded: it is a
     // plain loop over its pipes.

@@ -12,6 +12,7 @@ pub mod files_root;
 pub mod flows;
 pub mod full_import;
 pub mod inquiries;
+pub mod memory;
 pub mod metrics;
 pub mod notify;
 pub mod oauth;

@@ -139,8 +139,9 @@ pub async fn prepare<A: RecordSide, B: RecordSide, L: Ledger>(
     })
 }
 
-/// Writes the plan's ops for `side` in batches, noting ids, versions and failures on the
-/// pairs. Answers whether a record failed for a reason that may pass.
+/// Writes the plan's ops for `side` in batches, as many at once as the side takes, noting ids,
+/// versions and failures on the pairs. Answers whether a record failed for a reason that may
+/// pass; a failed call is answered after every other batch was noted.
 async fn write_side<S: RecordSide>(
     s: &mut S,
     side: SideId,
@@ -148,11 +149,22 @@ async fn write_side<S: RecordSide>(
     plan: &mut Plan,
     report: &mut Report,
 ) -> Result<bool, EngineError> {
-    let mut may_pass = false;
-    for chunk in ops.chunks(s.batch_size().max(1)) {
-        let results = s
-            .write_batch(chunk.iter().map(|w| w.op.clone()).collect())
-            .await?;
+    let (mut may_pass, mut failed) = (false, None);
+    let chunks: Vec<&[Planned]> = ops.chunks(s.batch_size().max(1)).collect();
+    let batches = chunks
+        .iter()
+        .map(|c| c.iter().map(|w| w.op.clone()).collect())
+        .collect();
+    let outcomes = s.write_batches(batches).await;
+    for (chunk, outcome) in chunks.into_iter().zip(outcomes) {
+        let results = match outcome {
+            Ok(r) => r,
+            // What the other batches wrote is noted all the same: the caller commits it.
+            Err(e) => {
+                failed.get_or_insert(e);
+                continue;
+            }
+        };
         for (w, r) in chunk.iter().zip(results) {
             let pair = &mut plan.pairs[w.pair];
             let c = &mut report.counts;
@@ -179,7 +191,10 @@ async fn write_side<S: RecordSide>(
             pair.written.push((side, w.op.clone(), r));
         }
     }
-    Ok(may_pass)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(may_pass),
+    }
 }
 
 /// Deletes the partners of deleted linked records on `side`.

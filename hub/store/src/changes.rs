@@ -109,12 +109,17 @@ fn request_from_row(r: &AnyRow) -> Result<RunRequest> {
     })
 }
 
-/// Appends change rows after those their run already has (inside `commit_page`'s transaction).
+/// Rows one insert takes (11 binds each: well under both databases' parameter limits).
+const ROWS_PER_INSERT: usize = 500;
+
+/// Appends change rows after those their run already has (inside `commit_page`'s transaction),
+/// a few hundred rows a statement.
 pub(crate) async fn insert_changes(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     changes: &[RunChange],
 ) -> Result<()> {
     let mut next: HashMap<&str, i64> = HashMap::new();
+    let mut rows = Vec::with_capacity(changes.len());
     for c in changes {
         let seq = match next.get(c.run_id.as_str()) {
             Some(n) => *n,
@@ -137,23 +142,37 @@ pub(crate) async fn insert_changes(
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
+        rows.push((c, seq, prior));
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let marks: Vec<String> = (1..=11).map(|k| format!("${}", 11 * i + k)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
             "INSERT INTO run_changes (run_id, seq, side, object, record_id, label, action, before_fields, \
-             after_version, after_modified, prior_link) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&c.run_id)
-        .bind(seq)
-        .bind(&c.side)
-        .bind(&c.object)
-        .bind(&c.record_id)
-        .bind(&c.label)
-        .bind(c.action.as_str())
-        .bind(&c.before)
-        .bind(&c.after_version)
-        .bind(&c.after_modified)
-        .bind(prior)
-        .execute(&mut **tx)
-        .await?;
+             after_version, after_modified, prior_link) VALUES {values}"
+        );
+        // Not kept in the statement cache: one per chunk size, each large.
+        let mut q = sqlx::query(&sql).persistent(false);
+        for (c, seq, prior) in chunk {
+            q = q
+                .bind(&c.run_id)
+                .bind(*seq)
+                .bind(&c.side)
+                .bind(&c.object)
+                .bind(&c.record_id)
+                .bind(&c.label)
+                .bind(c.action.as_str())
+                .bind(&c.before)
+                .bind(&c.after_version)
+                .bind(&c.after_modified)
+                .bind(prior.as_deref());
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }

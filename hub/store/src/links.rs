@@ -4,7 +4,7 @@
 //! repeats at most the unacknowledged page, which the upsert makes harmless.
 
 use sqlx::any::AnyRow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::changes::{insert_changes, mark_undone, RunChange, Undone};
 use crate::{get, Result, Store};
@@ -142,36 +142,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for l in &page.upsert_links {
-            // A target re-linked to another source (e.g. matched by key) drops its old link.
-            sqlx::query(
-                "DELETE FROM links WHERE flow_id = $1 AND target_id = $2 AND source_id <> $3",
-            )
-            .bind(flow_id)
-            .bind(&l.target_id)
-            .bind(&l.source_id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO links (flow_id, source_id, target_id, source_fingerprint, target_fingerprint, source_version, \
-                 target_version, synced_copy, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (flow_id, source_id) DO UPDATE SET target_id = excluded.target_id, \
-                 source_fingerprint = excluded.source_fingerprint, target_fingerprint = excluded.target_fingerprint, \
-                 source_version = excluded.source_version, target_version = excluded.target_version, \
-                 synced_copy = excluded.synced_copy, updated_at = excluded.updated_at",
-            )
-            .bind(flow_id)
-            .bind(&l.source_id)
-            .bind(&l.target_id)
-            .bind(&l.source_fingerprint)
-            .bind(&l.target_fingerprint)
-            .bind(&l.source_version)
-            .bind(&l.target_version)
-            .bind(&l.synced_copy)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        upsert_links(&mut tx, flow_id, &page.upsert_links, now).await?;
         for (side, cursor) in &page.cursors {
             sqlx::query(
                 "INSERT INTO cursors (flow_id, side, cursor, updated_at) VALUES ($1, $2, $3, $4) \
@@ -216,4 +187,79 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// Rows a multi-row statement takes (7 binds each: well under SQLite's 32,766 and
+/// PostgreSQL's 65,535 parameters).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Saves links the way one statement per link in order would, in a few multi-row statements:
+/// the last link of a source wins, and a target re-linked to another source (matched by key)
+/// drops its old link.
+async fn upsert_links(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    flow_id: &str,
+    links: &[Link],
+    now: i64,
+) -> Result<()> {
+    let (mut sources, mut targets) = (HashSet::new(), HashSet::new());
+    let mut last: Vec<&Link> = links
+        .iter()
+        .rev()
+        .filter(|l| sources.insert(&l.source_id) & targets.insert(&l.target_id))
+        .collect();
+    last.reverse();
+    for chunk in last.chunks(ROWS_PER_STATEMENT) {
+        let pairs = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "WITH v (target_id, source_id) AS (VALUES {pairs}) DELETE FROM links WHERE flow_id = $1 \
+             AND EXISTS (SELECT 1 FROM v WHERE v.target_id = links.target_id AND v.source_id <> links.source_id)"
+        );
+        // Not kept in the statement cache: one per chunk size, each large.
+        let mut q = sqlx::query(&sql).persistent(false).bind(flow_id);
+        for l in chunk {
+            q = q.bind(&l.target_id).bind(&l.source_id);
+        }
+        q.execute(&mut **tx).await?;
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let b = 7 * i + 3;
+                format!(
+                    "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2)",
+                    b,
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO links (flow_id, source_id, target_id, source_fingerprint, target_fingerprint, source_version, \
+             target_version, synced_copy, updated_at) VALUES {rows} \
+             ON CONFLICT (flow_id, source_id) DO UPDATE SET target_id = excluded.target_id, \
+             source_fingerprint = excluded.source_fingerprint, target_fingerprint = excluded.target_fingerprint, \
+             source_version = excluded.source_version, target_version = excluded.target_version, \
+             synced_copy = excluded.synced_copy, updated_at = excluded.updated_at"
+        );
+        let mut q = sqlx::query(&sql).persistent(false).bind(flow_id).bind(now);
+        for l in chunk {
+            q = q
+                .bind(&l.source_id)
+                .bind(&l.target_id)
+                .bind(&l.source_fingerprint)
+                .bind(&l.target_fingerprint)
+                .bind(&l.source_version)
+                .bind(&l.target_version)
+                .bind(&l.synced_copy);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }

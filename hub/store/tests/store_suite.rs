@@ -3,6 +3,8 @@
 mod common;
 #[path = "store_suite/connection_status.rs"]
 mod connection_status;
+#[path = "store_suite/links_on_commit.rs"]
+mod links_on_commit;
 #[path = "store_suite/master_key.rs"]
 mod master_key;
 #[path = "store_suite/object_names.rs"]

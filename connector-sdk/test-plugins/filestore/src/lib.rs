@@ -15,7 +15,11 @@ use connector_sdk::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
-pub struct FileStore;
+#[derive(Default)]
+pub struct FileStore {
+    /// The object file the last read parsed.
+    reads: store::ReadCache,
+}
 
 /// An object: id, Japanese name, and fields as (name, unique).
 struct ObjectDef {
@@ -191,7 +195,7 @@ impl Connector for FileStore {
 
     fn read(&self, conn: &Connection, req: &ReadRequest) -> Result<ReadPage, ConnectorError> {
         schema(&req.object)?;
-        let f = store::open(&dir(conn)?, &req.object).map_err(io)?;
+        let f = store::snapshot(&dir(conn)?, &req.object, &self.reads).map_err(io)?;
         let (after_m, after_id) = match &req.cursor {
             Some(c) => {
                 let v: Value = serde_json::from_str(c)
@@ -208,7 +212,6 @@ impl Connector for FileStore {
             }
         };
         let mut all: Vec<(i64, u64)> = f
-            .data
             .records
             .iter()
             .map(|(id, r)| (r.modified, *id))
@@ -221,7 +224,7 @@ impl Connector for FileStore {
         all.truncate(size);
         let records: Vec<Record> = all
             .iter()
-            .map(|(_, id)| to_record(*id, &f.data.records[id]))
+            .map(|(_, id)| to_record(*id, &f.records[id]))
             .collect();
         let next = all
             .last()
@@ -387,4 +390,4 @@ fn apply(f: &mut store::ObjectFile, fields: &[(&str, bool)], op: &WriteOp) -> Wr
     }
 }
 
-connector_sdk::export_connector!(FileStore);
+connector_sdk::export_connector!(FileStore::default());

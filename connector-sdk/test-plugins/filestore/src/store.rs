@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredRecord {
@@ -40,8 +42,8 @@ pub struct Locked {
     pub data: ObjectFile,
 }
 
-/// Opens `dir/object.json` under an exclusive lock (`dir/object.lock`).
-pub fn open(dir: &Path, object: &str) -> std::io::Result<Locked> {
+/// Takes the exclusive lock of `dir/object` (`dir/object.lock`), held while the file lives.
+fn lock(dir: &Path, object: &str) -> std::io::Result<File> {
     std::fs::create_dir_all(dir)?;
     let lock = OpenOptions::new()
         .create(true)
@@ -52,13 +54,23 @@ pub fn open(dir: &Path, object: &str) -> std::io::Result<Locked> {
     if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
+    Ok(lock)
+}
+
+fn empty() -> ObjectFile {
+    ObjectFile {
+        next_id: 1,
+        ..Default::default()
+    }
+}
+
+/// Opens `dir/object.json` under an exclusive lock (`dir/object.lock`).
+pub fn open(dir: &Path, object: &str) -> std::io::Result<Locked> {
+    let lock = lock(dir, object)?;
     let path = dir.join(format!("{object}.json"));
     let data = match std::fs::read(&path) {
         Ok(b) => serde_json::from_slice(&b).map_err(std::io::Error::other)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => ObjectFile {
-            next_id: 1,
-            ..Default::default()
-        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => empty(),
         Err(e) => return Err(e),
     };
     Ok(Locked {
@@ -66,6 +78,37 @@ pub fn open(dir: &Path, object: &str) -> std::io::Result<Locked> {
         path,
         data,
     })
+}
+
+/// One saved version of a file: a save replaces it (a new inode), a hand edit changes its
+/// modification time or length.
+type Saved = (u64, i64, i64, u64);
+
+/// The last file read, parsed: a read of page after page parses the file once, not per page.
+#[derive(Default)]
+pub struct ReadCache(Mutex<Option<(PathBuf, Saved, Arc<ObjectFile>)>>);
+
+/// `dir/object.json` as last saved (read under the lock), parsed again only when it changed.
+pub fn snapshot(dir: &Path, object: &str, cache: &ReadCache) -> std::io::Result<Arc<ObjectFile>> {
+    let _lock = lock(dir, object)?;
+    let path = dir.join(format!("{object}.json"));
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Arc::new(empty())),
+        Err(e) => return Err(e),
+    };
+    let saved = (meta.ino(), meta.mtime(), meta.mtime_nsec(), meta.len());
+    let mut slot = cache.0.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((p, s, data)) = slot.as_ref() {
+        if *p == path && *s == saved {
+            return Ok(data.clone());
+        }
+    }
+    let bytes = std::fs::read(&path)?;
+    let data: Arc<ObjectFile> =
+        Arc::new(serde_json::from_slice(&bytes).map_err(std::io::Error::other)?);
+    *slot = Some((path, saved, data.clone()));
+    Ok(data)
 }
 
 impl Locked {
