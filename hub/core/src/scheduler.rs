@@ -22,14 +22,14 @@ const TICK: Duration = Duration::from_millis(500);
 /// An occurrence older than this when it is taken was missed (no hub was running then).
 const MISSED_AFTER_MS: i64 = 2 * 60_000;
 /// Due flows fetched, and occurrences taken in one transaction.
-const BATCH: i64 = 500;
+const BATCH: usize = 500;
 
 /// Next fire times of the schedules seen in one pass, by (cron, time zone, skip weekends,
 /// skip holidays): flows share a few schedules, and parsing a cron is dear at 10,000 a minute.
 type NextFires = HashMap<(String, String, bool, bool), Option<i64>>;
 
 fn occurrence(due: &DueFlow, now: i64, nexts: &mut NextFires) -> Occurrence {
-    let schedule = due.spec.schedule.as_ref();
+    let schedule = due.schedule.as_ref();
     let next = schedule.and_then(|s| {
         let key = (
             s.cron.clone(),
@@ -63,14 +63,41 @@ fn occurrence(due: &DueFlow, now: i64, nexts: &mut NextFires) -> Occurrence {
     }
 }
 
-/// Takes every due occurrence (in batches, until none is left); answers how many were queued.
+/// Takes every occurrence due at the start of the pass, in batches; answers how many were
+/// queued. The due flows are read ahead while a batch is taken, so reading and writing
+/// overlap: with 10,000 flows on the same minute, the last batch's lag is what the pass took.
+/// One that falls due meanwhile is left to the next pass (the scheduler comes back at once).
 pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
     let mut queued = 0;
+    let now = now_ms();
+    let mut due = hub.store.read_due_flows(now, 2 * BATCH);
+    let mut nexts = NextFires::new();
+    let mut read = Vec::with_capacity(BATCH);
+    let mut taken = false;
     loop {
-        let now = now_ms();
-        let due = hub.store.due_flows(now, BATCH).await?;
-        let mut nexts = NextFires::new();
-        let batch: Vec<Occurrence> = due.iter().map(|d| occurrence(d, now, &mut nexts)).collect();
+        read.clear();
+        // A whole batch, or what is left: recv_many answers 0 once the reader is done.
+        while read.len() < BATCH {
+            let want = BATCH - read.len();
+            if due.recv_many(&mut read, want).await == 0 {
+                break;
+            }
+        }
+        if read.is_empty() {
+            if taken {
+                // Off the fire lag: the pass is over.
+                if let Err(e) = hub.store.checkpoint().await {
+                    tracing::warn!(error = %e, "checkpoint after the scheduler pass failed");
+                }
+                release_free_memory();
+            }
+            return Ok(queued);
+        }
+        taken = true;
+        let batch: Vec<Occurrence> = read
+            .drain(..)
+            .map(|d| d.map(|d| occurrence(&d, now, &mut nexts)))
+            .collect::<Result<_, _>>()?;
         let results = match hub.store.take_occurrences(&batch).await {
             Ok(r) => r,
             // A concurrent "Run now" raced an insert and the batch rolled back: take them one by
@@ -81,12 +108,10 @@ pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
                     match hub.store.take_occurrences(std::slice::from_ref(o)).await {
                         Ok(mut one) => r.append(&mut one),
                         Err(e) => {
-                            tracing::debug!(flow = %o.flow_id, error = %e, "occurrence not taken this tick")
+                            tracing::debug!(flow = %o.flow_id, error = %e, "occurrence not taken this tick");
+                            r.push(Taken::Lost)
                         }
                     }
-                }
-                if r.is_empty() && !batch.is_empty() {
-                    return Ok(queued);
                 }
                 r
             }
@@ -98,9 +123,17 @@ pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
                 hub.metrics.fire_lag(taken_at - o.old);
             }
         }
-        if (due.len() as i64) < BATCH {
-            return Ok(queued);
-        }
+    }
+}
+
+/// Hands the allocator's free memory back to the system. glibc keeps what a pass freed (the
+/// large multi-row statements, built and prepared on several threads) in per-thread arenas:
+/// with 10,000 flows the idle hub stayed at ~40 MiB, of which trimming returns ~20.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages; glibc locks each arena while it trims.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

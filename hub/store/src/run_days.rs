@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::params::Params;
 use crate::{get, Result, Store, StoreError};
 use hub_domain::*;
 
@@ -56,16 +57,9 @@ impl Bumps {
         let rows: Vec<_> = self.0.into_iter().filter(|(_, n)| *n != 0).collect();
         // 4 parameters a row: well under both engines' limits.
         for chunk in rows.chunks(1000) {
+            let mut p = Params::new(tx);
             let values = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${})",
-                        4 * i + 1,
-                        4 * i + 2,
-                        4 * i + 3,
-                        4 * i + 4
-                    )
-                })
+                .map(|_| p.row(4))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(

@@ -1,38 +1,77 @@
 //! What the scheduler needs: flows whose next fire time has come, and a compare-and-set that
 //! lets exactly one process take each occurrence.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use crate::{get, Result, Store};
+use crate::params::Params;
+use crate::{get, Result, Store, StoreError};
+use futures::StreamExt;
 use hub_domain::*;
 use hub_messages::Message;
+use sqlx::any::AnyRow;
+use tokio::sync::mpsc;
 
 #[derive(Debug, Clone)]
 pub struct DueFlow {
     pub id: String,
     pub next_fire_at: Millis,
-    pub spec: FlowSpec,
+    pub schedule: Option<Schedule>,
+}
+
+/// The part of a flow's spec the scheduler reads: the rest (mapping, filters…) is skipped
+/// unbuilt, 10,000 flows falling due on the same minute.
+#[derive(serde::Deserialize)]
+struct ScheduleOnly {
+    #[serde(default)]
+    schedule: Option<Schedule>,
+}
+
+const DUE_FLOWS: &str =
+    "SELECT id, next_fire_at, spec FROM flows WHERE enabled = 1 AND next_fire_at IS NOT NULL \
+     AND next_fire_at <= $1 ORDER BY next_fire_at";
+
+fn due_flow(r: &AnyRow) -> Result<DueFlow> {
+    Ok(DueFlow {
+        id: get(r, "id")?,
+        next_fire_at: get(r, "next_fire_at")?,
+        schedule: crate::json_col::<ScheduleOnly>(r, "spec")?.schedule,
+    })
 }
 
 impl Store {
+    /// The first `limit` flows due at `now`, earliest fire time first.
     pub async fn due_flows(&self, now: Millis, limit: i64) -> Result<Vec<DueFlow>> {
-        let rows = sqlx::query(
-            "SELECT id, next_fire_at, spec FROM flows WHERE enabled = 1 AND next_fire_at IS NOT NULL AND next_fire_at <= $1 \
-             ORDER BY next_fire_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DueFlow {
-                    id: get(r, "id")?,
-                    next_fire_at: get(r, "next_fire_at")?,
-                    spec: crate::json_col(r, "spec")?,
-                })
-            })
-            .collect()
+        let sql = format!("{DUE_FLOWS} LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(due_flow).collect()
+    }
+
+    /// Every flow due at `now`, earliest fire time first, read by a task of its own at most
+    /// `ahead` flows ahead of the receiver: the scheduler takes one batch while the next is
+    /// read, instead of reading and writing by turns. The rows are those of one snapshot: a
+    /// flow another process takes meanwhile is still sent, and its compare-and-set fails.
+    pub fn read_due_flows(&self, now: Millis, ahead: usize) -> mpsc::Receiver<Result<DueFlow>> {
+        let (tx, rx) = mpsc::channel(ahead.max(1));
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let mut rows = sqlx::query(DUE_FLOWS).bind(now).fetch(&pool);
+            loop {
+                let due = match rows.next().await {
+                    None => return,
+                    Some(row) => row.map_err(StoreError::from).and_then(|r| due_flow(&r)),
+                };
+                let failed = due.is_err();
+                // The receiver gone (the pass ended, or failed) or this read failed: stop.
+                if tx.send(due).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        rx
     }
 
     /// The earliest fire time of any enabled flow (the scheduler sleeps until then).
@@ -189,18 +228,13 @@ impl Store {
                 .map(|(o, _)| o)
                 .collect();
             let moved = move_fire_times(&mut tx, &cas).await?;
-            let mine: Vec<&Occurrence> = cas
-                .into_iter()
-                .filter(|o| moved.contains(&o.flow_id))
-                .collect();
-            let active = active_flows(&mut tx, &mine).await?;
             let mut rows = Vec::new();
             for (o, f) in chunk.iter().zip(&first) {
-                if !*f || !moved.contains(&o.flow_id) {
+                let Some(&active) = moved.get(&o.flow_id).filter(|_| *f) else {
                     out.push(Taken::Lost);
                     continue;
-                }
-                let overlapping = active.contains(&o.flow_id).then_some(overlap.as_str());
+                };
+                let overlapping = active.then_some(overlap.as_str());
                 let id = new_id();
                 let row = match o.skip.as_deref().or(overlapping) {
                     Some(reason) => {
@@ -233,7 +267,7 @@ impl Store {
     }
 }
 
-/// Occurrences taken per statement: 6 parameters a run, well under both engines' limits.
+/// Occurrences taken per statement: 8 parameters a run, well under both engines' limits.
 const CHUNK: usize = 500;
 
 /// One occurrence recorded as a run.
@@ -245,22 +279,26 @@ struct NewRun<'a> {
 }
 
 /// Moves each flow's fire time from `old` to `new` where it still is `old` (the compare-and-set,
-/// one statement); answers the flows it moved.
+/// one statement); answers the flows it moved, each with whether it has a queued or running run
+/// (the occurrence then overlaps). Both in one statement: on SQLite each row answered costs a
+/// hand-over between threads, and a second statement answering the same flows doubled that.
 async fn move_fire_times(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     occs: &[&Occurrence],
-) -> Result<HashSet<String>> {
+) -> Result<HashMap<String, bool>> {
     if occs.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(HashMap::new());
     }
+    let mut p = Params::new(tx);
     let values = (0..occs.len())
-        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .map(|_| p.row(3))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
         "WITH v (id, old, new) AS (VALUES {values}) \
          UPDATE flows SET next_fire_at = v.new FROM v WHERE flows.id = v.id AND flows.next_fire_at = v.old \
-         RETURNING flows.id AS id"
+         RETURNING flows.id AS id, (SELECT COUNT(*) FROM runs WHERE runs.flow_id = flows.id \
+         AND runs.status IN ('queued', 'running')) AS active"
     );
     // Not kept in the statement cache: one per chunk size, each large.
     let mut q = sqlx::query(&sql).persistent(false);
@@ -270,34 +308,7 @@ async fn move_fire_times(
     q.fetch_all(&mut **tx)
         .await?
         .iter()
-        .map(|r| get::<String>(r, "id"))
-        .collect()
-}
-
-/// Those of the occurrences' flows that have a queued or running run.
-async fn active_flows(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    occs: &[&Occurrence],
-) -> Result<HashSet<String>> {
-    if occs.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let list = (1..=occs.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT flow_id FROM runs WHERE status IN ('queued', 'running') AND flow_id IN ({list})"
-    );
-    // Not kept in the statement cache: one per chunk size, each large.
-    let mut q = sqlx::query(&sql).persistent(false);
-    for o in occs {
-        q = q.bind(o.flow_id.as_str());
-    }
-    q.fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| get::<String>(r, "flow_id"))
+        .map(|r| Ok((get::<String>(r, "id")?, get::<i64>(r, "active")? > 0)))
         .collect()
 }
 
@@ -310,31 +321,23 @@ async fn insert_runs(
     if rows.is_empty() {
         return Ok(());
     }
+    let mut p = Params::new(tx);
     let values = (0..rows.len())
-        .map(|i| {
-            let p = |k: usize| format!("${}", 6 * i + k + 1);
-            format!(
-                "({}, {}, 'schedule', {}, $1, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6)
-            )
-        })
+        .map(|_| p.row(8))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
         "INSERT INTO runs (id, flow_id, trigger, status, queued_at, finished_at, scheduled_for, message) VALUES {values}"
     );
-    let mut q = sqlx::query(&sql).persistent(false).bind(now);
+    let mut q = sqlx::query(&sql).persistent(false);
     for r in rows {
         let finished = (r.status == "skipped").then_some(now);
         q = q
             .bind(r.id.as_str())
             .bind(r.occ.flow_id.as_str())
+            .bind("schedule")
             .bind(r.status)
+            .bind(now)
             .bind(finished)
             .bind(r.occ.old)
             .bind(r.message);
