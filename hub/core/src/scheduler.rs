@@ -21,7 +21,7 @@ use hub_messages::Message;
 const TICK: Duration = Duration::from_millis(500);
 /// An occurrence older than this when it is taken was missed (no hub was running then).
 const MISSED_AFTER_MS: i64 = 2 * 60_000;
-/// Due flows fetched, and occurrences taken in one transaction.
+/// Occurrences taken in one transaction; the due flows are read up to two batches ahead.
 const BATCH: usize = 500;
 
 /// Next fire times of the schedules seen in one pass, by (cron, time zone, skip weekends,
@@ -128,7 +128,7 @@ pub async fn fire_due(hub: &Hub) -> HubResult<usize> {
 
 /// Hands the allocator's free memory back to the system. glibc keeps what a pass freed (the
 /// large multi-row statements, built and prepared on several threads) in per-thread arenas:
-/// with 10,000 flows the idle hub stayed at ~40 MiB, of which trimming returns ~20.
+/// after passes of 10,000 flows, trimming took a process from 25.7 to 20.9 MiB (BENCHMARKS.md).
 fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free pages; glibc locks each arena while it trims.

@@ -1,7 +1,8 @@
 //! Renkei Hub's persistence: one `Store` over SQLite (embedded default, one file, WAL) or
 //! PostgreSQL (several hub processes), chosen by the URL. Queries are written once in the SQL
 //! both engines accept (`$N` placeholders, BIGINT milliseconds for times, TEXT JSON); the few
-//! that need engine-specific locking branch on [`Engine`].
+//! that need engine-specific locking branch on [`Engine`], and statements with thousands of
+//! parameters take theirs from `params` (`?` on SQLite).
 //!
 //! Secrets are encrypted before they reach SQL (see [`secrets`]); nothing here logs values.
 

@@ -535,6 +535,82 @@ async fn concurrent_claims_take_each_run_once() {
     }
 }
 
+/// The scheduler's batch: per occurrence queued, skipped (an active run, or missed and
+/// skipped) or lost (moved by someone else, or listed twice), with the due flows read ahead.
+#[tokio::test]
+async fn a_batch_of_occurrences_is_told_apart_per_flow() {
+    use hub_store::schedule::{Occurrence, Taken};
+    let occ = |flow: &str, old: Millis, skip: Option<&str>| Occurrence {
+        flow_id: flow.to_string(),
+        old,
+        new: Some(old + 60_000),
+        skip: skip.map(String::from),
+        message: None,
+    };
+    for t in common::stores().await {
+        let s = &t.store;
+        let conn = s.insert_connection(&new_connection("c")).await.unwrap();
+        let spec = flow_spec(&conn);
+        let free = s.insert_flow(&spec, Some(2_000)).await.unwrap();
+        let busy = s.insert_flow(&spec, Some(1_000)).await.unwrap();
+        let missed = s.insert_flow(&spec, Some(1_500)).await.unwrap();
+        let moved = s.insert_flow(&spec, Some(1_000)).await.unwrap();
+        let later = s.insert_flow(&spec, Some(9_000)).await.unwrap();
+        s.insert_flow(&spec, None).await.unwrap();
+        s.enqueue_run(&busy, Trigger::Manual, None).await.unwrap();
+
+        // Read ahead one at a time: every due flow once, earliest fire time first.
+        let mut due = s.read_due_flows(5_000, 1);
+        let mut read = Vec::new();
+        while let Some(d) = due.recv().await {
+            read.push(d.unwrap());
+        }
+        let mut ids: Vec<&str> = read.iter().map(|d| d.id.as_str()).collect();
+        ids[..2].sort_unstable();
+        let mut first = [busy.as_str(), moved.as_str()];
+        first.sort_unstable();
+        assert_eq!(ids[..2], first, "{}", t.name);
+        assert_eq!(ids[2..], [missed.as_str(), free.as_str()], "{}", t.name);
+        assert!(!ids.contains(&later.as_str()));
+        assert_eq!(read[0].schedule.as_ref().unwrap().cron, "0 5 * * *");
+
+        let taken = s
+            .take_occurrences(&[
+                occ(&free, 2_000, None),
+                occ(&busy, 1_000, None),
+                occ(&missed, 1_500, Some("missed")),
+                occ(&moved, 999, None),
+                occ(&free, 2_000, None),
+            ])
+            .await
+            .unwrap();
+        assert!(
+            matches!(taken[0], Taken::Queued(_)),
+            "{}: {taken:?}",
+            t.name
+        );
+        assert!(
+            matches!(taken[1], Taken::Skipped(_)),
+            "{}: {taken:?}",
+            t.name
+        );
+        assert!(
+            matches!(taken[2], Taken::Skipped(_)),
+            "{}: {taken:?}",
+            t.name
+        );
+        assert_eq!(taken[3..], [Taken::Lost, Taken::Lost], "{}", t.name);
+        if let Taken::Skipped(id) = &taken[2] {
+            assert_eq!(
+                s.get_run(id).await.unwrap().message.as_deref(),
+                Some("missed")
+            );
+        }
+        assert_eq!(s.get_flow(&free).await.unwrap().next_fire_at, Some(62_000));
+        assert_eq!(s.get_flow(&moved).await.unwrap().next_fire_at, Some(1_000));
+    }
+}
+
 #[tokio::test]
 async fn api_tokens_and_inquiries() {
     for t in common::stores().await {
