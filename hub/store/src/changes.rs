@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
 use crate::links::Link;
+use crate::params::Params;
 use crate::{get, Result, Store, StoreError};
 use hub_domain::*;
 
@@ -145,11 +146,9 @@ pub(crate) async fn insert_changes(
         rows.push((c, seq, prior));
     }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut p = Params::new(tx);
         let values = (0..chunk.len())
-            .map(|i| {
-                let marks: Vec<String> = (1..=11).map(|k| format!("${}", 11 * i + k)).collect();
-                format!("({})", marks.join(", "))
-            })
+            .map(|_| p.row(11))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use std::collections::{HashMap, HashSet};
 
 use crate::changes::{insert_changes, mark_undone, RunChange, Undone};
+use crate::params::Params;
 use crate::{get, Result, Store};
 use hub_domain::*;
 
@@ -189,7 +190,7 @@ impl Store {
     }
 }
 
-/// Rows a multi-row statement takes (7 binds each: well under SQLite's 32,766 and
+/// Rows a multi-row statement takes (9 binds each: well under SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters).
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -210,34 +211,34 @@ async fn upsert_links(
         .collect();
     last.reverse();
     for chunk in last.chunks(ROWS_PER_STATEMENT) {
-        let pairs = (0..chunk.len())
-            .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+        let mut p = Params::new(tx);
+        let flow = p.next();
+        let targets = (0..chunk.len())
+            .map(|_| p.next())
             .collect::<Vec<_>>()
             .join(", ");
+        let pairs = (0..chunk.len())
+            .map(|_| p.row(2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Placeholders are bound in the order they appear; the target list finds the few rows
+        // through the (flow_id, target_id) index before the pairs are compared.
         let sql = format!(
-            "WITH v (target_id, source_id) AS (VALUES {pairs}) DELETE FROM links WHERE flow_id = $1 \
-             AND EXISTS (SELECT 1 FROM v WHERE v.target_id = links.target_id AND v.source_id <> links.source_id)"
+            "DELETE FROM links WHERE flow_id = {flow} AND target_id IN ({targets}) \
+             AND (target_id, source_id) NOT IN (VALUES {pairs})"
         );
         // Not kept in the statement cache: one per chunk size, each large.
         let mut q = sqlx::query(&sql).persistent(false).bind(flow_id);
         for l in chunk {
+            q = q.bind(&l.target_id);
+        }
+        for l in chunk {
             q = q.bind(&l.target_id).bind(&l.source_id);
         }
         q.execute(&mut **tx).await?;
+        let mut p = Params::new(tx);
         let rows = (0..chunk.len())
-            .map(|i| {
-                let b = 7 * i + 3;
-                format!(
-                    "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2)",
-                    b,
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                )
-            })
+            .map(|_| p.row(9))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
@@ -248,16 +249,18 @@ async fn upsert_links(
              source_version = excluded.source_version, target_version = excluded.target_version, \
              synced_copy = excluded.synced_copy, updated_at = excluded.updated_at"
         );
-        let mut q = sqlx::query(&sql).persistent(false).bind(flow_id).bind(now);
+        let mut q = sqlx::query(&sql).persistent(false);
         for l in chunk {
             q = q
+                .bind(flow_id)
                 .bind(&l.source_id)
                 .bind(&l.target_id)
                 .bind(&l.source_fingerprint)
                 .bind(&l.target_fingerprint)
                 .bind(&l.source_version)
                 .bind(&l.target_version)
-                .bind(&l.synced_copy);
+                .bind(&l.synced_copy)
+                .bind(now);
         }
         q.execute(&mut **tx).await?;
     }
