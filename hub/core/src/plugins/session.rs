@@ -63,7 +63,7 @@ struct Worker {
 /// The calls waiting for an answer, by number; `closed` once the worker's output ended.
 #[derive(Default)]
 struct Answers {
-    waiting: HashMap<u64, oneshot::Sender<Vec<u8>>>,
+    waiting: HashMap<u64, oneshot::Sender<Result<Reply, ConnectorError>>>,
     closed: Option<String>,
 }
 
@@ -200,7 +200,7 @@ impl PluginSession {
         guard.armed = false;
         drop(guard);
         match answer {
-            Ok(Ok(bytes)) => decode_outcome(&bytes),
+            Ok(Ok(outcome)) => outcome,
             Ok(Err(io)) => Err(self.ended(&worker, Some(io)).await),
             Err(_) => {
                 let spec = &self.shared.spec;
@@ -343,7 +343,7 @@ impl Shared {
     }
 }
 
-/// Hands each answer the worker writes to the call waiting for it; when the output ends,
+/// Hands each answer the worker writes, decoded, to the call waiting for it; when the output ends,
 /// every waiting call learns it (their senders are dropped).
 async fn route_answers(mut stdout: BufReader<ChildStdout>, answers: Arc<Mutex<Answers>>) {
     let why = loop {
@@ -352,8 +352,11 @@ async fn route_answers(mut stdout: BufReader<ChildStdout>, answers: Arc<Mutex<An
                 let Some((id, body)) = super::wire::untag(frame) else {
                     break "an answer without its call's number".to_string();
                 };
-                if let Some(tx) = lock(&answers).waiting.remove(&id) {
-                    let _ = tx.send(body);
+                let waiting = lock(&answers).waiting.remove(&id);
+                if let Some(tx) = waiting {
+                    // Decoded here, on the reader's task: a large page is not decoded on the
+                    // task of the run that waits for it.
+                    let _ = tx.send(decode_outcome(&body));
                 }
             }
             Ok(None) => break "closed".to_string(),

@@ -75,7 +75,21 @@ pub enum Mode {
 }
 
 /// Pages read ahead of the one being planned (beyond the read in flight).
-pub const READ_AHEAD: usize = 1;
+pub const READ_AHEAD: usize = 2;
+
+/// Lets the reader, polled in the same task, take its page and start the next read between
+/// the planner's stretches of work: otherwise a page's answer waits for the planner.
+fn yield_now() -> impl Future<Output = ()> {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+}
 
 /// The writes gathered and the cursor they lead to.
 #[derive(Default)]
@@ -220,9 +234,12 @@ impl<Sh: Shape + Sync, T: RecordSide, L: Ledger, H: Hooks> Steps<'_, Sh, T, L, H
             read_before,
         };
         let contents = self.hooks.prepare(seen).await?;
+        yield_now().await;
         let items = plan::classify(records, contents, &links, opts, self.shape, report);
+        yield_now().await;
         let mut matches = find_targets(&mut *self.target, &items).await?;
         let writes = plan::plan_page(items, &mut matches, claims, opts, report);
+        yield_now().await;
         Ok(PagePlan {
             writes,
             next: page.next_cursor,
@@ -311,6 +328,7 @@ async fn flush<T: RecordSide, L: Ledger>(
     }
     commit.failed = report.failures.get(from..).unwrap_or_default().to_vec();
     gathered.failures_from = report.failures.len();
+    yield_now().await;
     ledger.commit(commit).await?;
     match failed {
         Some(e) => Err(e),
