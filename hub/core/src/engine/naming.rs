@@ -7,20 +7,29 @@ use connector_sdk::{Record, WriteOp, WriteResult};
 use hub_domain::{Flow, RunError, RunWarning};
 use hub_engine::{Failure, SideId};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::Hub;
 
-/// Most titles one side keeps in a run: past it, further records are shown by id alone.
+/// Most titles one side keeps in a preview (it names every change it lists): past it, further
+/// records are shown by id alone.
 const MAX_TITLES: usize = 200_000;
+/// Titles a run keeps, of the records read last: a record fails within a flush of its read
+/// (a few thousand records), and a run of a million records keeps its memory bounded.
+pub(crate) const RUN_TITLES: usize = 20_000;
 
 /// What one side of a run knows to name its records.
 #[derive(Debug, Default)]
 pub(crate) struct SideNames {
     pub title_field: Option<String>,
     pub record_url: Option<String>,
-    /// Record id → title, for the records this side read.
-    titles: HashMap<String, String>,
+    /// Record id → (when it was read, its title), for the records this side read.
+    titles: HashMap<String, (u64, String)>,
+    /// Set for a run: only the titles of the last this many records read are kept.
+    pub window: Option<usize>,
+    /// (when, id) in the order titles were kept (with a window).
+    order: VecDeque<(u64, String)>,
+    read: u64,
     /// Op id → (field, value sent) of the writes this side refused naming a field.
     refused: HashMap<String, (String, String)>,
 }
@@ -41,11 +50,25 @@ impl SideNames {
             return;
         };
         for r in records {
-            if self.titles.len() >= MAX_TITLES {
+            if self.window.is_none() && self.titles.len() >= MAX_TITLES {
                 return;
             }
             if let Some(t) = r.fields.get(field).and_then(text) {
-                self.titles.insert(r.id.clone(), t);
+                self.read += 1;
+                self.titles.insert(r.id.clone(), (self.read, t));
+                let Some(window) = self.window else {
+                    continue;
+                };
+                self.order.push_back((self.read, r.id.clone()));
+                while self.order.len() > window {
+                    let Some((when, old)) = self.order.pop_front() else {
+                        break;
+                    };
+                    // A record read again since keeps its title.
+                    if self.titles.get(&old).is_some_and(|(w, _)| *w == when) {
+                        self.titles.remove(&old);
+                    }
+                }
             }
         }
     }
@@ -66,7 +89,7 @@ impl SideNames {
     }
 
     pub fn title(&self, id: &str) -> Option<String> {
-        self.titles.get(id).cloned()
+        self.titles.get(id).map(|(_, t)| t.clone())
     }
 
     fn link(&self, id: &str) -> Option<String> {
@@ -245,6 +268,28 @@ mod tests {
         // A record not read by title (a create) is named by the title it will be given.
         assert_eq!(plan.changes[1].title.as_deref(), Some("新規商事"));
         assert_eq!(plan.changes[1].fields[0].before, None);
+    }
+
+    #[test]
+    fn a_run_keeps_the_titles_of_the_records_read_last_only() {
+        let rec = |id: usize| connector_sdk::Record {
+            id: id.to_string(),
+            fields: fields(json!({"会社名": format!("商事{id}")})),
+            version: None,
+            modified_at: None,
+            private: false,
+            deleted: false,
+        };
+        let mut a = SideNames {
+            window: Some(3),
+            ..names()
+        };
+        a.note(&[rec(1), rec(2), rec(3)]);
+        a.note(&[rec(1), rec(4), rec(5)]);
+        assert_eq!(a.title("1").as_deref(), Some("商事1"), "read again: kept");
+        assert_eq!(a.title("2"), None, "read before the last three");
+        assert_eq!(a.title("5").as_deref(), Some("商事5"));
+        assert_eq!(a.titles.len(), 3);
     }
 
     #[test]

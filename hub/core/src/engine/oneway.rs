@@ -178,6 +178,10 @@ async fn sync(
     let mut side_a = PluginSide::new(SideId::A, client_a, reading(SideId::A), mappers, ctx);
     let mut b = PluginSide::new(SideId::B, client_b, reading(SideId::B), mappers, ctx);
     (side_a.names, b.names) = (names_a, names_b);
+    if !preview {
+        side_a.names.window = Some(naming::RUN_TITLES);
+        b.names.window = Some(naming::RUN_TITLES);
+    }
     let capped = newest.is_some();
     let warned = AtomicI64::new(0);
     let mut a = Source {
