@@ -261,14 +261,17 @@ async fn find_targets<T: RecordSide>(
     Ok(out)
 }
 
-/// Splits writes, in order, where a source record or a target record comes again: within one
-/// wave no two writes touch the same record, so its batches may be in flight together.
+/// Splits writes, in order, where a source record, a target record or a match key value comes
+/// again: within one wave no two writes touch the same record, so its batches may be in flight
+/// together.
 fn waves(writes: &[Planned]) -> Vec<&[Planned]> {
     let mut out = Vec::new();
     let (mut start, mut seen) = (0, HashSet::new());
     for (i, w) in writes.iter().enumerate() {
         let target = w.op.id.as_deref().map(|t| format!("t:{t}"));
-        let keys = [Some(format!("s:{}", w.label)), target];
+        // Two upserts by one key value in flight together could both create.
+        let key = (w.op.match_key.as_ref()).map(|k| format!("k:{}={}", k.field, k.value));
+        let keys = [Some(format!("s:{}", w.label)), target, key];
         if keys.iter().flatten().any(|k| seen.contains(k)) {
             out.push(&writes[start..i]);
             (start, seen) = (i, HashSet::new());
@@ -375,5 +378,27 @@ mod tests {
             .map(|w| w.iter().map(|p| p.label.as_str()).collect())
             .collect();
         assert_eq!(labels, [vec!["a1", "a2", "a3"], vec!["a4", "a1", "a5"]]);
+    }
+
+    #[test]
+    fn two_upserts_by_one_key_value_are_never_in_flight_together() {
+        let by_key = |label: &str, value: &str| {
+            let mut p = planned(label, None);
+            p.op.match_key = Some(connector_sdk::MatchKey {
+                field: "Account_Name".into(),
+                value: serde_json::json!(value),
+            });
+            p
+        };
+        let writes = [
+            by_key("a1", "サンプル商事"),
+            by_key("a2", "見本工業"),
+            by_key("a3", "サンプル商事"),
+        ];
+        let labels: Vec<Vec<&str>> = waves(&writes)
+            .iter()
+            .map(|w| w.iter().map(|p| p.label.as_str()).collect())
+            .collect();
+        assert_eq!(labels, [vec!["a1", "a2"], vec!["a3"]]);
     }
 }
