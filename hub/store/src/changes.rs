@@ -147,10 +147,7 @@ pub(crate) async fn insert_changes(
     }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut p = Params::new(tx);
-        let values = (0..chunk.len())
-            .map(|_| p.row(11))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let values = p.rows(chunk.len(), 11);
         let sql = format!(
             "INSERT INTO run_changes (run_id, seq, side, object, record_id, label, action, before_fields, \
              after_version, after_modified, prior_link) VALUES {values}"

@@ -213,14 +213,8 @@ async fn upsert_links(
     for chunk in last.chunks(ROWS_PER_STATEMENT) {
         let mut p = Params::new(tx);
         let flow = p.next();
-        let targets = (0..chunk.len())
-            .map(|_| p.next())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let pairs = (0..chunk.len())
-            .map(|_| p.row(2))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let targets = p.list(chunk.len());
+        let pairs = p.rows(chunk.len(), 2);
         // Placeholders are bound in the order they appear; the target list finds the few rows
         // through the (flow_id, target_id) index before the pairs are compared.
         let sql = format!(
@@ -237,10 +231,7 @@ async fn upsert_links(
         }
         q.execute(&mut **tx).await?;
         let mut p = Params::new(tx);
-        let rows = (0..chunk.len())
-            .map(|_| p.row(9))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = p.rows(chunk.len(), 9);
         let sql = format!(
             "INSERT INTO links (flow_id, source_id, target_id, source_fingerprint, target_fingerprint, source_version, \
              target_version, synced_copy, updated_at) VALUES {rows} \

@@ -34,6 +34,18 @@ impl Params {
         }
     }
 
+    /// `p, p, …`: `n` placeholders.
+    pub(crate) fn list(&mut self, n: usize) -> String {
+        let cells: Vec<String> = (0..n).map(|_| self.next()).collect();
+        cells.join(", ")
+    }
+
+    /// `(p, …), (p, …), …`: `n` rows of `width` placeholders, for a multi-row `VALUES`.
+    pub(crate) fn rows(&mut self, n: usize, width: usize) -> String {
+        let rows: Vec<String> = (0..n).map(|_| self.row(width)).collect();
+        rows.join(", ")
+    }
+
     /// `(p, p, …)`: one row of `width` placeholders.
     pub(crate) fn row(&mut self, width: usize) -> String {
         let cells: Vec<String> = (0..width).map(|_| self.next()).collect();

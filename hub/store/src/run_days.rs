@@ -58,10 +58,7 @@ impl Bumps {
         // 4 parameters a row: well under both engines' limits.
         for chunk in rows.chunks(1000) {
             let mut p = Params::new(tx);
-            let values = (0..chunk.len())
-                .map(|_| p.row(4))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = p.rows(chunk.len(), 4);
             let sql = format!(
                 "INSERT INTO run_days (day, flow_id, status, runs) VALUES {values} \
                  ON CONFLICT (day, flow_id, status) DO UPDATE SET runs = run_days.runs + excluded.runs"

@@ -290,10 +290,7 @@ async fn move_fire_times(
         return Ok(HashMap::new());
     }
     let mut p = Params::new(tx);
-    let values = (0..occs.len())
-        .map(|_| p.row(3))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let values = p.rows(occs.len(), 3);
     let sql = format!(
         "WITH v (id, old, new) AS (VALUES {values}) \
          UPDATE flows SET next_fire_at = v.new FROM v WHERE flows.id = v.id AND flows.next_fire_at = v.old \
@@ -322,10 +319,7 @@ async fn insert_runs(
         return Ok(());
     }
     let mut p = Params::new(tx);
-    let values = (0..rows.len())
-        .map(|_| p.row(8))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let values = p.rows(rows.len(), 8);
     let sql = format!(
         "INSERT INTO runs (id, flow_id, trigger, status, queued_at, finished_at, scheduled_for, message) VALUES {values}"
     );
