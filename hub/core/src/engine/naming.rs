@@ -16,7 +16,7 @@ use crate::Hub;
 const MAX_TITLES: usize = 200_000;
 /// Titles a run keeps, of the records read last: a record fails within a flush of its read
 /// (a few thousand records), and a run of a million records keeps its memory bounded.
-pub(crate) const RUN_TITLES: usize = 20_000;
+const RUN_TITLES: usize = 20_000;
 
 /// What one side of a run knows to name its records.
 #[derive(Debug, Default)]
@@ -111,16 +111,22 @@ pub(crate) fn text(v: &Value) -> Option<String> {
 /// (kept by `Hub::list_objects`: saving a flow lists both sides). A run never lists objects
 /// itself (a Zoho listing reads every module's fields): an object never listed, or a store
 /// that cannot answer, leaves that side's records named by id, and the run goes on.
-pub(crate) async fn sides(hub: &Hub, flow: &Flow) -> [SideNames; 2] {
+/// A run (not a preview) keeps the titles of only the records read last ([`RUN_TITLES`]).
+pub(crate) async fn sides(hub: &Hub, flow: &Flow, preview: bool) -> [SideNames; 2] {
     let spec = &flow.spec;
-    let mut out = [SideNames::default(), SideNames::default()];
+    let window = (!preview).then_some(RUN_TITLES);
+    let blank = || SideNames {
+        window,
+        ..SideNames::default()
+    };
+    let mut out = [blank(), blank()];
     for (slot, ep) in out.iter_mut().zip([&spec.source, &spec.target]) {
         match hub.store.object_name(&ep.connection, &ep.object).await {
             Ok(Some((title_field, record_url))) => {
                 *slot = SideNames {
                     title_field,
                     record_url,
-                    ..SideNames::default()
+                    ..blank()
                 }
             }
             Ok(None) => {}

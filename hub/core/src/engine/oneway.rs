@@ -147,7 +147,7 @@ async fn sync(
         None => None,
     };
     let preview = plan.is_some();
-    let [names_a, names_b] = naming::sides(hub, flow).await;
+    let [names_a, names_b] = naming::sides(hub, flow, preview).await;
     let mut fields_a = fields_a;
     names_a.widen(&mut fields_a);
     let mut fields_b = read_fields(&fwd, &spec.match_keys, Side::Target);
@@ -178,10 +178,6 @@ async fn sync(
     let mut side_a = PluginSide::new(SideId::A, client_a, reading(SideId::A), mappers, ctx);
     let mut b = PluginSide::new(SideId::B, client_b, reading(SideId::B), mappers, ctx);
     (side_a.names, b.names) = (names_a, names_b);
-    if !preview {
-        side_a.names.window = Some(naming::RUN_TITLES);
-        b.names.window = Some(naming::RUN_TITLES);
-    }
     let capped = newest.is_some();
     let warned = AtomicI64::new(0);
     let mut a = Source {

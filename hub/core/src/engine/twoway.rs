@@ -31,7 +31,7 @@ pub(super) async fn run(
     let mut report = Report::default();
     let mut counts = RunCounts::default();
     let mut warnings = Vec::new();
-    let mut names = naming::sides(hub, flow).await;
+    let mut names = naming::sides(hub, flow, plan.is_some()).await;
     let fatal = sync(
         hub,
         flow,
