@@ -126,16 +126,30 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
     let to_store = env.hub.create_flow(&json!({
         "name": "bench kintone → file store", "source": {"connection": env.kintone, "object": "1"},
         "target": {"connection": fs, "object": "companies"}, "mapping": mapping(&KINTONE_FIELDS, &STORE_FIELDS)}))?;
-    let mut pairs = Vec::new();
+    let (read, csv) = read_kintone(&env, &dir, &limits, n, &to_store)?;
+    let (write, to_zoho, source_secs) =
+        write_kintone(&env, &dir, &limits, (n, &fs), &to_store, &csv)?;
+    let (insert, sdk) = insert_zoho(&env, &dir, n, &to_zoho, source_secs)?;
+    Ok(report(opts, n, &limits, &[read, write, insert], sdk))
+}
 
+/// Reading kintone: cli-kintone export vs the hub's read (a preview of the flow to the file
+/// store); answers the pair and the exported CSV.
+fn read_kintone(
+    env: &Env,
+    dir: &Path,
+    limits: &Limits,
+    n: u64,
+    to_store: &str,
+) -> Result<(Pair, PathBuf)> {
     // 1. Reading kintone: cli-kintone export vs the hub's read (a preview).
-    limits.apply(&env)?;
+    limits.apply(env)?;
     env.sb.reset_stats()?;
     let csv = env.dir.path().join("export.csv");
     let (out, peer) = timed(
         cli_kintone(
-            &env,
-            &dir,
+            env,
+            dir,
             &[
                 "record",
                 "export",
@@ -151,24 +165,37 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
     let exported = out.lines().filter(|l| !l.is_empty()).count() as u64 - 1;
     let peer_calls = env.sb.stats(KINTONE)?.total();
     env.sb.reset_stats()?;
-    let (plan, hub) = env.hub.preview(&to_store)?;
+    let (plan, hub) = env.hub.preview(to_store)?;
     let hub_calls = env.sb.stats(KINTONE)?.total();
     let read = plan["counts"]["read"].as_u64().unwrap_or(0);
     if exported != n || read != n {
         bail!("kintone holds {n} records; cli-kintone exported {exported}, the hub read {read}: {plan}");
     }
-    pairs.push(Pair {
+    let pair = Pair {
         name: "read kintone: cli-kintone record export vs hub",
         hub,
         peer,
         hub_calls,
         peer_calls,
         detail: String::new(),
-    });
+    };
+    Ok((pair, csv))
+}
 
+/// Writing kintone into an empty app: cli-kintone import of the CSV vs the hub's run from the
+/// file store (filled first, untimed); answers the pair, the flow file store → Zoho and how
+/// long a preview takes to read the file store.
+fn write_kintone(
+    env: &Env,
+    dir: &Path,
+    limits: &Limits,
+    (n, fs): (u64, &str),
+    to_store: &str,
+    csv: &Path,
+) -> Result<(Pair, String, f64)> {
     // The file-store copy the hub's writes read from (no latency: setup, not measured).
     env.sb.faults_all(&json!({}))?;
-    let copy = env.hub.run_flow(&to_store)?;
+    let copy = env.hub.run_flow(to_store)?;
     if !copy.ok() || copy.count("created") as u64 != n {
         bail!("copy to the file store: {} {}", copy.status, copy.counts);
     }
@@ -183,14 +210,14 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
     let (_, source_secs) = env.hub.preview(&to_zoho)?;
 
     // 2. Writing kintone into an empty app: cli-kintone import vs the hub (creates).
-    empty_app(&env)?;
-    limits.apply(&env)?;
+    empty_app(env)?;
+    limits.apply(env)?;
     env.sb.reset_stats()?;
     let csv_path = csv.display().to_string();
     let (_, peer) = timed(
         cli_kintone(
-            &env,
-            &dir,
+            env,
+            dir,
             &["record", "import", "--app", "1", "--file-path", &csv_path],
         ),
         "cli-kintone record import",
@@ -198,8 +225,8 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
     let peer_calls = env.sb.stats(KINTONE)?.total();
     let imported = env.sb.kintone_count()?;
     env.sb.faults_all(&json!({}))?;
-    empty_app(&env)?;
-    limits.apply(&env)?;
+    empty_app(env)?;
+    limits.apply(env)?;
     env.sb.reset_stats()?;
     let r = env.hub.run_flow(&to_kintone)?;
     let hub_calls = env.sb.stats(KINTONE)?.total();
@@ -211,7 +238,7 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
             r.counts
         );
     }
-    pairs.push(Pair {
+    let pair = Pair {
         name: "write kintone: cli-kintone record import vs hub",
         hub: r.seconds,
         peer,
@@ -221,8 +248,19 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
             "hub run {:.2} s end to end, reading the file store included (a preview reading it alone: {source_secs:.2} s)",
             r.seconds
         ),
-    });
+    };
+    Ok((pair, to_zoho, source_secs))
+}
 
+/// Inserting into Zoho: the official Node SDK (org B) vs the hub (org A), under the limits the
+/// kintone write left set; answers the pair and what the SDK script printed.
+fn insert_zoho(
+    env: &Env,
+    dir: &Path,
+    n: u64,
+    to_zoho: &str,
+    source_secs: f64,
+) -> Result<(Pair, Value)> {
     // 3. Inserting into Zoho: the official Node SDK (org B) vs the hub (org A).
     let input = env.dir.path().join("zoho-input.json");
     let records: Vec<Value> = env
@@ -238,7 +276,7 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
     let org = env.sb.zoho_org(1);
     let before_b = env.sb.zoho_count("B", "Accounts")?;
     env.sb.reset_stats()?;
-    let mut c = node(&dir);
+    let mut c = node(dir);
     c.arg("zoho-sdk-insert.mjs")
         .env("ZOHO_API", env.sb.url(ZOHO))
         .env(
@@ -263,7 +301,7 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
     let sdk_added = env.sb.zoho_count("B", "Accounts")? - before_b;
     let before_a = env.sb.zoho_count("A", "Accounts")?;
     env.sb.reset_stats()?;
-    let r = env.hub.run_flow(&to_zoho)?;
+    let r = env.hub.run_flow(to_zoho)?;
     let hub_calls = env.sb.stats(ZOHO)?.total();
     let hub_added = env.sb.zoho_count("A", "Accounts")? - before_a;
     if sdk_added != n || hub_added != n || !r.ok() {
@@ -273,7 +311,7 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
             r.counts
         );
     }
-    pairs.push(Pair {
+    let pair = Pair {
         name: "insert into Zoho: official Node SDK vs hub",
         hub: r.seconds,
         peer,
@@ -284,8 +322,11 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
             r.seconds,
             sdk["ms"].as_f64().unwrap_or(0.0) / 1000.0
         ),
-    });
+    };
+    Ok((pair, sdk))
+}
 
+fn report(opts: &[String], n: u64, limits: &Limits, pairs: &[Pair], sdk: Value) -> ScenarioResult {
     let mut md = format!(
         "### Peers: the official tools and the hub on the same sandbox and records\n\n\
          Command: `{}`  \nMachine: {}  \n\
@@ -300,7 +341,7 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
         limits.kintone_concurrency,
         limits.zoho_concurrency,
     );
-    for p in &pairs {
+    for p in pairs {
         md += &format!(
             "| {} | {:.2} s | {:.2} s | {:.2} | {} / {} |\n",
             p.name,
@@ -321,5 +362,5 @@ pub fn run(opts: &[String]) -> Result<ScenarioResult> {
         "pairs": pairs.iter().map(|p| json!({"pair": p.name, "hub_seconds": p.hub, "peer_seconds": p.peer,
             "ratio": p.hub / p.peer, "hub_calls": p.hub_calls, "peer_calls": p.peer_calls, "detail": p.detail})).collect::<Vec<_>>(),
         "zoho_sdk": sdk});
-    Ok(ScenarioResult { markdown: md, json })
+    ScenarioResult { markdown: md, json }
 }
