@@ -88,6 +88,13 @@ pub struct ReadPage {
     /// system can tell; `None` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// Cursors of the pages after this one, in order, when the connector knows them before
+    /// reading (`ahead[0]` is `next_cursor`; reading `ahead[i]` answers a page whose
+    /// `next_cursor` is `ahead[i + 1]`). The hub may read them at once, within the manifest's
+    /// `max_concurrency`; a page whose `next_cursor` differs from what was foretold ends the
+    /// read-ahead, and the hub goes on from that page's own cursor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ahead: Vec<String>,
 }
 
 /// A source row the connector could not read, named so that a person can find and fix it

@@ -64,6 +64,27 @@ pub trait RecordSide: Shape + Send {
         cursor: Option<String>,
     ) -> impl Future<Output = Result<ReadPage, EngineError>> + Send;
 
+    /// Most read calls in flight at once, when a page foretells the cursors after it
+    /// ([`ReadPage::ahead`]).
+    fn read_concurrency(&self) -> usize {
+        1
+    }
+
+    /// The pages at `cursors`, read up to [`RecordSide::read_concurrency`] at once: one answer
+    /// per cursor, in order. By default one after another.
+    fn read_pages(
+        &mut self,
+        cursors: Vec<String>,
+    ) -> impl Future<Output = Vec<Result<ReadPage, EngineError>>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(cursors.len());
+            for c in cursors {
+                out.push(self.read_page(Some(c)).await);
+            }
+            out
+        }
+    }
+
     /// Writes a batch: one result per op, in order.
     fn write_batch(
         &mut self,

@@ -369,3 +369,26 @@ fn a_failed_write_call_keeps_what_the_calls_beside_it_wrote_and_the_next_run_wri
     assert_eq!(s.b.live(), 6, "each record once on B");
     assert!(ids.iter().all(|id| s.ledger.links.contains_key(id)));
 }
+
+#[test]
+fn foretold_pages_are_read_together_and_a_wrong_foretelling_loses_no_page() {
+    for wrong_pct in [0, 100] {
+        let mut s = setup();
+        (s.a.page_size, s.a.foretell, s.a.concurrency) = (2, 3, 3);
+        let ids: Vec<String> = (1..=11)
+            .map(|i| s.a.create_by_hand(&person(&format!("k{i}"), "Sato"), "n"))
+            .collect();
+        let report = s.run(Faults {
+            foretell_wrong_pct: wrong_pct,
+            ..Faults::default()
+        });
+        assert_eq!(report.counts.created, 11, "{wrong_pct}%: {report:?}");
+        assert_eq!(s.b.live(), 11, "{wrong_pct}%: each record once on B");
+        assert!(ids.iter().all(|id| s.ledger.links.contains_key(id)));
+        if wrong_pct == 0 {
+            assert_eq!(s.a.reads, 6, "each of the six pages read once");
+        } else {
+            assert!(s.a.reads > 6, "pages read past a wrong cursor are read again");
+        }
+    }
+}

@@ -48,6 +48,8 @@ struct Scenario {
     resolution: Resolution,
     /// Page size, batch size and write calls at once.
     sizes: (usize, usize, usize),
+    /// Later pages' cursors each source page foretells, and reads at once.
+    reading: (usize, usize),
     rounds: Vec<Round>,
     seed: u64,
 }
@@ -62,13 +64,14 @@ fn edit() -> impl Strategy<Value = Edit> {
 }
 
 fn faults() -> impl Strategy<Value = Faults> {
-    let pcts = (0u32..40, 0u32..25, 0u32..30);
-    (proptest::option::of(1usize..30), pcts).prop_map(|(c, (r, f, j))| Faults {
+    let pcts = (0u32..40, 0u32..25, 0u32..30, 0u32..50);
+    (proptest::option::of(1usize..30), pcts).prop_map(|(c, (r, f, j, w))| Faults {
         crash_after: c,
         refuse_pct: r,
         fail_call_pct: f,
         reject_pct: j,
         fail_write_call: None,
+        foretell_wrong_pct: w,
     })
 }
 
@@ -85,13 +88,14 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         .prop_map(|(edits, attempts)| Round { edits, attempts });
     (
         resolution,
-        (1usize..5, 1usize..4, 1usize..4),
+        ((1usize..5, 1usize..4, 1usize..4), (0usize..4, 1usize..4)),
         prop::collection::vec(round, 1..5),
         any::<u64>(),
     )
-        .prop_map(|(resolution, sizes, rounds, seed)| Scenario {
+        .prop_map(|(resolution, (sizes, reading), rounds, seed)| Scenario {
             resolution,
             sizes,
+            reading,
             rounds,
             seed,
         })
@@ -164,6 +168,9 @@ impl RecordSide for Scoped<'_> {
     fn write_concurrency(&self) -> usize {
         self.inner.write_concurrency()
     }
+    fn read_concurrency(&self) -> usize {
+        self.inner.read_concurrency()
+    }
     async fn find_match(&mut self, other: &Record) -> Result<Match, EngineError> {
         self.inner.find_match(other).await
     }
@@ -211,6 +218,7 @@ impl Sim {
         let mut a = MemSide::new(SideId::A, world.clone(), sc.resolution);
         let mut b = MemSide::new(SideId::B, world.clone(), sc.resolution);
         (a.page_size, b.batch, b.concurrency) = sc.sizes;
+        (a.foretell, a.concurrency) = sc.reading;
         Sim {
             a,
             b,

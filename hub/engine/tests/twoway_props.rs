@@ -74,6 +74,7 @@ fn faults() -> impl Strategy<Value = Faults> {
         fail_call_pct: f,
         reject_pct: 0,
         fail_write_call: None,
+        foretell_wrong_pct: 0,
     })
 }
 

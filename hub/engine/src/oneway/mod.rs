@@ -132,24 +132,46 @@ pub async fn run<S: RecordSide, T: RecordSide, L: Ledger, H: Hooks>(
 }
 
 /// Reads the source page after page into `pages`, until its last page or until the planner
-/// stops listening (a run that ends early reads at most the page in flight beyond it).
+/// stops listening (a run that ends early reads at most the pages in flight beyond it). When a
+/// page foretells the cursors after it ([`ReadPage::ahead`]), up to the side's read
+/// concurrency of them are read at once; the pages still go to the planner in order, and one
+/// whose successor was foretold wrongly ends that read-ahead (what was read past it is
+/// dropped and read again from the page's own cursor).
 async fn read_ahead<S: RecordSide>(
     source: &mut S,
-    mut cursor: Option<String>,
+    cursor: Option<String>,
     mut pages: mpsc::Sender<Result<ReadPage, EngineError>>,
 ) {
+    let lanes = source.read_concurrency().max(1);
+    let mut next = cursor;
+    let mut foretold: Vec<String> = Vec::new();
     loop {
-        let page = source.read_page(cursor.take()).await;
-        let next = match &page {
-            Ok(p) if p.has_more => p.next_cursor.clone(),
-            _ => None,
+        let chained = lanes > 1 && next.is_some() && foretold.first() == next.as_ref();
+        let group: Vec<Option<String>> = if chained {
+            foretold.iter().take(lanes).cloned().map(Some).collect()
+        } else {
+            vec![next.take()]
         };
-        if pages.send(page).await.is_err() {
-            return;
-        }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => return,
+        let read = if group.len() > 1 {
+            source.read_pages(group.iter().flatten().cloned().collect()).await
+        } else {
+            vec![source.read_page(group[0].clone()).await]
+        };
+        let mut answers = read.into_iter().enumerate();
+        let mut resumed = false;
+        while let (false, Some((i, page))) = (resumed, answers.next()) {
+            let (more, after, ahead) = match &page {
+                Ok(p) if p.has_more && p.next_cursor.is_some() => {
+                    (true, p.next_cursor.clone(), p.ahead.clone())
+                }
+                _ => (false, None, Vec::new()),
+            };
+            if pages.send(page).await.is_err() || !more {
+                return;
+            }
+            resumed = group.get(i + 1).is_some_and(|g| *g != after);
+            next = after;
+            foretold = ahead;
         }
     }
 }

@@ -43,6 +43,9 @@ pub struct Faults {
     pub reject_pct: u32,
     /// The write call of this number (from 1) fails whole (a transient error).
     pub fail_write_call: Option<usize>,
+    /// Per cent of foretold cursors ([`ReadPage::ahead`]) that skip a page: a reader that
+    /// trusted them without checking would lose that page's records.
+    pub foretell_wrong_pct: u32,
 }
 
 #[derive(Debug, Default)]
@@ -132,6 +135,10 @@ pub struct MemSide {
     pub batch: usize,
     /// Write calls the side takes at once (the engine gathers this many batches per flush).
     pub concurrency: usize,
+    /// Cursors of later pages a page foretells (0: none), read this many at once.
+    pub foretell: usize,
+    /// Pages read so far.
+    pub reads: usize,
 }
 
 impl MemSide {
@@ -146,6 +153,8 @@ impl MemSide {
             page_size: 3,
             batch: 2,
             concurrency: 1,
+            foretell: 0,
+            reads: 0,
         }
     }
 
@@ -155,6 +164,27 @@ impl MemSide {
             SideId::A => format!("a_{f}"),
             SideId::B => f.to_string(),
         }
+    }
+
+    /// The cursors after each of the next pages of `rest` (the changes from this page on, in
+    /// order), as many as `foretell` says and only where a page follows; some skip a page
+    /// when the faults say so.
+    fn foretold(&self, rest: &[(&String, &Stored)]) -> Vec<String> {
+        let size = self.page_size.max(1);
+        let ends: Vec<u64> = (1..=self.foretell)
+            .map(|k| k * size)
+            .take_while(|&n| n < rest.len())
+            .map(|n| rest[n - 1].1.seq)
+            .collect();
+        let mut w = lock(&self.world);
+        let pct = w.faults.foretell_wrong_pct;
+        (0..ends.len())
+            .map(|i| {
+                let skip = i > 0 && w.roll(pct);
+                let end = if skip { ends.get(i + 1).copied() } else { None };
+                end.unwrap_or(ends[i]).to_string()
+            })
+            .collect()
     }
 
     fn truncated(&self, stamp: i64) -> Option<i64> {
@@ -408,16 +438,19 @@ impl RecordSide for MemSide {
 
     async fn read_page(&mut self, cursor: Option<String>) -> Result<ReadPage, EngineError> {
         lock(&self.world).enter()?;
+        self.reads += 1;
         let after: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         let mut recs: Vec<(&String, &Stored)> =
             self.records.iter().filter(|(_, s)| s.seq > after).collect();
         recs.sort_by_key(|(_, s)| s.seq);
         let has_more = recs.len() > self.page_size;
+        let ahead = self.foretold(&recs);
         recs.truncate(self.page_size);
         let page = ReadPage {
             next_cursor: recs.last().map(|(_, s)| s.seq.to_string()),
             records: recs.iter().map(|(id, s)| self.record(id, s)).collect(),
             has_more,
+            ahead,
             ..ReadPage::default()
         };
         lock(&self.world).leave()?;
@@ -480,6 +513,10 @@ impl RecordSide for MemSide {
     }
 
     fn write_concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    fn read_concurrency(&self) -> usize {
         self.concurrency
     }
 
