@@ -14,7 +14,8 @@
 //!   key), so only records updated before `cut` may advance `w`, and the listing's end moves
 //!   `w` to `cut`: what changed since is read again by the next listing;
 //! - `after`: (`更新日時`, `$id`) of the last record of the listing read so far; the next page
-//!   asks for what sorts after it.
+//!   asks for what sorts after it;
+//! - `walk`: the first listing of the whole app, read by record number ([`crate::walk`]).
 //!
 //! Format 1 also carried a live kintone cursor (`kc`, `more`, `n`); such a saved cursor resumes
 //! from its watermark, which re-reads at most one listing and loses nothing.
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::assumed::SEEN_CAP;
+use crate::walk::Walk;
 
 const FORMAT: u32 = 2;
 const FORMAT_WITH_KINTONE_CURSOR: u32 = 1;
@@ -41,6 +43,9 @@ pub struct Position {
     pub cut: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<(String, u64)>,
+    /// A first listing of the whole app read by record number ([`crate::walk`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk: Option<Walk>,
 }
 
 /// A time as kintone writes it in UTC: `2024-05-01T01:02:00Z`.
@@ -147,6 +152,12 @@ impl Position {
     /// Whether the next page is the first of a listing.
     pub fn starts_listing(&self) -> bool {
         self.after.is_none()
+    }
+
+    /// Whether the read is a walk by record number: one under way, or the first listing of
+    /// everything (no watermark yet).
+    pub fn walks(&self) -> bool {
+        self.walk.is_some() || (self.w.is_none() && self.after.is_none() && self.cut.is_none())
     }
 
     /// Whether `r` is new to the hub; moves the watermark past it when that is safe.

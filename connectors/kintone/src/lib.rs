@@ -11,6 +11,7 @@ pub mod http;
 pub mod manifest;
 mod read;
 pub mod values;
+pub mod walk;
 mod write;
 
 use connector_sdk::{

@@ -4,6 +4,8 @@
 //! same SDK cursor answers the same records, so a run killed between reading a page and saving
 //! its cursor loses nothing, and no cursor is left counting against the domain's 10. An idle or
 //! small incremental run costs one call. Never offset paging (kintone caps offsets at 10,000).
+//! The first listing of a whole app goes by record number instead, in windows the hub may read
+//! at once ([`crate::walk`]).
 //! A first run capped to the newest N (`ReadRequest::newest_first`) walks the window the other
 //! way, `order by 更新日時 desc, $id desc`, by seek as well.
 
@@ -16,6 +18,7 @@ use crate::form::{Form, FormCache, ID, REVISION};
 use crate::http::{require_app, Api};
 use crate::manifest::READ_PAGE_SIZE;
 use crate::values::to_record;
+use crate::walk::{self, Walk};
 
 pub fn read(
     api: &Api,
@@ -35,6 +38,9 @@ pub fn read(
         return read_newest(api, &app, req, &updated, size, fields);
     }
     let mut pos = Position::start(req.cursor.as_deref(), req.since.as_deref())?;
+    if pos.walks() {
+        return read_walk(api, &app, (&updated, size), fields, pos);
+    }
 
     let mut params = json!({ "app": app, "query": pos.query(&updated, size) });
     if let Some(f) = &fields {
@@ -52,16 +58,7 @@ pub fn read(
     let raw = list(&answer.body, "records");
     let mut records = Vec::new();
     for r in &raw {
-        pos.after = Some(seek_key(r, &updated).ok_or_else(|| {
-            ConnectorError::new(
-                ErrorKind::InvalidData,
-                format!("app {app} answered a record without a record number or {updated}"),
-            )
-            .with_code("bad_record")
-            .with_ja(format!(
-                "アプリ{app}の応答に、レコード番号または{updated}のないレコードがありました"
-            ))
-        })?);
+        pos.after = Some(seek_key(r, &updated).ok_or_else(|| bad_record(&app, &updated))?);
         if let Some(rec) = to_record(r, Some(&updated)) {
             if pos.accept(&rec) {
                 records.push(rec);
@@ -88,6 +85,101 @@ pub fn read(
         total: total_count(&answer.body),
         ..Default::default()
     })
+}
+
+/// A page of the first listing of the whole app, by record number ([`crate::walk`]): it
+/// foretells the cursors of the windows after it, and holds back what was updated after the
+/// listing began for the listing that follows.
+fn read_walk(
+    api: &Api,
+    app: &str,
+    (updated, size): (&str, usize),
+    fields: Option<Vec<String>>,
+    mut pos: Position,
+) -> Result<ReadPage, ConnectorError> {
+    let begins = pos.walk.is_none();
+    let query = match &pos.walk {
+        Some(w) => w.query(size),
+        None => walk::first_query(size),
+    };
+    let mut params = json!({ "app": app, "query": query });
+    if let Some(f) = &fields {
+        params["fields"] = json!(f);
+    }
+    if begins {
+        params["totalCount"] = json!(true);
+    }
+    let answer = api
+        .get("records", &params)
+        .map_err(|e| e.to_connector(Some(app)))?;
+    let now = cut_from(answer.date.as_deref());
+    let cut = pos.cut.get_or_insert_with(|| now.clone()).clone();
+    let raw = list(&answer.body, "records");
+    let (mut records, mut held, mut lowest) = (Vec::new(), false, None::<u64>);
+    for r in &raw {
+        let (ts, id) = seek_key(r, updated).ok_or_else(|| bad_record(app, updated))?;
+        lowest = Some(lowest.map_or(id, |l| l.min(id)));
+        if ts >= cut {
+            held = true;
+        } else if let Some(rec) = to_record(r, Some(updated)) {
+            records.push(rec);
+        }
+    }
+    let next = match &pos.walk {
+        Some(w) => w.next(size, raw.len(), lowest),
+        None => Walk::begin(
+            raw.len(),
+            lowest.unwrap_or(0),
+            total_count(&answer.body).unwrap_or(0),
+            size,
+        ),
+    };
+    let held = held || pos.walk.is_some_and(|w| w.held);
+    let total = if begins {
+        total_count(&answer.body)
+    } else {
+        None
+    };
+    let (has_more, ahead) = match next {
+        Some(mut w) => {
+            w.held = held;
+            let ahead = w
+                .foretold(size)
+                .into_iter()
+                .map(|w| {
+                    pos.walk = Some(w);
+                    pos.encode()
+                })
+                .collect();
+            pos.walk = Some(w);
+            (true, ahead)
+        }
+        None => {
+            pos.walk = None;
+            pos.finish();
+            // What was held back, or changed after a minute turned, is read from `cut` on.
+            (held || now > cut, Vec::new())
+        }
+    };
+    Ok(ReadPage {
+        records,
+        next_cursor: Some(pos.encode()),
+        has_more,
+        ahead,
+        total,
+        ..Default::default()
+    })
+}
+
+fn bad_record(app: &str, updated: &str) -> ConnectorError {
+    ConnectorError::new(
+        ErrorKind::InvalidData,
+        format!("app {app} answered a record without a record number or {updated}"),
+    )
+    .with_code("bad_record")
+    .with_ja(format!(
+        "アプリ{app}の応答に、レコード番号または{updated}のないレコードがありました"
+    ))
 }
 
 /// Where a newest-first listing is: records from `w` on (the window), and the seek key of the
@@ -167,16 +259,7 @@ fn read_newest(
     let raw = list(&answer.body, "records");
     let mut records = Vec::new();
     for r in &raw {
-        pos.before = Some(seek_key(r, updated).ok_or_else(|| {
-            ConnectorError::new(
-                ErrorKind::InvalidData,
-                format!("app {app} answered a record without a record number or {updated}"),
-            )
-            .with_code("bad_record")
-            .with_ja(format!(
-                "アプリ{app}の応答に、レコード番号または{updated}のないレコードがありました"
-            ))
-        })?);
+        pos.before = Some(seek_key(r, updated).ok_or_else(|| bad_record(app, updated))?);
         if let Some(rec) = to_record(r, Some(updated)) {
             records.push(rec);
         }

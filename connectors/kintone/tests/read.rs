@@ -110,13 +110,10 @@ fn full_read_is_one_request_per_500_records_and_opens_no_cursor() {
     assert_eq!(env.total_calls(), 3, "{:?}", env.stats());
     assert_eq!(env.calls(CURSOR_POST), 0);
     assert_eq!(env.live_cursors(), 0);
-    // Ordered by 更新日時, with versions and flattened values.
-    let times: Vec<&str> = records
-        .iter()
-        .filter_map(|r| r.modified_at.as_deref())
-        .collect();
-    assert_eq!(times.len(), 1200);
-    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    // The first listing goes by record number, top down, with versions and flattened values.
+    let numbers: Vec<u64> = records.iter().map(|r| r.id.parse().unwrap()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] > w[1]));
+    assert!(records.iter().all(|r| r.modified_at.is_some()));
     let first = records.iter().find(|r| r.id == "1").expect("record 1");
     assert!(first.version.is_some());
     assert_eq!(first.fields["会社名"], json!("株式会社サンプル"));
@@ -418,4 +415,98 @@ fn newest_first_walks_the_window_down_by_seek_and_counts() {
     );
     let total = total.expect("totalCount");
     assert!(total >= 1000 && got.len() == 1000, "{total} {}", got.len());
+}
+
+/// One page of app 1 at `cursor`, `size` records at most.
+fn page_at(
+    k: &Kintone,
+    conn: &connector_sdk::Connection,
+    cursor: Option<String>,
+    size: u32,
+) -> connector_sdk::ReadPage {
+    k.read(
+        conn,
+        &ReadRequest {
+            object: "1".into(),
+            cursor,
+            page_size: Some(size),
+            ..Default::default()
+        },
+    )
+    .expect("page")
+}
+
+#[test]
+fn a_first_listing_foretells_its_pages_and_each_foretold_cursor_answers_the_next_page() {
+    let env = Env::start();
+    env.generate_customers(1170); // 1,200 records
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    k.objects(&conn).expect("form cached");
+    env.reset_stats();
+
+    let first = page_at(&k, &conn, None, 100);
+    assert_eq!(first.total, Some(1200), "the first page counts the app");
+    assert_eq!(
+        first.ahead.len(),
+        11,
+        "the eleven windows below the top page"
+    );
+    assert_eq!(first.ahead.first(), first.next_cursor.as_ref());
+    // Read as the hub reads them: every foretold cursor at once, from the first page alone.
+    let pages: Vec<_> = first
+        .ahead
+        .iter()
+        .map(|c| page_at(&k, &conn, Some(c.clone()), 100))
+        .collect();
+    for (i, p) in pages.iter().enumerate() {
+        match first.ahead.get(i + 1) {
+            Some(after) => assert_eq!(p.next_cursor.as_ref(), Some(after), "page {i}"),
+            None => assert!(!p.has_more, "the last window ends the listing"),
+        }
+    }
+    let mut ids: Vec<&str> = std::iter::once(&first)
+        .chain(&pages)
+        .flat_map(|p| p.records.iter().map(|r| r.id.as_str()))
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((n, ids.len()), (1200, 1200), "each record once");
+    assert_eq!(
+        env.calls(RECORDS_GET),
+        12,
+        "one call a page: ceil(1200 / 100)"
+    );
+}
+
+#[test]
+fn a_first_listing_over_numbers_left_sparse_by_deletions_still_reads_every_record() {
+    let env = Env::start();
+    env.generate_customers(70); // 100 records, numbered 1..=100
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    // Delete 11..=60: the count (50) then says the windows below the top page reach 30, and
+    // the records numbered 1..=10 lie below that.
+    let ops = (11..=60)
+        .map(|n: u32| WriteOp {
+            id: Some(n.to_string()),
+            ..common::op(&format!("d{n}"), WriteAction::Delete, Default::default())
+        })
+        .collect();
+    k.write(
+        &conn,
+        &WriteRequest {
+            object: "1".into(),
+            ops,
+        },
+    )
+    .expect("delete");
+    let (records, cursor, _) = read_all(&k, &conn, "1", None, None, 10);
+    let mut ids: Vec<u64> = records.iter().map(|r| r.id.parse().unwrap()).collect();
+    ids.sort();
+    let expected: Vec<u64> = (1..=10).chain(61..=100).collect();
+    assert_eq!(ids, expected, "each remaining record once");
+    let (again, _, _) = read_all(&k, &conn, "1", cursor, None, 10);
+    assert!(again.is_empty(), "the listing after has nothing new");
 }

@@ -388,7 +388,10 @@ fn foretold_pages_are_read_together_and_a_wrong_foretelling_loses_no_page() {
         if wrong_pct == 0 {
             assert_eq!(s.a.reads, 6, "each of the six pages read once");
         } else {
-            assert!(s.a.reads > 6, "pages read past a wrong cursor are read again");
+            assert!(
+                s.a.reads > 6,
+                "pages read past a wrong cursor are read again"
+            );
         }
     }
 }

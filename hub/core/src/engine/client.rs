@@ -119,9 +119,9 @@ impl ConnectorClient {
         })
     }
 
-    /// Write calls a run may have in flight on this connection: the manifest's concurrency,
-    /// or one when the manifest paces requests (the pace is kept per client).
-    pub fn write_concurrency(&self) -> usize {
+    /// Calls a run may have in flight on this connection: the manifest's concurrency, or one
+    /// when the manifest paces requests (the pace is kept per client).
+    pub fn calls_at_once(&self) -> usize {
         match self.limits.requests_per_second {
             Some(_) => 1,
             None => self.limits.max_concurrency.max(1) as usize,

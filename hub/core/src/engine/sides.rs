@@ -11,6 +11,7 @@ use connector_sdk::{
 use hub_domain::{BlankKeyParts, MatchKeySpec, RunWarning};
 use hub_engine::{BatchOutcomes, EngineError, Match, RecordSide, Shape, SideId};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 
 use super::client::ConnectorClient;
@@ -89,14 +90,52 @@ impl<'a> PluginSide<'a> {
     }
 
     async fn read(&mut self, req: ReadRequest) -> Result<ReadPage, EngineError> {
-        match self.client.call(Call::Read(req)).await {
-            Ok(Reply::Read(p)) => Ok(p),
-            Ok(other) => Err(EngineError::connector(
-                self.id,
-                crate::connections::unexpected("read", &other),
-            )),
-            Err(error) => Err(EngineError::connector(self.id, error)),
+        read_call(&mut self.client, self.id, req).await
+    }
+
+    /// The read of the page at `cursor` (`None`: the first of the window).
+    fn read_request(&mut self, cursor: Option<String>) -> ReadRequest {
+        ReadRequest {
+            object: self.reading.object.to_string(),
+            since: cursor
+                .is_none()
+                .then(|| self.reading.since.clone())
+                .flatten(),
+            cursor,
+            page_size: Some(self.client.limits.read_page_size),
+            fields: self.reading.fields.clone(),
+            options: self.reading.options.clone(),
+            count: std::mem::take(&mut self.reading.count),
+            ..ReadRequest::default()
         }
+    }
+
+    /// A page read: the run's own records only, its warnings and names kept.
+    fn received(&mut self, mut page: ReadPage) -> ReadPage {
+        page.issues.retain(|i| self.ctx.admits(&i.record));
+        page.warnings.retain(|w| self.ctx.admits(&w.record));
+        let warned = std::mem::take(&mut page.warnings);
+        self.warnings
+            .extend(super::read_warnings(self.id.name(), &warned));
+        self.names.note(&page.records);
+        page
+    }
+
+    /// The side's client and up to `jobs - 1` siblings (opened on first need), no more than
+    /// the connection takes calls at once.
+    async fn lanes(&mut self, jobs: usize) -> Vec<&mut ConnectorClient> {
+        let lanes = self.client.calls_at_once().min(jobs).max(1);
+        while self.siblings.len() + 1 < lanes {
+            match self.client.sibling().await {
+                Ok(c) => self.siblings.push(c),
+                // The calls say why (through the first client): fewer lanes meanwhile.
+                Err(_) => break,
+            }
+        }
+        std::iter::once(&mut self.client)
+            .chain(self.siblings.iter_mut())
+            .take(lanes)
+            .collect()
     }
 
     /// Reads the whole object once into an index by key (and images, when kept).
@@ -195,28 +234,71 @@ impl Shape for PluginSide<'_> {
     }
 }
 
-type Queue = Mutex<std::iter::Enumerate<std::vec::IntoIter<Vec<WriteOp>>>>;
+/// A call a lane sends through one of the side's clients.
+trait Job: Send {
+    type Answer: Send;
+    fn send(
+        self,
+        client: &mut ConnectorClient,
+        side: SideId,
+    ) -> impl Future<Output = Self::Answer> + Send;
+}
+
+impl Job for ReadRequest {
+    type Answer = Result<ReadPage, EngineError>;
+    async fn send(self, client: &mut ConnectorClient, side: SideId) -> Self::Answer {
+        read_call(client, side, self).await
+    }
+}
+
 type Answered = (Vec<WriteOp>, Result<Vec<WriteResult>, EngineError>);
 
-/// One client's share of [`RecordSide::write_batches`]: takes the next batch until none is
-/// left; each answer is kept under its batch's number.
-async fn lane(
+impl Job for WriteRequest {
+    type Answer = Answered;
+    async fn send(self, client: &mut ConnectorClient, side: SideId) -> Answered {
+        write_call(client, side, self).await
+    }
+}
+
+/// Sends `jobs` through `clients` (one lane each, taking the next job until none is left):
+/// one answer per job, in order.
+async fn in_lanes<J: Job>(
+    clients: Vec<&mut ConnectorClient>,
+    side: SideId,
+    jobs: Vec<J>,
+) -> Vec<J::Answer> {
+    let count = jobs.len();
+    let queue = Mutex::new(jobs.into_iter().enumerate());
+    let done = Mutex::new(Vec::with_capacity(count));
+    let lanes = clients.into_iter().map(|client| async {
+        loop {
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+            let Some((i, job)) = next else { return };
+            let answer = job.send(client, side).await;
+            done.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((i, answer));
+        }
+    });
+    futures::future::join_all(lanes).await;
+    let mut done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, a)| a).collect()
+}
+
+/// One read call through `client`.
+async fn read_call(
     client: &mut ConnectorClient,
-    (side, object): (SideId, &str),
-    queue: &Queue,
-    done: &Mutex<Vec<(usize, Answered)>>,
-) {
-    loop {
-        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-        let Some((i, ops)) = next else { return };
-        let req = WriteRequest {
-            object: object.to_string(),
-            ops,
-        };
-        let answered = write_call(client, side, req).await;
-        done.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((i, answered));
+    side: SideId,
+    req: ReadRequest,
+) -> Result<ReadPage, EngineError> {
+    match client.call(Call::Read(req)).await {
+        Ok(Reply::Read(p)) => Ok(p),
+        Ok(other) => Err(EngineError::connector(
+            side,
+            crate::connections::unexpected("read", &other),
+        )),
+        Err(error) => Err(EngineError::connector(side, error)),
     }
 }
 
@@ -245,27 +327,27 @@ impl<'a> RecordSide for PluginSide<'a> {
     }
 
     async fn read_page(&mut self, cursor: Option<String>) -> Result<ReadPage, EngineError> {
-        let req = ReadRequest {
-            object: self.reading.object.to_string(),
-            since: cursor
-                .is_none()
-                .then(|| self.reading.since.clone())
-                .flatten(),
-            cursor,
-            page_size: Some(self.client.limits.read_page_size),
-            fields: self.reading.fields.clone(),
-            options: self.reading.options.clone(),
-            count: std::mem::take(&mut self.reading.count),
-            ..ReadRequest::default()
-        };
-        let mut page = self.read(req).await?;
-        page.issues.retain(|i| self.ctx.admits(&i.record));
-        page.warnings.retain(|w| self.ctx.admits(&w.record));
-        let warned = std::mem::take(&mut page.warnings);
-        self.warnings
-            .extend(super::read_warnings(self.id.name(), &warned));
-        self.names.note(&page.records);
-        Ok(page)
+        let req = self.read_request(cursor);
+        let page = self.read(req).await?;
+        Ok(self.received(page))
+    }
+
+    fn read_concurrency(&self) -> usize {
+        self.client.calls_at_once()
+    }
+
+    async fn read_pages(&mut self, cursors: Vec<String>) -> Vec<Result<ReadPage, EngineError>> {
+        let reqs: Vec<ReadRequest> = cursors
+            .into_iter()
+            .map(|c| self.read_request(Some(c)))
+            .collect();
+        let side = self.id;
+        let clients = self.lanes(reqs.len()).await;
+        let pages = in_lanes(clients, side, reqs).await;
+        pages
+            .into_iter()
+            .map(|page| page.map(|p| self.received(p)))
+            .collect()
     }
 
     async fn write_batch(&mut self, ops: Vec<WriteOp>) -> Result<Vec<WriteResult>, EngineError> {
@@ -285,32 +367,23 @@ impl<'a> RecordSide for PluginSide<'a> {
     }
 
     fn write_concurrency(&self) -> usize {
-        self.client.write_concurrency()
+        self.client.calls_at_once()
     }
 
     async fn write_batches(&mut self, batches: Vec<Vec<WriteOp>>) -> BatchOutcomes {
-        let count = batches.len();
-        let lanes = self.write_concurrency().min(count).max(1);
-        while self.siblings.len() + 1 < lanes {
-            match self.client.sibling().await {
-                Ok(c) => self.siblings.push(c),
-                // The calls say why (through the first client): fewer lanes meanwhile.
-                Err(_) => break,
-            }
-        }
-        let lanes = lanes.min(self.siblings.len() + 1);
-        let (side, object) = (self.id, self.reading.object);
-        let queue = Mutex::new(batches.into_iter().enumerate());
-        let done = Mutex::new(Vec::with_capacity(count));
-        let clients = std::iter::once(&mut self.client).chain(self.siblings.iter_mut());
-        let lanes = clients
-            .take(lanes)
-            .map(|c| lane(c, (side, object), &queue, &done));
-        futures::future::join_all(lanes).await;
-        let mut done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
-        done.sort_by_key(|(i, _)| *i);
-        done.into_iter()
-            .map(|(_, (ops, outcome))| {
+        let side = self.id;
+        let reqs: Vec<WriteRequest> = batches
+            .into_iter()
+            .map(|ops| WriteRequest {
+                object: self.reading.object.to_string(),
+                ops,
+            })
+            .collect();
+        let clients = self.lanes(reqs.len()).await;
+        let answers = in_lanes(clients, side, reqs).await;
+        answers
+            .into_iter()
+            .map(|(ops, outcome)| {
                 if let Ok(r) = &outcome {
                     self.names.note_refused(&ops, r);
                 }

@@ -153,7 +153,9 @@ async fn read_ahead<S: RecordSide>(
             vec![next.take()]
         };
         let read = if group.len() > 1 {
-            source.read_pages(group.iter().flatten().cloned().collect()).await
+            source
+                .read_pages(group.iter().flatten().cloned().collect())
+                .await
         } else {
             vec![source.read_page(group[0].clone()).await]
         };
