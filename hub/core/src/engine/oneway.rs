@@ -250,6 +250,17 @@ impl Shape for Source<'_> {
     }
 }
 
+impl Source<'_> {
+    /// A page with only the records the run takes up; the warnings so far told.
+    fn admitted(&self, mut page: ReadPage) -> ReadPage {
+        let ctx = self.side.ctx;
+        page.records.retain(|r| ctx.admits(&r.id));
+        let warned = i64::try_from(self.side.warnings.len()).unwrap_or(i64::MAX);
+        self.warned.store(warned, Ordering::Relaxed);
+        page
+    }
+}
+
 impl<'a> RecordSide for Source<'a> {
     type Shaped = super::sides::SideShape<'a>;
 
@@ -259,7 +270,7 @@ impl<'a> RecordSide for Source<'a> {
 
     async fn read_page(&mut self, cursor: Option<String>) -> Result<ReadPage, EngineError> {
         let ctx = self.side.ctx;
-        let mut page = match self.newest.as_mut() {
+        let page = match self.newest.as_mut() {
             Some(buf) => {
                 let mut page = buf.next_page(self.side.client.limits.read_page_size as usize);
                 page.issues.retain(|i| ctx.admits(&i.record));
@@ -273,10 +284,22 @@ impl<'a> RecordSide for Source<'a> {
             }
             None => self.side.read_page(cursor).await?,
         };
-        page.records.retain(|r| ctx.admits(&r.id));
-        let warned = i64::try_from(self.side.warnings.len()).unwrap_or(i64::MAX);
-        self.warned.store(warned, Ordering::Relaxed);
-        Ok(page)
+        Ok(self.admitted(page))
+    }
+
+    fn read_concurrency(&self) -> usize {
+        match self.newest {
+            Some(_) => 1,
+            None => self.side.read_concurrency(),
+        }
+    }
+
+    async fn read_pages(&mut self, cursors: Vec<String>) -> Vec<Result<ReadPage, EngineError>> {
+        let pages = self.side.read_pages(cursors).await;
+        pages
+            .into_iter()
+            .map(|page| page.map(|p| self.admitted(p)))
+            .collect()
     }
 
     async fn write_batch(&mut self, ops: Vec<WriteOp>) -> Result<Vec<WriteResult>, EngineError> {
