@@ -134,15 +134,16 @@ pub async fn run<S: RecordSide, T: RecordSide, L: Ledger, H: Hooks>(
 /// Reads the source page after page into `pages`, until its last page or until the planner
 /// stops listening (a run that ends early reads at most the pages in flight beyond it). When a
 /// page foretells the cursors after it ([`ReadPage::ahead`]), up to the side's read
-/// concurrency of them are read at once; the pages still go to the planner in order, and one
-/// whose successor was foretold wrongly ends that read-ahead (what was read past it is
-/// dropped and read again from the page's own cursor).
+/// concurrency of them, and no more than [`READ_AHEAD`] (which bounds memory), are read at
+/// once; the pages still go to the planner in order, and one whose successor was foretold
+/// wrongly ends that read-ahead (what was read past it is dropped and read again from the
+/// page's own cursor).
 async fn read_ahead<S: RecordSide>(
     source: &mut S,
     cursor: Option<String>,
     mut pages: mpsc::Sender<Result<ReadPage, EngineError>>,
 ) {
-    let lanes = source.read_concurrency().max(1);
+    let lanes = source.read_concurrency().clamp(1, READ_AHEAD);
     let mut next = cursor;
     let mut foretold: Vec<String> = Vec::new();
     loop {
