@@ -297,5 +297,7 @@ pub async fn run<A: RecordSide, B: RecordSide, L: Ledger>(
     report: &mut Report,
 ) -> Result<(), EngineError> {
     let prepared = prepare(a, b, ledger, cfg, report).await?;
-    execute(a, b, ledger, prepared, report).await
+    let done = execute(a, b, ledger, prepared, report).await;
+    let settled = ledger.settle().await;
+    done.and(settled)
 }

@@ -183,6 +183,13 @@ pub trait Ledger: Send {
         true
     }
 
-    /// Makes the run's work durable, all or nothing.
+    /// Makes the run's work durable, all or nothing. A ledger may let it land in the
+    /// background, in order, as long as [`Ledger::links`] answers as if it had landed.
     fn commit(&mut self, commit: Commit) -> impl Future<Output = Result<(), EngineError>> + Send;
+
+    /// Waits until every commit made so far landed; the error of one that failed. By
+    /// default commits have landed when [`Ledger::commit`] returns.
+    fn settle(&mut self) -> impl Future<Output = Result<(), EngineError>> + Send {
+        async { Ok(()) }
+    }
 }

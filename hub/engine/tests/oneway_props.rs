@@ -50,6 +50,8 @@ struct Scenario {
     sizes: (usize, usize, usize),
     /// Later pages' cursors each source page foretells, and reads at once.
     reading: (usize, usize),
+    /// The ledger's commits land one call late (in the background).
+    behind: bool,
     rounds: Vec<Round>,
     seed: u64,
 }
@@ -88,17 +90,24 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         .prop_map(|(edits, attempts)| Round { edits, attempts });
     (
         resolution,
-        ((1usize..5, 1usize..4, 1usize..4), (0usize..4, 1usize..4)),
+        (
+            (1usize..5, 1usize..4, 1usize..4),
+            (0usize..4, 1usize..4),
+            any::<bool>(),
+        ),
         prop::collection::vec(round, 1..5),
         any::<u64>(),
     )
-        .prop_map(|(resolution, (sizes, reading), rounds, seed)| Scenario {
-            resolution,
-            sizes,
-            reading,
-            rounds,
-            seed,
-        })
+        .prop_map(
+            |(resolution, (sizes, reading, behind), rounds, seed)| Scenario {
+                resolution,
+                sizes,
+                reading,
+                behind,
+                rounds,
+                seed,
+            },
+        )
 }
 
 fn value(v: u8) -> Value {
@@ -219,10 +228,12 @@ impl Sim {
         let mut b = MemSide::new(SideId::B, world.clone(), sc.resolution);
         (a.page_size, b.batch, b.concurrency) = sc.sizes;
         (a.foretell, a.concurrency) = sc.reading;
+        let mut ledger = MemLedger::new(world);
+        ledger.behind = sc.behind;
         Sim {
             a,
             b,
-            ledger: MemLedger::new(world),
+            ledger,
             keys: 0,
             pending: BTreeMap::new(),
             kept: 0,

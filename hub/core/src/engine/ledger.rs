@@ -10,6 +10,7 @@ use hub_store::links::{self, PageCommit};
 use std::collections::HashMap;
 
 use super::changelog::Written;
+use super::commit_behind::CommitBehind;
 use super::render::run_error;
 use super::{RunCtx, SOURCE_SINCE};
 use crate::Hub;
@@ -26,6 +27,9 @@ pub(super) struct StoreLedger<'a> {
     /// A capped first run of a one-way flow: its source cursor is never saved; the last
     /// page's (when the run began) is saved as [`SOURCE_SINCE`], the others (empty) not.
     capped: bool,
+    /// Commits land in the background while the run writes on ([`CommitBehind`]).
+    behind_allowed: bool,
+    behind: Option<CommitBehind>,
 }
 
 fn ledger_failed(e: hub_store::StoreError) -> EngineError {
@@ -75,7 +79,16 @@ impl<'a> StoreLedger<'a> {
             cursors,
             loaded: HashMap::new(),
             capped: false,
+            behind_allowed: false,
+            behind: None,
         }
+    }
+
+    /// A ledger whose commits land in the background, one at a time and in order, while the
+    /// run writes on (a one-way run's pipeline; the engine settles before the run ends).
+    pub fn committing_behind(mut self) -> Self {
+        self.behind_allowed = true;
+        self
     }
 
     /// The ledger of a capped first run (see [`StoreLedger::capped`]'s field).
@@ -114,11 +127,16 @@ impl Ledger for StoreLedger<'_> {
         ids: &[String],
     ) -> Result<HashMap<String, Link>, EngineError> {
         let store = &self.hub.store;
-        let found = match side {
+        let mut found = match side {
             SideId::A => store.links_by_source(&self.flow.id, ids).await,
             SideId::B => store.links_by_target(&self.flow.id, ids).await,
         }
         .map_err(ledger_failed)?;
+        match (&self.behind, side) {
+            (Some(b), SideId::A) => b.over_sources(ids, &mut found),
+            (Some(b), SideId::B) => b.over_targets(ids, &mut found),
+            (None, _) => {}
+        }
         let mut out = HashMap::with_capacity(found.len());
         let keep = self.ctx.run_id.is_some();
         for (id, l) in found {
@@ -168,10 +186,22 @@ impl Ledger for StoreLedger<'_> {
                 .collect();
         }
         self.loaded.clear();
+        self.settle().await?;
+        if self.behind_allowed {
+            self.behind = Some(CommitBehind::start(&self.hub.store, &self.flow.id, page));
+            return Ok(());
+        }
         self.hub
             .store
             .commit_page(&self.flow.id, &page)
             .await
             .map_err(ledger_failed)
+    }
+
+    async fn settle(&mut self) -> Result<(), EngineError> {
+        match self.behind.take() {
+            Some(b) => b.landed().await,
+            None => Ok(()),
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 mod changelog;
 pub mod client;
+mod commit_behind;
 mod ledger;
 pub mod lookup;
 pub mod mapping;

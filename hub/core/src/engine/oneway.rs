@@ -185,7 +185,9 @@ async fn sync(
         newest,
         warned: &warned,
     };
-    let mut ledger = StoreLedger::new(hub, flow, ctx, [start.cursor, None]).capped(capped);
+    let mut ledger = StoreLedger::new(hub, flow, ctx, [start.cursor, None])
+        .capped(capped)
+        .committing_behind();
     let mut hooks = PageHooks {
         hub,
         mapper: &fwd,

@@ -128,7 +128,8 @@ pub async fn run<S: RecordSide, T: RecordSide, L: Ledger, H: Hooks>(
         steps.consume(pages, (opts, mode), report),
         read_ahead(source, cursor, pages_tx)
     );
-    done
+    let settled = ledger.settle().await;
+    done.and(settled)
 }
 
 /// Reads the source page after page into `pages`, until its last page or until the planner

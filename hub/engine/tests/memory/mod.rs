@@ -557,6 +557,10 @@ pub struct MemLedger {
     pub commits: usize,
     /// The failed records' labels each commit kept, in order.
     pub failed: Vec<String>,
+    /// Commits land one call late, as a store committing in the background does: the next
+    /// commit or settle lands the one before; a death in between loses it.
+    pub behind: bool,
+    pending: Option<Commit>,
 }
 
 impl MemLedger {
@@ -567,7 +571,45 @@ impl MemLedger {
             cursors: [None, None],
             commits: 0,
             failed: Vec::new(),
+            behind: false,
+            pending: None,
         }
+    }
+
+    fn land(&mut self, commit: Commit) {
+        for id in &commit.unlink {
+            self.links.remove(id);
+        }
+        for l in commit.links {
+            self.links.insert(l.id(SideId::A).to_string(), l);
+        }
+        for (side, c) in commit.cursors {
+            self.cursors[ix(side)] = Some(c);
+        }
+        self.failed.extend(
+            commit
+                .failed
+                .iter()
+                .filter_map(|f| f.label().map(String::from)),
+        );
+        self.commits += 1;
+    }
+
+    /// Counts a call; a dead world loses the commit still to land.
+    fn enter(&mut self) -> Result<(), EngineError> {
+        let entered = lock(&self.world).enter();
+        if entered.is_err() {
+            self.pending = None;
+        }
+        entered
+    }
+
+    fn leave(&mut self) -> Result<(), EngineError> {
+        let left = lock(&self.world).leave();
+        if left.is_err() {
+            self.pending = None;
+        }
+        left
     }
 }
 
@@ -592,8 +634,17 @@ impl Ledger for MemLedger {
         ids: &[String],
     ) -> Result<HashMap<String, Link>, EngineError> {
         lock(&self.world).enter()?;
-        let out = self
-            .links
+        // As the links will be once the commit still to land has landed.
+        let mut view = self.links.clone();
+        if let Some(p) = &self.pending {
+            for id in &p.unlink {
+                view.remove(id);
+            }
+            for l in &p.links {
+                view.insert(l.id(SideId::A).to_string(), l.clone());
+            }
+        }
+        let out = view
             .values()
             .filter(|l| ids.iter().any(|i| i == l.id(side)))
             .map(|l| (l.id(side).to_string(), l.clone()))
@@ -603,23 +654,26 @@ impl Ledger for MemLedger {
     }
 
     async fn commit(&mut self, commit: Commit) -> Result<(), EngineError> {
-        lock(&self.world).enter()?;
-        for id in &commit.unlink {
-            self.links.remove(id);
+        self.enter()?;
+        if let Some(p) = self.pending.take() {
+            self.land(p);
         }
-        for l in commit.links {
-            self.links.insert(l.id(SideId::A).to_string(), l);
+        if self.behind {
+            self.pending = Some(commit);
+        } else {
+            self.land(commit);
         }
-        for (side, c) in commit.cursors {
-            self.cursors[ix(side)] = Some(c);
+        self.leave()
+    }
+
+    async fn settle(&mut self) -> Result<(), EngineError> {
+        if self.pending.is_none() {
+            return Ok(());
         }
-        self.failed.extend(
-            commit
-                .failed
-                .iter()
-                .filter_map(|f| f.label().map(String::from)),
-        );
-        self.commits += 1;
-        lock(&self.world).leave()
+        self.enter()?;
+        if let Some(p) = self.pending.take() {
+            self.land(p);
+        }
+        self.leave()
     }
 }
