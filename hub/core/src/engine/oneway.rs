@@ -185,9 +185,11 @@ async fn sync(
         newest,
         warned: &warned,
     };
-    let mut ledger = StoreLedger::new(hub, flow, ctx, [start.cursor, None])
-        .capped(capped)
-        .committing_behind();
+    let mut ledger = StoreLedger::new(hub, flow, ctx, [start.cursor, None]).capped(capped);
+    // A lookup through the flow's own links must see each commit before the next page.
+    if !lookups.through(&flow.id) {
+        ledger = ledger.committing_behind();
+    }
     let mut hooks = PageHooks {
         hub,
         mapper: &fwd,

@@ -134,6 +134,11 @@ fn companion(fields: &Fields, field: &str, suffix: &str) -> Option<String> {
 }
 
 impl Lookups {
+    /// Whether a lookup goes through `flow`'s own links.
+    pub fn through(&self, flow: &str) -> bool {
+        self.rules.iter().any(|r| r.flow == flow)
+    }
+
     /// The mapping's lookups. A flow that no longer exists fails the run: every record would
     /// miss its link, and the mapping must be fixed.
     pub async fn prepare(
