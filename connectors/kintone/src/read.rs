@@ -130,7 +130,7 @@ fn read_walk(
         None => Walk::begin(
             raw.len(),
             lowest.unwrap_or(0),
-            total_count(&answer.body).unwrap_or(0),
+            total_count(&answer.body),
             size,
         ),
     };

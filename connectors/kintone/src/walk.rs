@@ -35,15 +35,16 @@ pub fn first_query(size: usize) -> String {
 }
 
 impl Walk {
-    /// The walk after its first page: `got` records (of `total` in the app) down to number
-    /// `lowest`. `None`: that page held them all.
-    pub fn begin(got: usize, lowest: u64, total: u64, size: usize) -> Option<Walk> {
-        let left = total.saturating_sub(got as u64);
-        if got < size || left == 0 || lowest <= 1 {
+    /// The walk after its first page: `got` records (of `total` in the app, when kintone
+    /// told) down to number `lowest`. `None`: that page held them all. Without a count there
+    /// are no windows: the walk seeks.
+    pub fn begin(got: usize, lowest: u64, total: Option<u64>, size: usize) -> Option<Walk> {
+        let left = total.map(|t| t.saturating_sub(got as u64));
+        if got < size || left == Some(0) || lowest <= 1 {
             return None;
         }
         let below = lowest - 1;
-        let windows = left.div_ceil(size as u64);
+        let windows = left.map_or(0, |l| l.div_ceil(size as u64));
         Some(Walk {
             below,
             floor: below.saturating_sub(windows.saturating_mul(size as u64)),
@@ -112,7 +113,7 @@ mod tests {
     #[test]
     fn windows_cover_the_numbers_the_count_asks_for_then_seek() {
         // 1,200 records numbered 1..=1200: the top 500, then two windows.
-        let w = Walk::begin(500, 701, 1200, 500).unwrap();
+        let w = Walk::begin(500, 701, Some(1200), 500).unwrap();
         assert_eq!((w.below, w.floor), (700, 0));
         assert_eq!(
             w.query(500),
@@ -131,7 +132,7 @@ mod tests {
         assert_eq!(w.foretold(500), vec![w, w2]);
 
         // Numbers left sparse: the windows stop where the count says, a seek goes on.
-        let w = Walk::begin(10, 991, 25, 10).unwrap();
+        let w = Walk::begin(10, 991, Some(25), 10).unwrap();
         assert_eq!((w.below, w.floor), (990, 970));
         let w = w.next(10, 3, Some(985)).unwrap();
         let w = w.next(10, 2, Some(975)).unwrap();
@@ -145,18 +146,26 @@ mod tests {
 
     #[test]
     fn a_first_page_that_holds_everything_ends_the_walk() {
-        assert_eq!(Walk::begin(30, 1, 30, 500), None);
-        assert_eq!(Walk::begin(500, 1, 500, 500), None);
+        assert_eq!(Walk::begin(30, 1, Some(30), 500), None);
+        assert_eq!(Walk::begin(500, 1, Some(500), 500), None);
         assert_eq!(
-            Walk::begin(500, 2001, 500, 500),
+            Walk::begin(500, 2001, Some(500), 500),
             None,
             "the count says no more"
         );
     }
 
     #[test]
+    fn without_a_count_the_walk_seeks() {
+        let w = Walk::begin(500, 2001, None, 500).unwrap();
+        assert_eq!((w.below, w.floor), (2000, 2000));
+        assert_eq!(w.query(500), "$id <= 2000 order by $id desc limit 500");
+        assert_eq!(w.foretold(500), vec![w]);
+    }
+
+    #[test]
     fn foretelling_stops_at_its_cap() {
-        let w = Walk::begin(500, 99_501, 100_000, 500).unwrap();
+        let w = Walk::begin(500, 99_501, Some(100_000), 500).unwrap();
         let ahead = w.foretold(500);
         assert_eq!(ahead.len(), FORETOLD);
         assert!(ahead
