@@ -46,6 +46,10 @@ pub struct Position {
     /// A first listing of the whole app read by record number ([`crate::walk`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub walk: Option<Walk>,
+    /// The code of the app's `更新日時` field, as the walk's first page found it in the
+    /// records (so the walk needs no call for the form).
+    #[serde(default, rename = "u", skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
 }
 
 /// A time as kintone writes it in UTC: `2024-05-01T01:02:00Z`.

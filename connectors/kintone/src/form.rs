@@ -237,16 +237,7 @@ impl Form {
 
     /// The UPDATED_TIME field's code (`更新日時` in Japanese apps), needed to read changes.
     pub fn require_updated_time(&self) -> Result<&str, ConnectorError> {
-        self.updated_time.as_deref().ok_or_else(|| {
-            ConnectorError::new(
-                ErrorKind::Unsupported,
-                format!("app {} has no 'updated datetime' field", self.app),
-            )
-            .with_ja(format!(
-                "アプリ{}に「更新日時」フィールドがありません。フォームに追加してください",
-                self.app
-            ))
-        })
+        (self.updated_time.as_deref()).ok_or_else(|| no_updated_time(&self.app))
     }
 
     /// The field that names a record to a person (see [`crate::assumed::TITLE_WORDS`]).
@@ -298,7 +289,23 @@ pub struct FormCache {
     fetching: Mutex<()>,
 }
 
+/// An app without an `更新日時` (UPDATED_TIME) field cannot be read for changes.
+pub fn no_updated_time(app: &str) -> ConnectorError {
+    ConnectorError::new(
+        ErrorKind::Unsupported,
+        format!("app {app} has no 'updated datetime' field"),
+    )
+    .with_ja(format!(
+        "アプリ{app}に「更新日時」フィールドがありません。フォームに追加してください"
+    ))
+}
+
 impl FormCache {
+    /// The app's form when it is already known (no call).
+    pub fn cached(&self, api: &Api, app: &str) -> Option<Arc<Form>> {
+        self.fresh(&(api.identity(), app.to_string()))
+    }
+
     pub fn get(&self, api: &Api, app: &str) -> Result<Arc<Form>, ConnectorError> {
         let key = (api.identity(), app.to_string());
         if let Some(form) = self.fresh(&key) {

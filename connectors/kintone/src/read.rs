@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::cursor::{cut_from, normalize_time, since_minute, Position};
-use crate::form::{Form, FormCache, ID, REVISION};
+use crate::form::{no_updated_time, Form, FormCache, ID, REVISION};
 use crate::http::{require_app, Api};
 use crate::manifest::READ_PAGE_SIZE;
 use crate::values::to_record;
@@ -27,20 +27,35 @@ pub fn read(
     req: &ReadRequest,
 ) -> Result<ReadPage, ConnectorError> {
     let app = require_app(conn, &req.object)?;
-    let form = forms.get(api, &app)?;
-    let updated = form.require_updated_time()?.to_string();
     let size = req
         .page_size
         .unwrap_or(READ_PAGE_SIZE)
         .clamp(1, READ_PAGE_SIZE) as usize;
-    let fields = requested_fields(&form, req.fields.as_deref(), &updated)?;
+    let asked = req.fields.as_deref();
+    if !req.newest_first {
+        let pos = Position::start(req.cursor.as_deref(), req.since.as_deref())?;
+        if pos.walks() {
+            // The walk learns the `更新日時` code from its first page's records when the form
+            // is not known yet: a first run's full read costs no call for the form.
+            let known = match (forms.cached(api, &app), &pos.updated) {
+                (Some(form), _) => {
+                    let updated = form.require_updated_time()?.to_string();
+                    let fields = requested_fields(&form, asked, &updated)?;
+                    Some((updated, fields))
+                }
+                (None, Some(u)) => Some((u.clone(), asked.map(|a| with_system(a, u)))),
+                (None, None) => None,
+            };
+            return read_walk(api, &app, (size, asked), known, pos);
+        }
+    }
+    let form = forms.get(api, &app)?;
+    let updated = form.require_updated_time()?.to_string();
+    let fields = requested_fields(&form, asked, &updated)?;
     if req.newest_first {
         return read_newest(api, &app, req, &updated, size, fields);
     }
     let mut pos = Position::start(req.cursor.as_deref(), req.since.as_deref())?;
-    if pos.walks() {
-        return read_walk(api, &app, (&updated, size), fields, pos);
-    }
 
     let mut params = json!({ "app": app, "query": pos.query(&updated, size) });
     if let Some(f) = &fields {
@@ -93,8 +108,8 @@ pub fn read(
 fn read_walk(
     api: &Api,
     app: &str,
-    (updated, size): (&str, usize),
-    fields: Option<Vec<String>>,
+    (size, asked): (usize, Option<&[String]>),
+    known: Option<(String, Option<Vec<String>>)>,
     mut pos: Position,
 ) -> Result<ReadPage, ConnectorError> {
     let begins = pos.walk.is_none();
@@ -103,7 +118,7 @@ fn read_walk(
         None => walk::first_query(size),
     };
     let mut params = json!({ "app": app, "query": query });
-    if let Some(f) = &fields {
+    if let Some((_, Some(f))) = &known {
         params["fields"] = json!(f);
     }
     if begins {
@@ -115,13 +130,31 @@ fn read_walk(
     let now = cut_from(answer.date.as_deref());
     let cut = pos.cut.get_or_insert_with(|| now.clone()).clone();
     let raw = list(&answer.body, "records");
+    // Asked without `fields` (the form unknown): learn the code, check the asked ones, and
+    // keep only those, as `fields` would have.
+    let (updated, keep) = match known {
+        Some((u, _)) => (u, None),
+        None => match raw.first() {
+            Some(first) => {
+                let u = learn_updated(app, first, asked)?;
+                pos.updated = Some(u.clone());
+                let keep = asked.map(|a| with_system(a, &u));
+                (u, keep)
+            }
+            None => (String::new(), None),
+        },
+    };
+    let updated = updated.as_str();
     let (mut records, mut held, mut lowest) = (Vec::new(), false, None::<u64>);
     for r in &raw {
         let (ts, id) = seek_key(r, updated).ok_or_else(|| bad_record(app, updated))?;
         lowest = Some(lowest.map_or(id, |l| l.min(id)));
         if ts >= cut {
             held = true;
-        } else if let Some(rec) = to_record(r, Some(updated)) {
+        } else if let Some(mut rec) = to_record(r, Some(updated)) {
+            if let Some(keep) = &keep {
+                rec.fields.retain(|code, _| keep.contains(code));
+            }
             records.push(rec);
         }
     }
@@ -156,6 +189,7 @@ fn read_walk(
         }
         None => {
             pos.walk = None;
+            pos.updated = None;
             pos.finish();
             // What was held back, or changed after a minute turned, is read from `cut` on.
             (held || now > cut, Vec::new())
@@ -301,21 +335,55 @@ fn requested_fields(
     let Some(asked) = asked else {
         return Ok(None);
     };
+    if let Some(f) = asked.iter().find(|f| form.field(f).is_none()) {
+        return Err(no_such_field(&form.app, f));
+    }
+    Ok(Some(with_system(asked, updated)))
+}
+
+/// The asked codes and what a read needs: the record number, its revision and `更新日時`.
+fn with_system(asked: &[String], updated: &str) -> Vec<String> {
     let mut out: Vec<String> = vec![ID.into(), REVISION.into(), updated.to_string()];
     for f in asked {
-        if form.field(f).is_none() {
-            return Err(crate::values::Refused {
-                field: f.clone(),
-                en: format!("app {} has no field with this code", form.app),
-                ja: format!("アプリ{}にこのフィールドコードはありません", form.app),
-            }
-            .into_error());
-        }
         if !out.contains(f) {
             out.push(f.clone());
         }
     }
-    Ok(Some(out))
+    out
+}
+
+fn no_such_field(app: &str, code: &str) -> ConnectorError {
+    crate::values::Refused {
+        field: code.to_string(),
+        en: format!("app {app} has no field with this code"),
+        ja: format!("アプリ{app}にこのフィールドコードはありません"),
+    }
+    .into_error()
+}
+
+/// The code of the `更新日時` (UPDATED_TIME) field of a record read with all its fields; the
+/// asked codes must each be one of its fields.
+fn learn_updated(
+    app: &str,
+    raw: &Value,
+    asked: Option<&[String]>,
+) -> Result<String, ConnectorError> {
+    let map = raw.as_object().ok_or_else(|| bad_record(app, "更新日時"))?;
+    let typed = |code: &&String| {
+        map.get(code.as_str())
+            .and_then(|f| f.get("type"))
+            .and_then(Value::as_str)
+            == Some("UPDATED_TIME")
+    };
+    let updated = map.keys().find(typed).ok_or_else(|| no_updated_time(app))?;
+    if let Some(f) = asked
+        .unwrap_or_default()
+        .iter()
+        .find(|f| !map.contains_key(f.as_str()))
+    {
+        return Err(no_such_field(app, f));
+    }
+    Ok(updated.clone())
 }
 
 fn list(body: &Value, key: &str) -> Vec<Value> {

@@ -130,6 +130,7 @@ fn incremental_read_returns_only_what_changed() {
     let env = Env::start();
     let k = Kintone::new();
     let conn = env.conn(0);
+    k.objects(&conn).expect("form cached");
     let (all, cursor, _) = read_all(&k, &conn, "1", None, None, 500);
     assert_eq!(all.len(), 30);
 
@@ -509,4 +510,49 @@ fn a_first_listing_over_numbers_left_sparse_by_deletions_still_reads_every_recor
     assert_eq!(ids, expected, "each remaining record once");
     let (again, _, _) = read_all(&k, &conn, "1", cursor, None, 10);
     assert!(again.is_empty(), "the listing after has nothing new");
+}
+
+#[test]
+fn a_first_listing_asks_for_no_form_and_keeps_to_the_asked_fields() {
+    let env = Env::start();
+    env.generate_customers(1170); // 1,200 records
+    let k = Kintone::new();
+    let conn = env.conn(0);
+    let page = |cursor: Option<String>| {
+        k.read(
+            &conn,
+            &ReadRequest {
+                object: "1".into(),
+                cursor,
+                page_size: Some(500),
+                fields: Some(vec!["会社名".into()]),
+                ..Default::default()
+            },
+        )
+        .expect("page")
+    };
+    let first = page(None);
+    assert_eq!(first.ahead.len(), 2);
+    let rest: Vec<_> = first.ahead.iter().map(|c| page(Some(c.clone()))).collect();
+    assert_eq!(rest[0].next_cursor.as_ref(), first.ahead.get(1));
+    assert!(!rest[1].has_more);
+    let records: Vec<_> = std::iter::once(&first)
+        .chain(&rest)
+        .flat_map(|p| &p.records)
+        .collect();
+    assert_eq!(records.len(), 1200);
+    for r in &records {
+        let keys: HashSet<&str> = r.fields.keys().map(String::as_str).collect();
+        assert!(
+            keys.contains("会社名") && !keys.contains("住所"),
+            "{keys:?}"
+        );
+        assert!(r.modified_at.is_some() && r.version.is_some());
+    }
+    assert_eq!(
+        env.total_calls(),
+        3,
+        "records.json only, no form: {:?}",
+        env.stats()
+    );
 }
