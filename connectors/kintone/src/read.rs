@@ -32,8 +32,14 @@ pub fn read(
         .unwrap_or(READ_PAGE_SIZE)
         .clamp(1, READ_PAGE_SIZE) as usize;
     let asked = req.fields.as_deref();
-    if !req.newest_first {
-        let pos = Position::start(req.cursor.as_deref(), req.since.as_deref())?;
+    let pos = match req.newest_first {
+        true => None,
+        false => Some(Position::start(
+            req.cursor.as_deref(),
+            req.since.as_deref(),
+        )?),
+    };
+    if let Some(pos) = pos.clone() {
         if pos.walks() {
             // The walk learns the `更新日時` code from its first page's records when the form
             // is not known yet: a first run's full read costs no call for the form.
@@ -52,10 +58,9 @@ pub fn read(
     let form = forms.get(api, &app)?;
     let updated = form.require_updated_time()?.to_string();
     let fields = requested_fields(&form, asked, &updated)?;
-    if req.newest_first {
+    let Some(mut pos) = pos else {
         return read_newest(api, &app, req, &updated, size, fields);
-    }
-    let mut pos = Position::start(req.cursor.as_deref(), req.since.as_deref())?;
+    };
 
     let mut params = json!({ "app": app, "query": pos.query(&updated, size) });
     if let Some(f) = &fields {

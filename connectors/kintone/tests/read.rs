@@ -418,12 +418,12 @@ fn newest_first_walks_the_window_down_by_seek_and_counts() {
     assert!(total >= 1000 && got.len() == 1000, "{total} {}", got.len());
 }
 
-/// One page of app 1 at `cursor`, `size` records at most.
+/// One page of app 1 at `cursor`, `size` records at most, of the `fields` asked (all: `None`).
 fn page_at(
     k: &Kintone,
     conn: &connector_sdk::Connection,
     cursor: Option<String>,
-    size: u32,
+    (size, fields): (u32, Option<&[&str]>),
 ) -> connector_sdk::ReadPage {
     k.read(
         conn,
@@ -431,6 +431,7 @@ fn page_at(
             object: "1".into(),
             cursor,
             page_size: Some(size),
+            fields: fields.map(|f| f.iter().map(|c| c.to_string()).collect()),
             ..Default::default()
         },
     )
@@ -446,7 +447,7 @@ fn a_first_listing_foretells_its_pages_and_each_foretold_cursor_answers_the_next
     k.objects(&conn).expect("form cached");
     env.reset_stats();
 
-    let first = page_at(&k, &conn, None, 100);
+    let first = page_at(&k, &conn, None, (100, None));
     assert_eq!(first.total, Some(1200), "the first page counts the app");
     assert_eq!(
         first.ahead.len(),
@@ -458,7 +459,7 @@ fn a_first_listing_foretells_its_pages_and_each_foretold_cursor_answers_the_next
     let pages: Vec<_> = first
         .ahead
         .iter()
-        .map(|c| page_at(&k, &conn, Some(c.clone()), 100))
+        .map(|c| page_at(&k, &conn, Some(c.clone()), (100, None)))
         .collect();
     for (i, p) in pages.iter().enumerate() {
         match first.ahead.get(i + 1) {
@@ -518,19 +519,7 @@ fn a_first_listing_asks_for_no_form_and_keeps_to_the_asked_fields() {
     env.generate_customers(1170); // 1,200 records
     let k = Kintone::new();
     let conn = env.conn(0);
-    let page = |cursor: Option<String>| {
-        k.read(
-            &conn,
-            &ReadRequest {
-                object: "1".into(),
-                cursor,
-                page_size: Some(500),
-                fields: Some(vec!["会社名".into()]),
-                ..Default::default()
-            },
-        )
-        .expect("page")
-    };
+    let page = |cursor| page_at(&k, &conn, cursor, (500, Some(&["会社名"])));
     let first = page(None);
     assert_eq!(first.ahead.len(), 2);
     let rest: Vec<_> = first.ahead.iter().map(|c| page(Some(c.clone()))).collect();

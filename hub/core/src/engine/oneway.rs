@@ -114,6 +114,21 @@ fn options(flow: &Flow, ctx: &RunCtx) -> Options {
     }
 }
 
+/// The run's ledger: its commits land behind the writes, unless a lookup goes through the
+/// flow's own links (it must see each commit before the next page is prepared).
+fn run_ledger<'a>(
+    (hub, flow, ctx): (&'a Hub, &'a Flow, &'a RunCtx),
+    cursor: Option<String>,
+    capped: bool,
+    lookups: &Lookups,
+) -> StoreLedger<'a> {
+    let ledger = StoreLedger::new(hub, flow, ctx, [cursor, None]).capped(capped);
+    match lookups.through(&flow.id) {
+        true => ledger,
+        false => ledger.committing_behind(),
+    }
+}
+
 async fn sync(
     hub: &Hub,
     flow: &Flow,
@@ -185,11 +200,7 @@ async fn sync(
         newest,
         warned: &warned,
     };
-    let mut ledger = StoreLedger::new(hub, flow, ctx, [start.cursor, None]).capped(capped);
-    // A lookup through the flow's own links must see each commit before the next page.
-    if !lookups.through(&flow.id) {
-        ledger = ledger.committing_behind();
-    }
+    let mut ledger = run_ledger((hub, flow, ctx), start.cursor, capped, &lookups);
     let mut hooks = PageHooks {
         hub,
         mapper: &fwd,
